@@ -1,0 +1,5 @@
+//! Reusable pieces of the dashboard.
+
+mod layout;
+
+pub use layout::Layout;

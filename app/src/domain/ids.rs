@@ -1,0 +1,84 @@
+//! Resource ids: 24 lowercase hex characters (12 bytes), the shape the
+//! vendors' APIs use. The first 4 bytes are the creation time in seconds, so
+//! ids sort roughly by creation; the other 8 are random.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ResourceId(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be 24 lowercase hexadecimal characters")]
+pub struct InvalidId;
+
+impl ResourceId {
+    pub const LEN: usize = 24;
+
+    /// Parses an id from user input (a path segment, a JSON field).
+    pub fn parse(s: &str) -> Result<Self, InvalidId> {
+        if s.len() == Self::LEN
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(InvalidId)
+        }
+    }
+
+    /// Builds an id from its 12 bytes: `seconds` (big-endian) then 8 random bytes.
+    pub fn from_parts(seconds: u32, random: [u8; 8]) -> Self {
+        let mut s = String::with_capacity(Self::LEN);
+        for b in seconds.to_be_bytes().iter().chain(random.iter()) {
+            s.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+            s.push(char::from_digit(u32::from(b & 0x0f), 16).unwrap_or('0'));
+        }
+        Self(s)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ResourceId {
+    type Error = InvalidId;
+    fn try_from(s: String) -> Result<Self, InvalidId> {
+        Self::parse(&s)
+    }
+}
+
+impl From<ResourceId> for String {
+    fn from(id: ResourceId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for ResourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_parts_is_24_lowercase_hex_and_parses_back() {
+        let id =
+            ResourceId::from_parts(0x63ff246f, [0xb2, 0x48, 0x2d, 0xb1, 0xc6, 0x60, 0xe3, 0x10]);
+        assert_eq!(id.as_str(), "63ff246fb2482db1c660e310");
+        assert_eq!(ResourceId::parse(id.as_str()), Ok(id));
+    }
+
+    #[test]
+    fn parse_rejects_wrong_length_case_and_characters() {
+        assert!(ResourceId::parse("63ff246fb2482db1c660e31").is_err());
+        assert!(ResourceId::parse("63FF246FB2482DB1C660E310").is_err());
+        assert!(ResourceId::parse("63ff246fb2482db1c660e31g").is_err());
+        assert!(ResourceId::parse("").is_err());
+    }
+}

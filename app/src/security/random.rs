@@ -1,0 +1,21 @@
+//! Random bytes and new resource ids from the OS generator.
+
+use super::SecurityError;
+use crate::domain::ResourceId;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub fn bytes<const N: usize>() -> Result<[u8; N], SecurityError> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).map_err(|_| SecurityError::Random)?;
+    Ok(buf)
+}
+
+/// A new 24-hex id: creation second + 8 random bytes.
+pub fn new_id() -> Result<ResourceId, SecurityError> {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    // Truncation is intended: ObjectId-style 32-bit seconds (wraps in 2106).
+    Ok(ResourceId::from_parts(secs as u32, bytes::<8>()?))
+}

@@ -1,0 +1,38 @@
+//! API keys: stored as SHA-256 hashes, looked up by hash on every request.
+
+use super::accounts::{Account, AccountRow};
+use super::{Db, StorageError, now_ms};
+use crate::domain::ResourceId;
+use crate::security::{api_keys, random};
+
+/// Creates a key for `account_id` and returns its plaintext: the only time it exists.
+pub async fn create(db: &Db, account_id: &ResourceId, name: &str) -> Result<String, StorageError> {
+    let key = api_keys::generate()?;
+    sqlx::query(
+        "INSERT INTO api_keys (id, account_id, key_hash, display_prefix, name, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(random::new_id()?.as_str())
+    .bind(account_id.as_str())
+    .bind(&key.hash)
+    .bind(&key.display_prefix)
+    .bind(name)
+    .bind(now_ms())
+    .execute(db)
+    .await?;
+    Ok(key.plaintext)
+}
+
+/// The account owning the (unrevoked) key whose plaintext is `presented`.
+pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<Account>, StorageError> {
+    sqlx::query_as::<_, AccountRow>(
+        "SELECT a.id, a.email, a.is_admin, a.vertical
+         FROM api_keys k JOIN accounts a ON a.id = k.account_id
+         WHERE k.key_hash = ? AND k.revoked_at IS NULL",
+    )
+    .bind(api_keys::hash_key(presented))
+    .fetch_optional(db)
+    .await?
+    .map(AccountRow::into_account)
+    .transpose()
+}

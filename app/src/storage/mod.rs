@@ -1,0 +1,63 @@
+//! The storage layer: every SQL statement Hookrelay runs lives under this
+//! module, behind plain async functions. HTTP handlers and server functions
+//! call these and never write SQL themselves.
+
+pub mod accounts;
+pub mod api_keys;
+mod clock;
+
+pub use clock::now_ms;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::{str::FromStr, time::Duration};
+
+/// The database handle shared by the API, the server functions and (later) the dispatcher.
+pub type Db = SqlitePool;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(#[source] sqlx::Error),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0} already exists")]
+    Duplicate(&'static str),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Security(#[from] crate::security::SecurityError),
+}
+
+/// Opens (creating if missing) the SQLite database at `url` in WAL mode and
+/// applies the embedded migrations.
+pub async fn connect(url: &str) -> Result<Db, StorageError> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(StorageError::InvalidUrl)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL: a committed transaction survives power loss, not just a crash.
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await?;
+    sqlx::migrate!("../migrations").run(&pool).await?;
+    Ok(pool)
+}
+
+/// One round trip to the database: used by `/healthz`.
+pub async fn ping(db: &Db) -> Result<(), StorageError> {
+    sqlx::query("SELECT 1").execute(db).await?;
+    Ok(())
+}
+
+/// True when `err` is a UNIQUE constraint violation.
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}

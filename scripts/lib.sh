@@ -1,0 +1,70 @@
+# Shared by scripts/run and scripts/test: idempotent set-up and step timing.
+# Installs only what is missing: the wasm target, cargo-leptos and
+# wasm-bindgen-cli at pinned versions, Debian's Chromium, the end2end npm packages.
+
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+CARGO_LEPTOS_VERSION="0.3.10"
+# wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock.
+WASM_BINDGEN_VERSION="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p')"
+
+STEP_SUMMARY=()
+step() {
+  local name="$1"; shift
+  echo "==> $name" >&2
+  local start=$SECONDS
+  "$@"
+  local took=$((SECONDS - start))
+  STEP_SUMMARY+=("$(printf '%6ss  %s' "$took" "$name")")
+  echo "<== $name (${took}s)" >&2
+}
+print_step_summary() {
+  echo "---- step timings ----" >&2
+  local line
+  for line in "${STEP_SUMMARY[@]}"; do echo "$line" >&2; done
+}
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_wasm_target() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+}
+
+install_cargo_leptos() {
+  if cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then return; fi
+  # 0.3.11 needs rustc 1.96; --locked keeps its dependency tree as released.
+  cargo install --locked "cargo-leptos@$CARGO_LEPTOS_VERSION"
+}
+
+install_wasm_bindgen() {
+  if wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then return; fi
+  # Not --locked: its lock file wants a webpki-roots the registry mirror lacks.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+}
+
+install_chromium() {
+  if [ -x /usr/bin/chromium ]; then return; fi
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+}
+
+install_npm_packages() {
+  # npm ci only when node_modules is missing or older than the lock file.
+  if [ -f end2end/node_modules/.package-lock.json ] &&
+     [ end2end/node_modules/.package-lock.json -nt end2end/package-lock.json ]; then return; fi
+  (cd end2end && npm ci --no-audit --no-fund)
+}
+
+setup() {
+  step "setup: wasm32 target" install_wasm_target
+  step "setup: cargo-leptos $CARGO_LEPTOS_VERSION" install_cargo_leptos
+  step "setup: wasm-bindgen-cli $WASM_BINDGEN_VERSION" install_wasm_bindgen
+  step "setup: chromium" install_chromium
+  step "setup: end2end npm packages" install_npm_packages
+  # npm's binaryen wasm-opt (Debian's breaks hydration) ahead of anything else.
+  export PATH="$ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+}

@@ -1,0 +1,108 @@
+//! Command-line interface. Every setting is a flag and an environment variable.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hookrelay",
+    version,
+    about = "Self-hosted webhook registry and delivery service"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Settings for `serve`, which is also what runs when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP server (dashboard and REST API). The default.
+    Serve(ServeArgs),
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    /// Database URL; a missing SQLite file is created and migrations are applied at start.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://hookrelay.db")]
+    pub database_url: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is logged).
+    #[arg(long, env = "HOOKRELAY_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Directory holding the built dashboard (`pkg/`, favicon); relative to the working directory.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create an account and print its first API key (alone on stdout).
+    Create(UserCreateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct UserCreateArgs {
+    #[arg(long, env = "HOOKRELAY_USER_EMAIL")]
+    pub email: String,
+    /// At least 8 characters. Prefer the environment variable: argv is visible to other local users.
+    #[arg(long, env = "HOOKRELAY_USER_PASSWORD", hide_env_values = true)]
+    pub password: String,
+    /// An admin key may publish events for any account.
+    #[arg(long)]
+    pub admin: bool,
+    /// The account's default vertical: flightrates or eventsshop.
+    #[arg(long, default_value = "flightrates")]
+    pub vertical: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Create another API key for an account and print it (alone on stdout).
+    Create(KeyCreateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct KeyCreateArgs {
+    #[arg(long, env = "HOOKRELAY_USER_EMAIL")]
+    pub email: String,
+    /// A label to tell keys apart.
+    #[arg(long, default_value = "")]
+    pub name: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_subcommand_means_serve_with_defaults() {
+        let cli = Cli::try_parse_from(["hookrelay", "--listen", "127.0.0.1:0"]).expect("parse");
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.listen.port(), 0);
+    }
+}

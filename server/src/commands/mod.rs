@@ -1,0 +1,25 @@
+//! The non-server subcommands.
+
+pub mod users;
+
+use app::domain::{EmailError, PasswordError, UnknownVertical};
+use app::security::SecurityError;
+use app::storage::StorageError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("email {0}")]
+    Email(#[from] EmailError),
+    #[error("password {0}")]
+    Password(#[from] PasswordError),
+    #[error(transparent)]
+    Vertical(#[from] UnknownVertical),
+    #[error("no account with email {0}")]
+    NoSuchAccount(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Security(#[from] SecurityError),
+    #[error(transparent)]
+    Serve(#[from] crate::http::ServeError),
+}

@@ -1,0 +1,45 @@
+//! `hookrelay`: the webhook registry and delivery service in one binary.
+
+mod cli;
+mod commands;
+mod http;
+mod telemetry;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    telemetry::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            None => http::serve(cli.serve)
+                .await
+                .map_err(commands::CommandError::from),
+            Some(cli::Command::Serve(args)) => http::serve(args).await.map_err(Into::into),
+            Some(cli::Command::User(cli::UserCommand::Create(args))) => {
+                commands::users::create_user(args).await
+            }
+            Some(cli::Command::Key(cli::KeyCommand::Create(args))) => {
+                commands::users::create_key(args).await
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Shared helpers: spawn the real binary, run its CLI, make requests.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_hookrelay");
+
+/// A running `hookrelay serve` with its own database in a temp directory.
+pub struct TestApp {
+    pub url: String,
+    pub db_url: String,
+    pub db_path: PathBuf,
+    pub client: reqwest::Client,
+    logs: Arc<Mutex<Vec<String>>>,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db_path = dir.path().join("hookrelay.db");
+        let db_url = format!("sqlite://{}", db_path.display());
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                &db_url,
+            ])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn hookrelay");
+
+        // Read stderr on a thread: find the address, keep every line for log checks.
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        let stderr = child.stderr.take().expect("stderr");
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let addr = rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    let _ = tx.send(addr);
+                }
+                eprintln!("[hookrelay] {line}");
+                sink.lock().expect("log lock").push(line);
+            }
+        });
+        let addr = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "hookrelay did not start: {:?}",
+                    logs.lock().map(|l| l.clone())
+                );
+            }
+        };
+        TestApp {
+            url: format!("http://{addr}"),
+            db_url,
+            db_path,
+            client: reqwest::Client::new(),
+            logs,
+            child,
+            _dir: dir,
+        }
+    }
+
+    /// Runs a `hookrelay` CLI command against this app's database.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .args(args)
+            .args(["--database-url", &self.db_url])
+            .env("RUST_LOG", "info")
+            .output()
+            .expect("run hookrelay")
+    }
+
+    /// Creates an account and returns its API key.
+    pub fn create_user(&self, email: &str) -> String {
+        let out = self.cli(&[
+            "user",
+            "create",
+            "--email",
+            email,
+            "--password",
+            "a long password",
+        ]);
+        assert!(
+            out.status.success(),
+            "user create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .trim()
+            .to_owned()
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(format!("{}{path}", self.url))
+    }
+
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.lock().expect("log lock").clone()
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+        self.child.wait().expect("wait")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Asserts the SPEC §2.3 error body and returns it.
+pub async fn assert_error(response: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status);
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body: serde_json::Value = response.json().await.expect("JSON error body");
+    assert_eq!(body["error"], true, "{body}");
+    assert_eq!(body["statusCode"], status, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert!(body["errors"].is_array(), "{body}");
+    assert_eq!(body["requestId"].as_str(), request_id.as_deref(), "{body}");
+    body
+}

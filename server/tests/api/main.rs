@@ -1,0 +1,8 @@
+//! One integration-test binary: every test spawns the real `hookrelay`
+//! binary on a free loopback port with its own temporary SQLite file.
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod server;
