@@ -4,11 +4,7 @@ use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "hookrelay",
-    version,
-    about = "Self-hosted webhook registry and delivery service"
-)]
+#[command(name = "hookrelay", version, about = "Self-hosted webhook registry and delivery service")]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -47,6 +43,34 @@ pub struct ServeArgs {
     /// Directory holding the built dashboard (`pkg/`, favicon); relative to the working directory.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+    /// Requests per second allowed per API key (0 turns the limit off).
+    #[arg(long, env = "HOOKRELAY_RATE_LIMIT", default_value_t = 100)]
+    pub rate_limit: u32,
+    /// Requests an API key may send at once above the steady rate.
+    #[arg(long, env = "HOOKRELAY_RATE_LIMIT_BURST", default_value_t = 200)]
+    pub rate_limit_burst: u32,
+    /// Largest request body accepted, in bytes (larger gets 413).
+    #[arg(long, env = "HOOKRELAY_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Hook types per vertical, e.g. `flightrates=dbs;eventsshop=eventsinfo,eventimpact,hoteldemand`.
+    #[arg(long, env = "HOOKRELAY_HOOK_TYPES", value_parser = parse_catalogue, default_value = "")]
+    pub hook_types: app::domain::Catalogue,
+    #[command(flatten)]
+    pub secret_key: SecretKeyArgs,
+}
+
+fn parse_catalogue(s: &str) -> Result<app::domain::Catalogue, String> {
+    app::domain::Catalogue::parse(s)
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SecretKeyArgs {
+    /// Key that encrypts secrets at rest: 32 bytes as base64 or hex.
+    #[arg(long = "secret-key", env = "HOOKRELAY_SECRET_KEY", hide_env_values = true, hide = true)]
+    pub key: Option<String>,
+    /// File holding that key; created (mode 0600) if missing. Default: `<database file>.key`.
+    #[arg(long, env = "HOOKRELAY_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod http;
+mod secret_key;
 mod telemetry;
 
 use clap::Parser;
@@ -11,10 +12,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     telemetry::init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -23,16 +21,10 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            None => http::serve(cli.serve)
-                .await
-                .map_err(commands::CommandError::from),
+            None => http::serve(cli.serve).await.map_err(commands::CommandError::from),
             Some(cli::Command::Serve(args)) => http::serve(args).await.map_err(Into::into),
-            Some(cli::Command::User(cli::UserCommand::Create(args))) => {
-                commands::users::create_user(args).await
-            }
-            Some(cli::Command::Key(cli::KeyCommand::Create(args))) => {
-                commands::users::create_key(args).await
-            }
+            Some(cli::Command::User(cli::UserCommand::Create(args))) => commands::users::create_user(args).await,
+            Some(cli::Command::Key(cli::KeyCommand::Create(args))) => commands::users::create_key(args).await,
         }
     });
     match result {

@@ -57,19 +57,8 @@ mod tests {
 
     #[test]
     fn email_is_normalised_and_checked() {
-        assert_eq!(
-            validate_email(" Ops@Example.COM ").as_deref(),
-            Ok("ops@example.com")
-        );
-        for bad in [
-            "",
-            "no-at",
-            "@example.com",
-            "a@",
-            "a@b@c",
-            "a b@c.d",
-            "a@.com",
-        ] {
+        assert_eq!(validate_email(" Ops@Example.COM ").as_deref(), Ok("ops@example.com"));
+        for bad in ["", "no-at", "@example.com", "a@", "a@b@c", "a b@c.d", "a@.com"] {
             assert_eq!(validate_email(bad), Err(EmailError::Malformed), "{bad:?}");
         }
     }

@@ -18,10 +18,7 @@ impl ResourceId {
 
     /// Parses an id from user input (a path segment, a JSON field).
     pub fn parse(s: &str) -> Result<Self, InvalidId> {
-        if s.len() == Self::LEN
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
+        if s.len() == Self::LEN && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
             Ok(Self(s.to_owned()))
         } else {
             Err(InvalidId)
@@ -68,8 +65,7 @@ mod tests {
 
     #[test]
     fn from_parts_is_24_lowercase_hex_and_parses_back() {
-        let id =
-            ResourceId::from_parts(0x63ff246f, [0xb2, 0x48, 0x2d, 0xb1, 0xc6, 0x60, 0xe3, 0x10]);
+        let id = ResourceId::from_parts(0x63ff246f, [0xb2, 0x48, 0x2d, 0xb1, 0xc6, 0x60, 0xe3, 0x10]);
         assert_eq!(id.as_str(), "63ff246fb2482db1c660e310");
         assert_eq!(ResourceId::parse(id.as_str()), Ok(id));
     }

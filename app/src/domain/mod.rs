@@ -2,9 +2,21 @@
 //! server functions and (compiled to WASM) the browser forms.
 
 mod account;
+mod auth_type;
+mod catalogue;
+mod endpoint_url;
+mod field_error;
+pub mod hook_input;
 mod ids;
+mod suggest;
 mod vertical;
 
 pub use account::{EmailError, PasswordError, validate_email, validate_password};
+pub use auth_type::AuthType;
+pub use catalogue::Catalogue;
+pub use endpoint_url::{ENDPOINT_MAX, validate_endpoint};
+pub use field_error::FieldError;
+pub use hook_input::{HookSpec, HookState, MASK, Mode, SecretChange, StoredSecrets};
 pub use ids::{InvalidId, ResourceId};
+pub use suggest::nearest_name;
 pub use vertical::{UnknownVertical, Vertical};

@@ -19,10 +19,7 @@ pub struct GeneratedKey {
 }
 
 pub fn generate() -> Result<GeneratedKey, SecurityError> {
-    let plaintext = format!(
-        "{KEY_PREFIX}{}",
-        URL_SAFE_NO_PAD.encode(random::bytes::<32>()?)
-    );
+    let plaintext = format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(random::bytes::<32>()?));
     Ok(GeneratedKey {
         hash: hash_key(&plaintext),
         display_prefix: plaintext.chars().take(DISPLAY_PREFIX_LEN).collect(),

@@ -4,6 +4,9 @@
 pub mod api_keys;
 pub mod passwords;
 pub mod random;
+pub mod secret_box;
+
+pub use secret_box::SecretBox;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecurityError {
@@ -11,4 +14,6 @@ pub enum SecurityError {
     Random,
     #[error("password hashing failed")]
     Hashing,
+    #[error("a stored secret could not be encrypted or decrypted (wrong HOOKRELAY_SECRET_KEY?)")]
+    Crypto,
 }

@@ -5,8 +5,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 pub fn hash_password(password: &str) -> Result<String, SecurityError> {
-    let salt =
-        SaltString::encode_b64(&random::bytes::<16>()?).map_err(|_| SecurityError::Hashing)?;
+    let salt = SaltString::encode_b64(&random::bytes::<16>()?).map_err(|_| SecurityError::Hashing)?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -17,11 +16,7 @@ pub fn hash_password(password: &str) -> Result<String, SecurityError> {
 /// never matches.
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {
     PasswordHash::new(stored_hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 

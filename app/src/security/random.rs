@@ -12,10 +12,7 @@ pub fn bytes<const N: usize>() -> Result<[u8; N], SecurityError> {
 
 /// A new 24-hex id: creation second + 8 random bytes.
 pub fn new_id() -> Result<ResourceId, SecurityError> {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     // Truncation is intended: ObjectId-style 32-bit seconds (wraps in 2106).
     Ok(ResourceId::from_parts(secs as u32, bytes::<8>()?))
 }

@@ -54,26 +54,17 @@ pub async fn create(db: &Db, new: NewAccount<'_>) -> Result<Account, StorageErro
     .execute(db)
     .await;
     match result {
-        Ok(_) => Ok(Account {
-            id,
-            email: new.email.to_owned(),
-            is_admin: new.is_admin,
-            vertical: new.vertical,
-        }),
-        Err(e) if is_unique_violation(&e) => {
-            Err(StorageError::Duplicate("an account with this email"))
-        }
+        Ok(_) => Ok(Account { id, email: new.email.to_owned(), is_admin: new.is_admin, vertical: new.vertical }),
+        Err(e) if is_unique_violation(&e) => Err(StorageError::Duplicate("an account with this email")),
         Err(e) => Err(e.into()),
     }
 }
 
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<Account>, StorageError> {
-    sqlx::query_as::<_, AccountRow>(
-        "SELECT id, email, is_admin, vertical FROM accounts WHERE email = ?",
-    )
-    .bind(email)
-    .fetch_optional(db)
-    .await?
-    .map(AccountRow::into_account)
-    .transpose()
+    sqlx::query_as::<_, AccountRow>("SELECT id, email, is_admin, vertical FROM accounts WHERE email = ?")
+        .bind(email)
+        .fetch_optional(db)
+        .await?
+        .map(AccountRow::into_account)
+        .transpose()
 }

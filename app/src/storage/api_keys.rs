@@ -23,16 +23,29 @@ pub async fn create(db: &Db, account_id: &ResourceId, name: &str) -> Result<Stri
     Ok(key.plaintext)
 }
 
+/// A key that authenticated a request, and its account.
+#[derive(Clone, Debug)]
+pub struct KeyOwner {
+    pub key_id: String,
+    pub account: Account,
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyOwnerRow {
+    key_id: String,
+    #[sqlx(flatten)]
+    account: AccountRow,
+}
+
 /// The account owning the (unrevoked) key whose plaintext is `presented`.
-pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<Account>, StorageError> {
-    sqlx::query_as::<_, AccountRow>(
-        "SELECT a.id, a.email, a.is_admin, a.vertical
+pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<KeyOwner>, StorageError> {
+    let row = sqlx::query_as::<_, KeyOwnerRow>(
+        "SELECT k.id AS key_id, a.id, a.email, a.is_admin, a.vertical
          FROM api_keys k JOIN accounts a ON a.id = k.account_id
          WHERE k.key_hash = ? AND k.revoked_at IS NULL",
     )
     .bind(api_keys::hash_key(presented))
     .fetch_optional(db)
-    .await?
-    .map(AccountRow::into_account)
-    .transpose()
+    .await?;
+    row.map(|r| Ok(KeyOwner { key_id: r.key_id, account: r.account.into_account()? })).transpose()
 }

@@ -5,12 +5,11 @@
 pub mod accounts;
 pub mod api_keys;
 mod clock;
+pub mod hooks;
 
 pub use clock::now_ms;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::{str::FromStr, time::Duration};
 
 /// The database handle shared by the API, the server functions and (later) the dispatcher.
@@ -28,6 +27,8 @@ pub enum StorageError {
     Duplicate(&'static str),
     #[error("{0} not found")]
     NotFound(&'static str),
+    #[error("corrupt row: bad {0}")]
+    Corrupt(&'static str),
     #[error(transparent)]
     Security(#[from] crate::security::SecurityError),
 }
@@ -43,10 +44,7 @@ pub async fn connect(url: &str) -> Result<Db, StorageError> {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await?;
+    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
     sqlx::migrate!("../migrations").run(&pool).await?;
     Ok(pool)
 }

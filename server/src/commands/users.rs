@@ -16,12 +16,7 @@ pub async fn create_user(args: UserCreateArgs) -> Result<(), CommandError> {
     let db = storage::connect(&args.database.database_url).await?;
     let account = accounts::create(
         &db,
-        accounts::NewAccount {
-            email: &email,
-            password_hash: &password_hash,
-            is_admin: args.admin,
-            vertical,
-        },
+        accounts::NewAccount { email: &email, password_hash: &password_hash, is_admin: args.admin, vertical },
     )
     .await?;
     let key = storage::api_keys::create(&db, &account.id, "created with the account").await?;
@@ -33,9 +28,8 @@ pub async fn create_user(args: UserCreateArgs) -> Result<(), CommandError> {
 pub async fn create_key(args: KeyCreateArgs) -> Result<(), CommandError> {
     let email = validate_email(&args.email)?;
     let db = storage::connect(&args.database.database_url).await?;
-    let account = accounts::find_by_email(&db, &email)
-        .await?
-        .ok_or_else(|| CommandError::NoSuchAccount(email.clone()))?;
+    let account =
+        accounts::find_by_email(&db, &email).await?.ok_or_else(|| CommandError::NoSuchAccount(email.clone()))?;
     let key = storage::api_keys::create(&db, &account.id, &args.name).await?;
     tracing::info!(account = %account.id, "API key created");
     println!("{key}");

@@ -1,5 +1,6 @@
 //! API-key authentication for the REST API: `Authorization: <KEY>` or
-//! `Authorization: Bearer <KEY>`; anything else is a 401.
+//! `Authorization: Bearer <KEY>`; anything else is a 401. Authenticated
+//! requests then pass the key's rate limit.
 
 use super::{ApiError, AppState};
 use app::storage::accounts::Account;
@@ -17,18 +18,18 @@ impl FromRequestParts<AppState> for Authenticated {
         let value = parts
             .headers
             .get(AUTHORIZATION)
-            .ok_or(ApiError::Unauthorized(
-                "send your API key in the Authorization header",
-            ))?
+            .ok_or(ApiError::Unauthorized("send your API key in the Authorization header"))?
             .to_str()
             .map_err(|_| ApiError::Unauthorized("the Authorization header is not valid text"))?;
-        let key = presented_key(value).ok_or(ApiError::Unauthorized(
-            "the Authorization header holds no API key",
-        ))?;
-        match app::storage::api_keys::authenticate(&state.db, key).await? {
-            Some(account) => Ok(Self(account)),
-            None => Err(ApiError::Unauthorized("unknown or revoked API key")),
-        }
+        let key = presented_key(value).ok_or(ApiError::Unauthorized("the Authorization header holds no API key"))?;
+        let owner = app::storage::api_keys::authenticate(&state.db, key)
+            .await?
+            .ok_or(ApiError::Unauthorized("unknown or revoked API key"))?;
+        state
+            .rate_limiter
+            .check(&owner.key_id)
+            .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+        Ok(Self(owner.account))
     }
 }
 

@@ -30,34 +30,28 @@ pub fn apply(router: Router) -> Router {
                     })
                     .on_request(())
                     .on_response(|res: &Response<Body>, latency: Duration, _span: &Span| {
-                        tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "request");
+                        tracing::info!(
+                            status = res.status().as_u16(),
+                            latency_ms = latency.as_secs_f64() * 1000.0,
+                            "request"
+                        );
                     })
                     .on_failure(()),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(from_fn(add_request_id_to_errors))
-            .layer(CatchPanicLayer::custom(|_panic| {
-                ApiError::Internal("a handler panicked".into()).into_response()
-            })),
+            .layer(CatchPanicLayer::custom(|_panic| ApiError::Internal("a handler panicked".into()).into_response())),
     )
 }
 
 /// Re-renders an `ApiError` body with the request's id so a user can quote it.
 async fn add_request_id_to_errors(req: Request, next: Next) -> axum::response::Response {
-    let request_id = req
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let request_id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let mut response = next.run(req).await;
-    if let (Some(mut body), Some(id)) =
-        (response.extensions_mut().remove::<ErrorBody>(), request_id)
-    {
+    if let (Some(mut body), Some(id)) = (response.extensions_mut().remove::<ErrorBody>(), request_id) {
         body.request_id = Some(id);
         if let Ok(bytes) = serde_json::to_vec(&body) {
-            response
-                .headers_mut()
-                .remove(axum::http::header::CONTENT_LENGTH);
+            response.headers_mut().remove(axum::http::header::CONTENT_LENGTH);
             *response.body_mut() = Body::from(bytes);
         }
     }

@@ -4,9 +4,12 @@
 
 mod auth;
 mod error;
+mod extract;
 mod health;
 mod hooks;
 mod middleware;
+pub mod openapi;
+mod rate_limit;
 mod shutdown;
 mod state;
 
@@ -16,78 +19,96 @@ pub use state::AppState;
 use crate::cli::ServeArgs;
 use app::storage::{self, StorageError};
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use leptos::config::get_configuration;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot open the database: {0}")]
     Storage(#[from] StorageError),
+    #[error(transparent)]
+    SecretKey(#[from] crate::secret_key::SecretKeyError),
     #[error("invalid Leptos configuration: {0}")]
     Config(String),
     #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: std::net::SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
 }
 
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
+    let shutdown = shutdown::install();
     let db = storage::connect(&args.database.database_url).await?;
 
-    let mut leptos_options = get_configuration(None)
-        .map_err(|e| ServeError::Config(e.to_string()))?
-        .leptos_options;
+    let mut leptos_options = get_configuration(None).map_err(|e| ServeError::Config(e.to_string()))?.leptos_options;
     // Fixed here rather than taken from build-time env, so a binary built by
     // plain `cargo build` serves the same bundle names as one from cargo-leptos.
     leptos_options.output_name = app::OUTPUT_NAME.into();
     leptos_options.site_root = args.site_root.as_str().into();
     leptos_options.site_addr = args.listen;
 
-    let state = AppState { db, leptos_options };
+    let key = crate::secret_key::load(
+        args.secret_key.key.as_deref(),
+        args.secret_key.secret_key_file.as_deref(),
+        &args.database.database_url,
+    )?;
+    let state = AppState {
+        db,
+        leptos_options,
+        secrets: app::security::SecretBox::new(&key),
+        catalogue: Arc::new(args.hook_types.clone()),
+        rate_limiter: rate_limit::RateLimiter::new(args.rate_limit, args.rate_limit_burst),
+        max_body_bytes: args.max_body_bytes,
+    };
     let router = router(state);
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .map_err(|source| ServeError::Bind {
-            addr: args.listen,
-            source,
-        })?;
+        .map_err(|source| ServeError::Bind { addr: args.listen, source })?;
     let addr = listener.local_addr()?;
     tracing::info!("hookrelay {} listening on http://{addr}", app::VERSION);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown::signal())
-        .await?;
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
     tracing::info!("shut down cleanly");
     Ok(())
 }
 
 /// The whole application as one router (also what tests drive).
 pub fn router(state: AppState) -> Router {
+    use hooks::{eventsshop, flightrates};
     let api = Router::new()
-        .route("/v1/hooks", get(hooks::list))
+        .route("/v1/hook", post(flightrates::create))
+        .route("/v1/hooks", get(flightrates::list))
+        .route(
+            "/v1/hook/{id}",
+            get(flightrates::get).put(flightrates::replace).patch(flightrates::patch).delete(flightrates::delete),
+        )
+        .route("/openapi.json", get(openapi::document))
         .fallback(error::api_not_found)
         .method_not_allowed_fallback(error::api_method_not_allowed);
 
     let routes = generate_route_list(app::App);
     let db = state.db.clone();
     let options = state.leptos_options.clone();
+    let body_limit = state.max_body_bytes;
 
     let app = Router::new()
         .route("/healthz", get(health::healthz))
         .nest("/api", api)
+        .route("/endpoint", get(eventsshop::list).post(eventsshop::create))
+        .route("/endpoint/", get(eventsshop::list).post(eventsshop::create))
+        .route("/endpoint/{id}", get(eventsshop::get).delete(eventsshop::delete))
         .leptos_routes_with_context(
             &state,
             routes,
             move || leptos::prelude::provide_context(db.clone()),
             move || app::shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .method_not_allowed_fallback(error::api_method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state);
 
     middleware::apply(app)

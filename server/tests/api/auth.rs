@@ -6,17 +6,8 @@ use crate::helpers::{TestApp, assert_error};
 async fn a_key_works_bare_and_as_bearer() {
     let app = TestApp::spawn().await;
     let key = app.create_user("auth@example.com");
-    for value in [
-        key.clone(),
-        format!("Bearer {key}"),
-        format!("bearer {key}"),
-    ] {
-        let res = app
-            .get("/api/v1/hooks")
-            .header("authorization", value)
-            .send()
-            .await
-            .expect("request");
+    for value in [key.clone(), format!("Bearer {key}"), format!("bearer {key}")] {
+        let res = app.get("/api/v1/hooks").header("authorization", value).send().await.expect("request");
         assert_eq!(res.status(), 200);
         let body: serde_json::Value = res.json().await.expect("json");
         assert_eq!(
@@ -32,33 +23,13 @@ async fn missing_wrong_or_malformed_keys_get_401_json() {
     let key = app.create_user("auth401@example.com");
 
     let res = app.get("/api/v1/hooks").send().await.expect("request");
-    assert_eq!(
-        res.headers().get("www-authenticate").map(|v| v.as_bytes()),
-        Some(&b"Bearer"[..])
-    );
+    assert_eq!(res.headers().get("www-authenticate").map(|v| v.as_bytes()), Some(&b"Bearer"[..]));
     let body = assert_error(res, 401).await;
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("Authorization"),
-        "{body}"
-    );
+    assert!(body["message"].as_str().unwrap_or_default().contains("Authorization"), "{body}");
 
     let wrong = format!("{}x", &key[..key.len() - 1]);
-    for value in [
-        wrong.as_str(),
-        "Bearer",
-        "Basic dXNlcjpwYXNz",
-        "Bearer hr_nope",
-        "   ",
-    ] {
-        let res = app
-            .get("/api/v1/hooks")
-            .header("authorization", value)
-            .send()
-            .await
-            .expect("request");
+    for value in [wrong.as_str(), "Bearer", "Basic dXNlcjpwYXNz", "Bearer hr_nope", "   "] {
+        let res = app.get("/api/v1/hooks").header("authorization", value).send().await.expect("request");
         assert_error(res, 401).await;
     }
 }
@@ -67,28 +38,11 @@ async fn missing_wrong_or_malformed_keys_get_401_json() {
 async fn keys_are_stored_only_as_hashes() {
     let app = TestApp::spawn().await;
     let key = app.create_user("hash@example.com");
-    let res = app
-        .get("/api/v1/hooks")
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("request");
+    let res = app.get("/api/v1/hooks").bearer_auth(&key).send().await.expect("request");
     assert_eq!(res.status(), 200);
-    let mut bytes = std::fs::read(&app.db_path).expect("db");
-    if let Ok(wal) = std::fs::read(app.db_path.with_extension("db-wal")) {
-        bytes.extend(wal);
-    }
+    let bytes = app.database_bytes();
     let needle = key.as_bytes();
-    assert!(
-        !bytes.windows(needle.len()).any(|w| w == needle),
-        "the API key is in the database in clear"
-    );
-    assert!(
-        !bytes.windows(15).any(|w| w == b"a long password"),
-        "the password is in the database in clear"
-    );
-    assert!(
-        app.logs().iter().all(|l| !l.contains(&key)),
-        "the API key was logged"
-    );
+    assert!(!bytes.windows(needle.len()).any(|w| w == needle), "the API key is in the database in clear");
+    assert!(!bytes.windows(15).any(|w| w == b"a long password"), "the password is in the database in clear");
+    assert!(app.logs().iter().all(|l| !l.contains(&key)), "the API key was logged");
 }

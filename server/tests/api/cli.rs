@@ -4,30 +4,14 @@ use crate::helpers::{BIN, TestApp};
 use std::process::Command;
 
 fn is_api_key(s: &str) -> bool {
-    s.len() == 46
-        && s.starts_with("hr_")
-        && s[3..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    s.len() == 46 && s.starts_with("hr_") && s[3..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[tokio::test]
 async fn user_create_prints_only_the_key_on_stdout() {
     let app = TestApp::spawn().await;
-    let out = app.cli(&[
-        "user",
-        "create",
-        "--email",
-        "Ops@Example.com",
-        "--password",
-        "s3cret-pass",
-        "--admin",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = app.cli(&["user", "create", "--email", "Ops@Example.com", "--password", "s3cret-pass", "--admin"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout).expect("utf-8");
     assert_eq!(stdout.lines().count(), 1, "stdout: {stdout:?}");
     assert!(is_api_key(stdout.trim()), "not a key: {stdout:?}");
@@ -41,32 +25,13 @@ async fn user_create_prints_only_the_key_on_stdout() {
 async fn key_create_prints_another_working_key() {
     let app = TestApp::spawn().await;
     let first = app.create_user("keys@example.com");
-    let out = app.cli(&[
-        "key",
-        "create",
-        "--email",
-        "KEYS@example.com",
-        "--name",
-        "ci",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let second = String::from_utf8(out.stdout)
-        .expect("utf-8")
-        .trim()
-        .to_owned();
+    let out = app.cli(&["key", "create", "--email", "KEYS@example.com", "--name", "ci"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let second = String::from_utf8(out.stdout).expect("utf-8").trim().to_owned();
     assert!(is_api_key(&second));
     assert_ne!(first, second);
     for key in [&first, &second] {
-        let res = app
-            .get("/api/v1/hooks")
-            .bearer_auth(key)
-            .send()
-            .await
-            .expect("request");
+        let res = app.get("/api/v1/hooks").bearer_auth(key).send().await.expect("request");
         assert_eq!(res.status(), 200);
     }
 }
@@ -75,14 +40,7 @@ async fn key_create_prints_another_working_key() {
 async fn duplicate_email_is_a_clear_error() {
     let app = TestApp::spawn().await;
     app.create_user("dup@example.com");
-    let out = app.cli(&[
-        "user",
-        "create",
-        "--email",
-        "DUP@example.com",
-        "--password",
-        "another password",
-    ]);
+    let out = app.cli(&["user", "create", "--email", "DUP@example.com", "--password", "another password"]);
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -93,45 +51,13 @@ async fn duplicate_email_is_a_clear_error() {
 async fn bad_input_and_unknown_accounts_fail_without_a_key() {
     let app = TestApp::spawn().await;
     let cases: [(&[&str], &str); 4] = [
+        (&["user", "create", "--email", "not-an-email", "--password", "long enough"], "email"),
+        (&["user", "create", "--email", "a@example.com", "--password", "short"], "at least 8"),
         (
-            &[
-                "user",
-                "create",
-                "--email",
-                "not-an-email",
-                "--password",
-                "long enough",
-            ],
-            "email",
-        ),
-        (
-            &[
-                "user",
-                "create",
-                "--email",
-                "a@example.com",
-                "--password",
-                "short",
-            ],
-            "at least 8",
-        ),
-        (
-            &[
-                "user",
-                "create",
-                "--email",
-                "a@example.com",
-                "--password",
-                "long enough",
-                "--vertical",
-                "hotels",
-            ],
+            &["user", "create", "--email", "a@example.com", "--password", "long enough", "--vertical", "hotels"],
             "vertical",
         ),
-        (
-            &["key", "create", "--email", "nobody@example.com"],
-            "no account",
-        ),
+        (&["key", "create", "--email", "nobody@example.com"], "no account"),
     ];
     for (args, expected) in cases {
         let out = app.cli(args);
@@ -146,15 +72,7 @@ async fn bad_input_and_unknown_accounts_fail_without_a_key() {
 fn help_lists_every_command_and_env_var() {
     let out = Command::new(BIN).arg("--help").output().expect("run");
     let help = String::from_utf8_lossy(&out.stdout);
-    for needle in [
-        "serve",
-        "user",
-        "key",
-        "--listen",
-        "HOOKRELAY_LISTEN",
-        "--database-url",
-        "DATABASE_URL",
-    ] {
+    for needle in ["serve", "user", "key", "--listen", "HOOKRELAY_LISTEN", "--database-url", "DATABASE_URL"] {
         assert!(help.contains(needle), "--help lacks {needle}: {help}");
     }
 }

@@ -21,17 +21,17 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Spawns with extra `serve` flags.
+    pub async fn spawn_with(extra: &[&str]) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_path = dir.path().join("hookrelay.db");
         let db_url = format!("sqlite://{}", db_path.display());
         let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--database-url",
-                &db_url,
-            ])
+            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db_url])
+            .args(extra)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -46,11 +46,7 @@ impl TestApp {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(rest) = line.split("listening on http://").nth(1) {
-                    let addr = rest
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned();
+                    let addr = rest.split_whitespace().next().unwrap_or_default().to_owned();
                     let _ = tx.send(addr);
                 }
                 eprintln!("[hookrelay] {line}");
@@ -61,10 +57,7 @@ impl TestApp {
             Ok(addr) => addr,
             Err(_) => {
                 let _ = child.kill();
-                panic!(
-                    "hookrelay did not start: {:?}",
-                    logs.lock().map(|l| l.clone())
-                );
+                panic!("hookrelay did not start: {:?}", logs.lock().map(|l| l.clone()));
             }
         };
         TestApp {
@@ -90,27 +83,42 @@ impl TestApp {
 
     /// Creates an account and returns its API key.
     pub fn create_user(&self, email: &str) -> String {
-        let out = self.cli(&[
-            "user",
-            "create",
-            "--email",
-            email,
-            "--password",
-            "a long password",
-        ]);
-        assert!(
-            out.status.success(),
-            "user create failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .expect("utf-8")
-            .trim()
-            .to_owned()
+        let out = self.cli(&["user", "create", "--email", email, "--password", "a long password"]);
+        assert!(out.status.success(), "user create failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
     }
 
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.client.get(format!("{}{path}", self.url))
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str, key: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.url)).bearer_auth(key)
+    }
+
+    /// Sends `body` as JSON with `key`, returns status and parsed body.
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let res = self.request(method, path, key).json(body).send().await.expect("request");
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    }
+
+    /// Every byte of the database and its WAL.
+    pub fn database_bytes(&self) -> Vec<u8> {
+        let mut bytes = std::fs::read(&self.db_path).expect("db");
+        for suffix in ["-wal", "-shm"] {
+            if let Ok(more) = std::fs::read(format!("{}{suffix}", self.db_path.display())) {
+                bytes.extend(more);
+            }
+        }
+        bytes
     }
 
     pub fn logs(&self) -> Vec<String> {
@@ -119,10 +127,7 @@ impl TestApp {
 
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill -TERM");
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill -TERM");
         assert!(status.success());
         self.child.wait().expect("wait")
     }
@@ -142,18 +147,11 @@ impl Drop for TestApp {
 /// Asserts the SPEC §2.3 error body and returns it.
 pub async fn assert_error(response: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(response.status().as_u16(), status);
-    let request_id = response
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let request_id = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body: serde_json::Value = response.json().await.expect("JSON error body");
     assert_eq!(body["error"], true, "{body}");
     assert_eq!(body["statusCode"], status, "{body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
     assert!(body["errors"].is_array(), "{body}");
     assert_eq!(body["requestId"].as_str(), request_id.as_deref(), "{body}");
     body

@@ -5,4 +5,10 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod hooks_crud;
+mod hooks_limits;
+mod hooks_secrets;
+mod hooks_validation;
+mod openapi;
+mod property;
 mod server;

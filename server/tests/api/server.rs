@@ -7,23 +7,15 @@ async fn healthz_answers_once_the_database_does() {
     let app = TestApp::spawn().await;
     let res = app.get("/healthz").send().await.expect("request");
     assert_eq!(res.status(), 200);
-    assert_eq!(
-        res.json::<serde_json::Value>().await.expect("json"),
-        serde_json::json!({"status": "ok"})
-    );
+    assert_eq!(res.json::<serde_json::Value>().await.expect("json"), serde_json::json!({"status": "ok"}));
 }
 
 #[tokio::test]
 async fn the_database_is_created_in_wal_mode_with_migrations_applied() {
     let app = TestApp::spawn().await;
     assert!(app.db_path.exists());
-    let pool = sqlx::SqlitePool::connect(&app.db_url)
-        .await
-        .expect("open db");
-    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
-        .fetch_one(&pool)
-        .await
-        .expect("pragma");
+    let pool = sqlx::SqlitePool::connect(&app.db_url).await.expect("open db");
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&pool).await.expect("pragma");
     assert_eq!(mode, "wal");
     let (tables,): (i64,) =
         sqlx::query_as("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('accounts', 'api_keys')")
@@ -40,18 +32,9 @@ async fn the_dashboard_is_server_rendered() {
     assert_eq!(res.status(), 200);
     let html = res.text().await.expect("html");
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
-    assert!(
-        html.contains("Hookrelay") && html.contains("Service status"),
-        "{html}"
-    );
-    assert!(
-        html.contains("/pkg/hookrelay.js") && html.contains("/pkg/hookrelay.wasm"),
-        "{html}"
-    );
-    assert!(
-        html.contains("reachable"),
-        "the status resource was not resolved during SSR: {html}"
-    );
+    assert!(html.contains("Hookrelay") && html.contains("Service status"), "{html}");
+    assert!(html.contains("/pkg/hookrelay.js") && html.contains("/pkg/hookrelay.wasm"), "{html}");
+    assert!(html.contains("reachable"), "the status resource was not resolved during SSR: {html}");
 
     let res = app.get("/no-such-page").send().await.expect("request");
     assert_eq!(res.status(), 404);
@@ -62,36 +45,16 @@ async fn api_errors_are_json_with_a_request_id() {
     let app = TestApp::spawn().await;
     let key = app.create_user("errors@example.com");
 
-    let res = app
-        .get("/api/v1/no-such-route")
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("request");
+    let res = app.get("/api/v1/no-such-route").bearer_auth(&key).send().await.expect("request");
     assert_error(res, 404).await;
 
-    let res = app
-        .client
-        .delete(format!("{}/api/v1/hooks", app.url))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("request");
+    let res = app.client.delete(format!("{}/api/v1/hooks", app.url)).bearer_auth(&key).send().await.expect("request");
     assert_error(res, 405).await;
 
-    let res = app
-        .get("/api/v1/hooks?page=0&size=abc")
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("request");
+    let res = app.get("/api/v1/hooks?page=0&size=abc").bearer_auth(&key).send().await.expect("request");
     let body = assert_error(res, 400).await;
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["field"].as_str())
-        .collect();
+    let fields: Vec<&str> =
+        body["errors"].as_array().into_iter().flatten().filter_map(|e| e["field"].as_str()).collect();
     assert_eq!(fields, ["page", "size"], "{body}");
 }
 
@@ -99,37 +62,21 @@ async fn api_errors_are_json_with_a_request_id() {
 async fn one_log_line_per_request_without_secrets() {
     let app = TestApp::spawn().await;
     let key = app.create_user("logs@example.com");
-    let res = app
-        .get("/api/v1/hooks?page=2")
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("request");
-    let request_id = res
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let res = app.get("/api/v1/hooks?page=2").bearer_auth(&key).send().await.expect("request");
+    let request_id = res.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     assert_eq!(res.status(), 200);
     let request_id = request_id.expect("x-request-id header");
     // The log line is written just after the response; give it a moment.
     let mut lines = Vec::new();
     for _ in 0..50 {
-        lines = app
-            .logs()
-            .into_iter()
-            .filter(|l| l.contains(&request_id))
-            .collect();
+        lines = app.logs().into_iter().filter(|l| l.contains(&request_id)).collect();
         if !lines.is_empty() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(
-        lines[0].contains("/api/v1/hooks") && lines[0].contains("status=200"),
-        "{lines:?}"
-    );
+    assert!(lines[0].contains("/api/v1/hooks") && lines[0].contains("status=200"), "{lines:?}");
     assert!(app.logs().iter().all(|l| !l.contains(&key)));
 }
 

@@ -1,0 +1,80 @@
+//! The hook types (data feeds) each vertical offers.
+
+use super::Vertical;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Catalogue {
+    pub flightrates: Vec<String>,
+    pub eventsshop: Vec<String>,
+}
+
+impl Default for Catalogue {
+    fn default() -> Self {
+        Self {
+            flightrates: vec!["dbs".into()],
+            eventsshop: vec!["eventsinfo".into(), "eventimpact".into(), "hoteldemand".into()],
+        }
+    }
+}
+
+impl Catalogue {
+    pub fn hook_types(&self, vertical: Vertical) -> &[String] {
+        match vertical {
+            Vertical::Flightrates => &self.flightrates,
+            Vertical::Eventsshop => &self.eventsshop,
+        }
+    }
+
+    pub fn contains(&self, vertical: Vertical, hook_type: &str) -> bool {
+        self.hook_types(vertical).iter().any(|t| t == hook_type)
+    }
+
+    /// The vertical offering `hook_type`, if any.
+    pub fn vertical_of(&self, hook_type: &str) -> Option<Vertical> {
+        Vertical::ALL.into_iter().find(|v| self.contains(*v, hook_type))
+    }
+
+    /// Parses `flightrates=dbs;eventsshop=eventsinfo,eventimpact,hoteldemand`
+    /// (the `--hook-types` setting). Verticals left out keep their defaults.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let mut catalogue = Self::default();
+        for part in spec.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let (vertical, types) =
+                part.split_once('=').ok_or_else(|| format!("`{part}`: expected vertical=type1,type2"))?;
+            let vertical: Vertical = vertical.parse().map_err(|e: super::UnknownVertical| e.to_string())?;
+            let types: Vec<String> =
+                types.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect();
+            if types.is_empty() {
+                return Err(format!("`{part}`: no hook types"));
+            }
+            if let Some(bad) =
+                types.iter().find(|t| !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+            {
+                return Err(format!("hook type `{bad}`: use letters, digits, `-` and `_` only"));
+            }
+            match vertical {
+                Vertical::Flightrates => catalogue.flightrates = types,
+                Vertical::Eventsshop => catalogue.eventsshop = types,
+            }
+        }
+        Ok(catalogue)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_matches_the_spec_and_parse_overrides() {
+        let c = Catalogue::default();
+        assert!(c.contains(Vertical::Flightrates, "dbs"));
+        assert_eq!(c.vertical_of("hoteldemand"), Some(Vertical::Eventsshop));
+        let c = Catalogue::parse("flightrates=dbs,fares").expect("parse");
+        assert_eq!(c.flightrates, ["dbs", "fares"]);
+        assert_eq!(c.eventsshop.len(), 3);
+        assert!(Catalogue::parse("hotels=x").is_err());
+        assert!(Catalogue::parse("flightrates=").is_err());
+    }
+}

@@ -1,0 +1,266 @@
+//! Hooks: the registrations. Secrets are sealed with the `SecretBox` on the
+//! way in; reads report only whether a secret is set.
+
+use super::{Db, StorageError, now_ms};
+use crate::domain::{AuthType, HookSpec, HookState, ResourceId, SecretChange, StoredSecrets, Vertical};
+use crate::security::{SecretBox, random};
+
+#[derive(Clone, Debug)]
+pub struct Hook {
+    pub id: ResourceId,
+    pub account_id: ResourceId,
+    pub vertical: Vertical,
+    pub endpoint: String,
+    pub auth_type: AuthType,
+    pub username: Option<String>,
+    pub secrets: StoredSecrets,
+    pub token_generated: bool,
+    pub hook_type: Option<String>,
+    pub shop: Option<String>,
+    pub is_active: bool,
+    pub is_customer_created: bool,
+    pub disabled_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Hook {
+    /// The hook as the base for a PUT or PATCH.
+    pub fn state(&self) -> HookState {
+        HookState {
+            endpoint: self.endpoint.clone(),
+            auth_type: self.auth_type,
+            username: self.username.clone(),
+            secrets: self.secrets,
+            hook_type: self.hook_type.clone(),
+            shop: self.shop.clone(),
+            is_active: self.is_active,
+        }
+    }
+}
+
+/// List filters; `None` means "any".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HookFilter {
+    pub hook_type: Option<String>,
+    pub shop: Option<String>,
+    pub is_active: Option<bool>,
+    /// Case-insensitive substring of the endpoint URL.
+    pub endpoint_contains: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct HookRow {
+    id: String,
+    account_id: String,
+    vertical: String,
+    endpoint: String,
+    auth_type: String,
+    username: Option<String>,
+    has_password: bool,
+    has_token: bool,
+    token_generated: bool,
+    hook_type: Option<String>,
+    shop: Option<String>,
+    is_active: bool,
+    is_customer_created: bool,
+    disabled_reason: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const COLUMNS: &str = "id, account_id, vertical, endpoint, auth_type, username,
+    password_enc IS NOT NULL AS has_password, token_enc IS NOT NULL AS has_token, token_generated,
+    hook_type, shop, is_active, is_customer_created, disabled_reason, created_at, updated_at";
+
+impl TryFrom<HookRow> for Hook {
+    type Error = StorageError;
+    fn try_from(r: HookRow) -> Result<Self, StorageError> {
+        let corrupt = |what: &'static str| StorageError::Corrupt(what);
+        Ok(Hook {
+            id: ResourceId::parse(&r.id).map_err(|_| corrupt("hook id"))?,
+            account_id: ResourceId::parse(&r.account_id).map_err(|_| corrupt("hook account id"))?,
+            vertical: r.vertical.parse().map_err(|_| corrupt("hook vertical"))?,
+            endpoint: r.endpoint,
+            auth_type: AuthType::parse(&r.auth_type).ok_or(corrupt("hook auth type"))?,
+            username: r.username,
+            secrets: StoredSecrets { password: r.has_password, token: r.has_token },
+            token_generated: r.token_generated,
+            hook_type: r.hook_type,
+            shop: r.shop,
+            is_active: r.is_active,
+            is_customer_created: r.is_customer_created,
+            disabled_reason: r.disabled_reason,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+fn context(id: &ResourceId, field: &str) -> String {
+    format!("hook:{id}:{field}")
+}
+
+/// What to write for a secret column: `(replace?, new value)`.
+fn sealed(
+    secrets: &SecretBox,
+    change: &SecretChange,
+    id: &ResourceId,
+    field: &str,
+) -> Result<(bool, Option<Vec<u8>>), StorageError> {
+    Ok(match change {
+        SecretChange::Keep => (false, None),
+        SecretChange::Clear => (true, None),
+        SecretChange::Set(plain) => (true, Some(secrets.seal(plain, &context(id, field))?)),
+    })
+}
+
+pub async fn create(
+    db: &Db,
+    secrets: &SecretBox,
+    account_id: &ResourceId,
+    spec: &HookSpec,
+) -> Result<Hook, StorageError> {
+    let id = random::new_id()?;
+    let (_, password) = sealed(secrets, &spec.password, &id, "password")?;
+    let (_, token) = sealed(secrets, &spec.token, &id, "token")?;
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO hooks (id, account_id, vertical, endpoint, auth_type, username, password_enc, token_enc,
+                            token_generated, hook_type, shop, is_active, is_customer_created, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+    )
+    .bind(id.as_str())
+    .bind(account_id.as_str())
+    .bind(spec.vertical.as_str())
+    .bind(&spec.endpoint)
+    .bind(spec.auth_type.as_str())
+    .bind(&spec.username)
+    .bind(password)
+    .bind(token)
+    .bind(spec.generate_token)
+    .bind(&spec.hook_type)
+    .bind(&spec.shop)
+    .bind(spec.is_active)
+    .bind(now)
+    .bind(now)
+    .execute(db)
+    .await?;
+    get(db, account_id, None, &id).await?.ok_or(StorageError::NotFound("hook"))
+}
+
+/// One of the account's hooks; `vertical` restricts to one route family.
+pub async fn get(
+    db: &Db,
+    account_id: &ResourceId,
+    vertical: Option<Vertical>,
+    id: &ResourceId,
+) -> Result<Option<Hook>, StorageError> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM hooks WHERE id = ?1 AND account_id = ?2 AND (?3 IS NULL OR vertical = ?3)");
+    sqlx::query_as::<_, HookRow>(sqlx::AssertSqlSafe(sql))
+        .bind(id.as_str())
+        .bind(account_id.as_str())
+        .bind(vertical.map(Vertical::as_str))
+        .fetch_optional(db)
+        .await?
+        .map(Hook::try_from)
+        .transpose()
+}
+
+/// A page of the account's hooks (newest first) and the total matching.
+pub async fn list(
+    db: &Db,
+    account_id: &ResourceId,
+    vertical: Option<Vertical>,
+    filter: &HookFilter,
+    page: u32,
+    size: u32,
+) -> Result<(Vec<Hook>, u64), StorageError> {
+    const WHERE: &str = "account_id = ?1 AND (?2 IS NULL OR vertical = ?2)
+        AND (?3 IS NULL OR hook_type = ?3) AND (?4 IS NULL OR shop = ?4) AND (?5 IS NULL OR is_active = ?5)
+        AND (?6 IS NULL OR instr(lower(endpoint), lower(?6)) > 0)";
+    let vertical = vertical.map(Vertical::as_str);
+    let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM hooks WHERE {WHERE}")))
+        .bind(account_id.as_str())
+        .bind(vertical)
+        .bind(&filter.hook_type)
+        .bind(&filter.shop)
+        .bind(filter.is_active)
+        .bind(&filter.endpoint_contains)
+        .fetch_one(db)
+        .await?;
+    let offset = i64::from(page.saturating_sub(1)) * i64::from(size);
+    let sql = format!("SELECT {COLUMNS} FROM hooks WHERE {WHERE} ORDER BY created_at DESC, id DESC LIMIT ?7 OFFSET ?8");
+    let rows = sqlx::query_as::<_, HookRow>(sqlx::AssertSqlSafe(sql))
+        .bind(account_id.as_str())
+        .bind(vertical)
+        .bind(&filter.hook_type)
+        .bind(&filter.shop)
+        .bind(filter.is_active)
+        .bind(&filter.endpoint_contains)
+        .bind(i64::from(size))
+        .bind(offset)
+        .fetch_all(db)
+        .await?;
+    let hooks = rows.into_iter().map(Hook::try_from).collect::<Result<Vec<_>, _>>()?;
+    Ok((hooks, u64::try_from(total).unwrap_or(0)))
+}
+
+/// Applies a validated spec to the account's hook. `None` if there is no such hook.
+pub async fn update(
+    db: &Db,
+    secrets: &SecretBox,
+    account_id: &ResourceId,
+    id: &ResourceId,
+    spec: &HookSpec,
+) -> Result<Option<Hook>, StorageError> {
+    let (replace_password, password) = sealed(secrets, &spec.password, id, "password")?;
+    let (replace_token, token) = sealed(secrets, &spec.token, id, "token")?;
+    let result = sqlx::query(
+        "UPDATE hooks SET endpoint = ?1, auth_type = ?2, username = ?3,
+             password_enc = CASE WHEN ?4 THEN ?5 ELSE password_enc END,
+             token_enc = CASE WHEN ?6 THEN ?7 ELSE token_enc END,
+             token_generated = CASE WHEN ?6 THEN 0 ELSE token_generated END,
+             hook_type = ?8, shop = ?9, is_active = ?10,
+             disabled_reason = CASE WHEN ?10 THEN NULL ELSE disabled_reason END,
+             updated_at = ?11
+         WHERE id = ?12 AND account_id = ?13 AND vertical = ?14",
+    )
+    .bind(&spec.endpoint)
+    .bind(spec.auth_type.as_str())
+    .bind(&spec.username)
+    .bind(replace_password)
+    .bind(password)
+    .bind(replace_token)
+    .bind(token)
+    .bind(&spec.hook_type)
+    .bind(&spec.shop)
+    .bind(spec.is_active)
+    .bind(now_ms())
+    .bind(id.as_str())
+    .bind(account_id.as_str())
+    .bind(spec.vertical.as_str())
+    .execute(db)
+    .await?;
+    if result.rows_affected() == 0 {
+        return Ok(None);
+    }
+    get(db, account_id, None, id).await
+}
+
+/// Deletes the account's hook; false if there was none.
+pub async fn delete(
+    db: &Db,
+    account_id: &ResourceId,
+    vertical: Option<Vertical>,
+    id: &ResourceId,
+) -> Result<bool, StorageError> {
+    let result = sqlx::query("DELETE FROM hooks WHERE id = ?1 AND account_id = ?2 AND (?3 IS NULL OR vertical = ?3)")
+        .bind(id.as_str())
+        .bind(account_id.as_str())
+        .bind(vertical.map(Vertical::as_str))
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected() > 0)
+}

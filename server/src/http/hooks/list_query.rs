@@ -1,0 +1,129 @@
+//! List query parameters: `page`, `size` and filters. Every bad or unknown
+//! parameter is reported at once.
+
+use crate::http::error::{ApiError, FieldError};
+use app::domain::{Catalogue, Vertical};
+use app::storage::hooks::HookFilter;
+
+pub const DEFAULT_PAGE_SIZE: u32 = 10;
+pub const MAX_PAGE_SIZE: u32 = 100;
+const MAX_PAGE: u32 = 1_000_000;
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct ListQuery {
+    pub page: u32,
+    pub size: u32,
+    pub filter: HookFilter,
+}
+
+/// The parameters a vertical's list accepts.
+fn allowed(vertical: Vertical) -> &'static [&'static str] {
+    match vertical {
+        Vertical::Flightrates => &["page", "size", "_shop", "hookType", "isActiveStatus", "search"],
+        Vertical::Eventsshop => &["page", "size", "isActiveStatus", "search"],
+    }
+}
+
+pub fn parse(pairs: &[(String, String)], vertical: Vertical, catalogue: &Catalogue) -> Result<ListQuery, ApiError> {
+    let mut errors = Vec::new();
+    let mut query = ListQuery { page: 1, size: DEFAULT_PAGE_SIZE, filter: HookFilter::default() };
+    for (name, value) in pairs {
+        let value = value.trim();
+        match name.as_str() {
+            "page" => match value.parse::<u32>() {
+                Ok(n) if (1..=MAX_PAGE).contains(&n) => query.page = n,
+                _ => errors.push(FieldError::new("page", format!("must be a whole number from 1 to {MAX_PAGE}"))),
+            },
+            "size" => match value.parse::<u32>() {
+                Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => query.size = n,
+                _ => errors.push(FieldError::new("size", format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"))),
+            },
+            "_shop" if allowed(vertical).contains(&"_shop") => {
+                if value.is_empty() || value.len() > 128 {
+                    errors.push(FieldError::new("_shop", "must be 1 to 128 characters"));
+                } else {
+                    query.filter.shop = Some(value.to_owned());
+                }
+            }
+            "hookType" if allowed(vertical).contains(&"hookType") => {
+                if catalogue.contains(vertical, value) {
+                    query.filter.hook_type = Some(value.to_owned());
+                } else {
+                    errors.push(FieldError::new(
+                        "hookType",
+                        format!("must be one of: {}", catalogue.hook_types(vertical).join(", ")),
+                    ));
+                }
+            }
+            "isActiveStatus" => match value {
+                "true" => query.filter.is_active = Some(true),
+                "false" => query.filter.is_active = Some(false),
+                _ => errors.push(FieldError::new("isActiveStatus", "must be true or false")),
+            },
+            "search" => {
+                if value.len() > 2048 {
+                    errors.push(FieldError::new("search", "must be at most 2048 characters"));
+                } else if !value.is_empty() {
+                    query.filter.endpoint_contains = Some(value.to_owned());
+                }
+            }
+            other => {
+                let known = allowed(vertical);
+                let nearest = app::domain::nearest_name(other, known)
+                    .map(|k| format!(": did you mean `{k}`?"))
+                    .unwrap_or_else(|| format!(" (known: {})", known.join(", ")));
+                errors.push(FieldError::new(other, format!("is not a known query parameter{nearest}")));
+            }
+        }
+    }
+    if errors.is_empty() { Ok(query) } else { Err(ApiError::Validation(errors)) }
+}
+
+/// `ceil(total / size)`.
+pub fn total_pages(total: u64, size: u32) -> u64 {
+    total.div_ceil(u64::from(size.max(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn defaults_filters_and_errors() {
+        let c = Catalogue::default();
+        let parsed = parse(&q(&[]), Vertical::Flightrates, &c).expect("ok");
+        assert_eq!((parsed.page, parsed.size), (1, 10));
+        let parsed = parse(
+            &q(&[("page", "3"), ("size", "100"), ("hookType", "dbs"), ("isActiveStatus", "false")]),
+            Vertical::Flightrates,
+            &c,
+        )
+        .expect("ok");
+        assert_eq!((parsed.page, parsed.size), (3, 100));
+        assert_eq!(parsed.filter.is_active, Some(false));
+        match parse(
+            &q(&[("page", "0"), ("size", "101"), ("hookTyp", "dbs"), ("isActiveStatus", "yes")]),
+            Vertical::Flightrates,
+            &c,
+        ) {
+            Err(ApiError::Validation(errors)) => {
+                let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+                assert_eq!(fields, ["page", "size", "hookTyp", "isActiveStatus"]);
+                assert!(errors[2].message.contains("did you mean `hookType`"));
+            }
+            other => panic!("expected errors, got {other:?}"),
+        }
+        assert!(parse(&q(&[("_shop", "x")]), Vertical::Eventsshop, &c).is_err());
+    }
+
+    #[test]
+    fn pages_round_up() {
+        assert_eq!(total_pages(0, 10), 0);
+        assert_eq!(total_pages(10, 10), 1);
+        assert_eq!(total_pages(11, 10), 2);
+    }
+}

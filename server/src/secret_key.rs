@@ -1,0 +1,113 @@
+//! The key that encrypts secrets at rest: `HOOKRELAY_SECRET_KEY` (base64 or
+//! hex of 32 bytes), or a key file — by default `<database file>.key` —
+//! created with mode 0600 on first start.
+
+use app::security::secret_box::KEY_LEN;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretKeyError {
+    #[error("HOOKRELAY_SECRET_KEY must be 32 bytes as base64 (e.g. `openssl rand -base64 32`) or 64 hex characters")]
+    BadEnvKey,
+    #[error("the key file {0} does not hold 32 base64-encoded bytes")]
+    BadKeyFile(PathBuf),
+    #[error("cannot read or create the key file {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(
+        "no secret key: set HOOKRELAY_SECRET_KEY or --secret-key-file (the database is not a SQLite file to put one next to)"
+    )]
+    NoLocation,
+    #[error("the operating system's random number generator failed")]
+    Random,
+}
+
+pub fn load(
+    env_key: Option<&str>,
+    key_file: Option<&Path>,
+    database_url: &str,
+) -> Result<[u8; KEY_LEN], SecretKeyError> {
+    if let Some(raw) = env_key.map(str::trim).filter(|k| !k.is_empty()) {
+        return decode(raw).ok_or(SecretKeyError::BadEnvKey);
+    }
+    let path = match key_file {
+        Some(p) => p.to_path_buf(),
+        None => default_key_file(database_url).ok_or(SecretKeyError::NoLocation)?,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => decode(text.trim()).ok_or(SecretKeyError::BadKeyFile(path)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(&path),
+        Err(source) => Err(SecretKeyError::Io { path, source }),
+    }
+}
+
+fn decode(raw: &str) -> Option<[u8; KEY_LEN]> {
+    let bytes = if raw.len() == KEY_LEN * 2 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hex::decode(raw).ok()?
+    } else {
+        STANDARD.decode(raw).ok()?
+    };
+    bytes.try_into().ok()
+}
+
+fn create(path: &Path) -> Result<[u8; KEY_LEN], SecretKeyError> {
+    let key = app::security::random::bytes::<KEY_LEN>().map_err(|_| SecretKeyError::Random)?;
+    let io = |source| SecretKeyError::Io { path: path.to_path_buf(), source };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(io)?;
+    writeln!(file, "{}", STANDARD.encode(key)).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    tracing::info!(path = %path.display(), "created a new secret key file (mode 0600): back it up with the database");
+    Ok(key)
+}
+
+/// `sqlite://dir/x.db?mode=rwc` → `dir/x.db.key`; nothing for in-memory or other databases.
+pub fn default_key_file(database_url: &str) -> Option<PathBuf> {
+    let rest = database_url.strip_prefix("sqlite://").or_else(|| database_url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") {
+        return None;
+    }
+    Some(PathBuf::from(format!("{path}.key")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_file_sits_next_to_the_sqlite_file() {
+        assert_eq!(default_key_file("sqlite://hookrelay.db"), Some(PathBuf::from("hookrelay.db.key")));
+        assert_eq!(default_key_file("sqlite:///tmp/x.db?mode=rwc"), Some(PathBuf::from("/tmp/x.db.key")));
+        assert_eq!(default_key_file("sqlite::memory:"), None);
+        assert_eq!(default_key_file("postgres://localhost/test"), None);
+    }
+
+    #[test]
+    fn env_keys_decode_from_base64_or_hex_only_at_32_bytes() {
+        assert!(decode(&STANDARD.encode([1u8; 32])).is_some());
+        assert!(decode(&"ab".repeat(32)).is_some());
+        assert!(decode(&STANDARD.encode([1u8; 16])).is_none());
+        assert!(decode("not a key").is_none());
+    }
+
+    #[test]
+    fn a_new_key_file_is_created_private_and_read_back() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("k.key");
+        let first = load(None, Some(&path), "sqlite::memory:").expect("create");
+        let second = load(None, Some(&path), "sqlite::memory:").expect("read");
+        assert_eq!(first, second);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}
