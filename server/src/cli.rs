@@ -57,6 +57,28 @@ pub struct ServeArgs {
     pub hook_types: app::domain::Catalogue,
     #[command(flatten)]
     pub secret_key: SecretKeyArgs,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DeliveryArgs {
+    /// Deliver to loopback, private, link-local and multicast addresses too (on-premise use, tests).
+    #[arg(long, env = "HOOKRELAY_ALLOW_PRIVATE_TARGETS")]
+    pub allow_private_targets: bool,
+    /// Delay before each attempt (its length is the number of attempts); units ms, s, m, h.
+    #[arg(long, env = "HOOKRELAY_RETRY_SCHEDULE", default_value = crate::delivery::schedule::DEFAULT,
+          value_parser = crate::delivery::schedule::RetrySchedule::parse)]
+    pub retry_schedule: crate::delivery::schedule::RetrySchedule,
+    /// How long one attempt may take (e.g. 15s, 500ms).
+    #[arg(long, env = "HOOKRELAY_DELIVERY_TIMEOUT", default_value = "15s", value_parser = crate::delivery::schedule::parse_duration)]
+    pub delivery_timeout: std::time::Duration,
+    /// Attempts in flight at once, across all endpoints.
+    #[arg(long, env = "HOOKRELAY_WORKERS", default_value_t = 64)]
+    pub workers: usize,
+    /// Attempts in flight at once to one hook's endpoint.
+    #[arg(long, env = "HOOKRELAY_MAX_PER_ENDPOINT", default_value_t = 8)]
+    pub max_per_endpoint: usize,
 }
 
 fn parse_catalogue(s: &str) -> Result<app::domain::Catalogue, String> {

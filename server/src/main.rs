@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod delivery;
 mod http;
 mod secret_key;
 mod telemetry;

@@ -5,6 +5,7 @@ mod account;
 mod auth_type;
 mod catalogue;
 mod endpoint_url;
+pub mod event_input;
 mod field_error;
 pub mod hook_input;
 mod ids;

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod passwords;
 pub mod random;
 pub mod secret_box;
+pub mod signing;
 
 pub use secret_box::SecretBox;
 

@@ -3,7 +3,7 @@
 
 use super::{Db, StorageError, now_ms};
 use crate::domain::{AuthType, HookSpec, HookState, ResourceId, SecretChange, StoredSecrets, Vertical};
-use crate::security::{SecretBox, random};
+use crate::security::{SecretBox, random, signing};
 
 #[derive(Clone, Debug)]
 pub struct Hook {
@@ -97,7 +97,8 @@ impl TryFrom<HookRow> for Hook {
     }
 }
 
-fn context(id: &ResourceId, field: &str) -> String {
+/// The context (associated data) a hook's sealed field is bound to.
+pub fn context(id: &ResourceId, field: &str) -> String {
     format!("hook:{id}:{field}")
 }
 
@@ -124,11 +125,13 @@ pub async fn create(
     let id = random::new_id()?;
     let (_, password) = sealed(secrets, &spec.password, &id, "password")?;
     let (_, token) = sealed(secrets, &spec.token, &id, "token")?;
+    let signing = secrets.seal(&signing::new_secret()?, &context(&id, "signing"))?;
     let now = now_ms();
     sqlx::query(
         "INSERT INTO hooks (id, account_id, vertical, endpoint, auth_type, username, password_enc, token_enc,
-                            token_generated, hook_type, shop, is_active, is_customer_created, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                            token_generated, hook_type, shop, is_active, is_customer_created, created_at, updated_at,
+                            signing_secret_enc)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
     )
     .bind(id.as_str())
     .bind(account_id.as_str())
@@ -144,6 +147,7 @@ pub async fn create(
     .bind(spec.is_active)
     .bind(now)
     .bind(now)
+    .bind(signing)
     .execute(db)
     .await?;
     get(db, account_id, None, &id).await?.ok_or(StorageError::NotFound("hook"))
@@ -263,4 +267,50 @@ pub async fn delete(
         .execute(db)
         .await?;
     Ok(result.rows_affected() > 0)
+}
+
+/// The hook's current signing secret (`whsec_…`), creating one if it has none.
+pub async fn signing_secret(
+    db: &Db,
+    secrets: &SecretBox,
+    account_id: &ResourceId,
+    id: &ResourceId,
+) -> Result<Option<String>, StorageError> {
+    let row: Option<(Option<Vec<u8>>,)> =
+        sqlx::query_as("SELECT signing_secret_enc FROM hooks WHERE id = ? AND account_id = ?")
+            .bind(id.as_str())
+            .bind(account_id.as_str())
+            .fetch_optional(db)
+            .await?;
+    match row {
+        None => Ok(None),
+        Some((Some(sealed),)) => Ok(Some(secrets.open(&sealed, &context(id, "signing"))?)),
+        Some((None,)) => rotate_signing_secret(db, secrets, account_id, id, 0).await,
+    }
+}
+
+/// Replaces the signing secret; the old one keeps signing for `overlap_ms`.
+pub async fn rotate_signing_secret(
+    db: &Db,
+    secrets: &SecretBox,
+    account_id: &ResourceId,
+    id: &ResourceId,
+    overlap_ms: i64,
+) -> Result<Option<String>, StorageError> {
+    let fresh = signing::new_secret()?;
+    let now = now_ms();
+    let result = sqlx::query(
+        "UPDATE hooks SET previous_signing_secret_enc = signing_secret_enc,
+                previous_signing_expires_at = CASE WHEN signing_secret_enc IS NULL THEN NULL ELSE ?1 END,
+                signing_secret_enc = ?2, updated_at = ?3
+         WHERE id = ?4 AND account_id = ?5",
+    )
+    .bind(now + overlap_ms)
+    .bind(secrets.seal(&fresh, &context(id, "signing"))?)
+    .bind(now)
+    .bind(id.as_str())
+    .bind(account_id.as_str())
+    .execute(db)
+    .await?;
+    Ok((result.rows_affected() > 0).then_some(fresh))
 }

@@ -5,6 +5,8 @@
 pub mod accounts;
 pub mod api_keys;
 mod clock;
+pub mod deliveries;
+pub mod events;
 pub mod hooks;
 
 pub use clock::now_ms;

@@ -14,8 +14,12 @@ pub enum ApiError {
     Unauthorized(&'static str),
     #[error("Request data failed validation(s)")]
     Validation(Vec<FieldError>),
+    #[error("Forbidden: {0}")]
+    Forbidden(&'static str),
     #[error("{0} not found")]
     NotFound(&'static str),
+    #[error("Conflict: {0}")]
+    Conflict(&'static str),
     #[error("Method not allowed on this resource")]
     MethodNotAllowed,
     #[error("Request body is larger than {limit} bytes")]
@@ -49,7 +53,9 @@ impl ApiError {
         match self {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Validation(_) => StatusCode::BAD_REQUEST,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

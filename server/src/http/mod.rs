@@ -3,7 +3,9 @@
 //! and its static files.
 
 mod auth;
+mod deliveries;
 mod error;
+mod events;
 mod extract;
 mod health;
 mod hooks;
@@ -37,6 +39,8 @@ pub enum ServeError {
     Bind { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot build the delivery HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
 }
 
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
@@ -62,7 +66,30 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         catalogue: Arc::new(args.hook_types.clone()),
         rate_limiter: rate_limit::RateLimiter::new(args.rate_limit, args.rate_limit_burst),
         max_body_bytes: args.max_body_bytes,
+        wake: crate::delivery::Wake::default(),
+        attempts_in_schedule: args.delivery.retry_schedule.attempts(),
     };
+
+    let config = crate::delivery::DispatcherConfig {
+        workers: args.delivery.workers,
+        per_endpoint: args.delivery.max_per_endpoint,
+        timeout: args.delivery.delivery_timeout,
+        schedule: args.delivery.retry_schedule.clone(),
+        allow_private_targets: args.delivery.allow_private_targets,
+    };
+    if config.allow_private_targets {
+        tracing::warn!("--allow-private-targets: deliveries may reach loopback and private addresses");
+    }
+    let client = crate::delivery::build_client(&config)?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let dispatcher = tokio::spawn(crate::delivery::run(
+        state.db.clone(),
+        state.secrets.clone(),
+        config,
+        client,
+        state.wake.clone(),
+        stop_rx,
+    ));
     let router = router(state);
 
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -70,7 +97,15 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         .map_err(|source| ServeError::Bind { addr: args.listen, source })?;
     let addr = listener.local_addr()?;
     tracing::info!("hookrelay {} listening on http://{addr}", app::VERSION);
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    let stop = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
+    axum::serve(listener, router).with_graceful_shutdown(stop).await?;
+    // The API has stopped; let the dispatcher finish or give back what is in flight.
+    if dispatcher.await.is_err() {
+        tracing::error!("the dispatcher task failed");
+    }
     tracing::info!("shut down cleanly");
     Ok(())
 }
@@ -85,6 +120,12 @@ pub fn router(state: AppState) -> Router {
             "/v1/hook/{id}",
             get(flightrates::get).put(flightrates::replace).patch(flightrates::patch).delete(flightrates::delete),
         )
+        .route("/v1/hook/{id}/test", post(events::test))
+        .route("/v1/hook/{id}/secret", get(deliveries::secret))
+        .route("/v1/hook/{id}/rotate-secret", post(deliveries::rotate_secret))
+        .route("/v1/hook/{id}/deliveries", get(deliveries::list))
+        .route("/v1/deliveries/{id}/retry", post(deliveries::retry))
+        .route("/v1/events", post(events::publish))
         .route("/openapi.json", get(openapi::document))
         .fallback(error::api_not_found)
         .method_not_allowed_fallback(error::api_method_not_allowed);

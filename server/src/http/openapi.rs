@@ -3,7 +3,7 @@
 
 use super::error::{ErrorBody, FieldErrorDoc};
 use super::hooks::representation::*;
-use super::{health, hooks};
+use super::{deliveries, events, health, hooks};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -27,16 +27,26 @@ use utoipa::{Modify, OpenApi};
         hooks::eventsshop::list,
         hooks::eventsshop::get,
         hooks::eventsshop::delete,
+        events::publish,
+        events::test,
+        deliveries::list,
+        deliveries::retry,
+        deliveries::secret,
+        deliveries::rotate_secret,
     ),
     components(schemas(
         ErrorBody, FieldErrorDoc, FlightratesHook, FlightratesHookInput, HookEnvelope, HookListBody, DeletedBody,
         EventsshopEndpoint, EventsshopEndpointInput, EndpointCreated, EndpointEnvelope, EndpointListBody,
-        health::Health,
+        health::Health, events::EventAccepted, events::EventInput, deliveries::DeliveryListBody,
+        deliveries::DeliveryView, deliveries::AttemptView, deliveries::RetryQueued, deliveries::SigningSecret,
     )),
     modifiers(&ApiKeyScheme),
     tags(
         (name = "hooks", description = "FlightRates hooks (`/api/v1/hook…`)"),
         (name = "endpoints", description = "EventsShop endpoints (`/endpoint/…`)"),
+        (name = "events", description = "Publishing events"),
+        (name = "deliveries", description = "Delivery log and manual retry"),
+        (name = "signing", description = "Signing secrets (Standard Webhooks)"),
         (name = "service", description = "Health and this document"),
     )
 )]

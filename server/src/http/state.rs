@@ -14,5 +14,11 @@ pub struct AppState {
     pub secrets: SecretBox,
     pub catalogue: Arc<Catalogue>,
     pub rate_limiter: RateLimiter,
+    #[from_ref(skip)]
     pub max_body_bytes: usize,
+    /// Wakes the dispatcher when something is queued.
+    pub wake: crate::delivery::Wake,
+    /// Attempts a delivery gets (the retry schedule's length).
+    #[from_ref(skip)]
+    pub attempts_in_schedule: usize,
 }

@@ -16,7 +16,41 @@ pub struct TestApp {
     pub client: reqwest::Client,
     logs: Arc<Mutex<Vec<String>>>,
     child: Child,
+    extra: Vec<String>,
     _dir: tempfile::TempDir,
+}
+
+/// Starts `hookrelay serve` on a free port; returns the child, its URL and its log lines.
+fn start(db_url: &str, extra: &[String]) -> (Child, String, Arc<Mutex<Vec<String>>>) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db_url])
+        .args(extra)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hookrelay");
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().expect("stderr");
+    let sink = logs.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                let addr = rest.split_whitespace().next().unwrap_or_default().to_owned();
+                let _ = tx.send(addr);
+            }
+            eprintln!("[hookrelay] {line}");
+            sink.lock().expect("log lock").push(line);
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(addr) => (child, format!("http://{addr}"), logs),
+        Err(_) => {
+            let _ = child.kill();
+            panic!("hookrelay did not start: {:?}", logs.lock().map(|l| l.clone()));
+        }
+    }
 }
 
 impl TestApp {
@@ -29,46 +63,19 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_path = dir.path().join("hookrelay.db");
         let db_url = format!("sqlite://{}", db_path.display());
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db_url])
-            .args(extra)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn hookrelay");
+        let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
+        let (child, url, logs) = start(&db_url, &extra);
+        TestApp { url, db_url, db_path, client: reqwest::Client::new(), logs, child, extra, _dir: dir }
+    }
 
-        // Read stderr on a thread: find the address, keep every line for log checks.
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::channel();
-        let stderr = child.stderr.take().expect("stderr");
-        let sink = logs.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    let addr = rest.split_whitespace().next().unwrap_or_default().to_owned();
-                    let _ = tx.send(addr);
-                }
-                eprintln!("[hookrelay] {line}");
-                sink.lock().expect("log lock").push(line);
-            }
-        });
-        let addr = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(addr) => addr,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("hookrelay did not start: {:?}", logs.lock().map(|l| l.clone()));
-            }
-        };
-        TestApp {
-            url: format!("http://{addr}"),
-            db_url,
-            db_path,
-            client: reqwest::Client::new(),
-            logs,
-            child,
-            _dir: dir,
-        }
+    /// `kill -9` the server (no chance to clean up), then start it again on the same database.
+    pub fn crash_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, url, logs) = start(&self.db_url, &self.extra);
+        self.child = child;
+        self.url = url;
+        self.logs = logs;
     }
 
     /// Runs a `hookrelay` CLI command against this app's database.

@@ -2,9 +2,12 @@
 //! binary on a free loopback port with its own temporary SQLite file.
 
 mod helpers;
+mod receiver;
 
 mod auth;
 mod cli;
+mod crash;
+mod delivery;
 mod hooks_crud;
 mod hooks_limits;
 mod hooks_secrets;

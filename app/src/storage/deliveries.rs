@@ -1,0 +1,253 @@
+//! The dispatcher's side of the outbox: claim due deliveries with a lease,
+//! record each attempt and its outcome; plus the delivery log and manual retry.
+
+use super::{Db, StorageError, now_ms};
+use crate::domain::{AuthType, ResourceId};
+
+/// A claimed delivery with everything needed to send it. Secrets are still
+/// sealed; the dispatcher opens them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimedDelivery {
+    pub id: String,
+    pub event_id: String,
+    pub attempt_count: i64,
+    pub payload: String,
+    pub hook_id: String,
+    pub endpoint: String,
+    pub auth_type: String,
+    pub username: Option<String>,
+    pub password_enc: Option<Vec<u8>>,
+    pub token_enc: Option<Vec<u8>>,
+    pub token_generated: bool,
+    pub signing_secret_enc: Option<Vec<u8>>,
+    pub previous_signing_secret_enc: Option<Vec<u8>>,
+    pub previous_signing_expires_at: Option<i64>,
+}
+
+impl ClaimedDelivery {
+    pub fn auth(&self) -> AuthType {
+        AuthType::parse(&self.auth_type).unwrap_or_default()
+    }
+}
+
+/// Claims up to `limit` due deliveries (pending, due, not leased or lease
+/// expired) for `lease_ms`. An expired lease is how deliveries in flight
+/// during a crash are picked up again.
+pub async fn claim(db: &Db, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StorageError> {
+    let now = now_ms();
+    let ids: Vec<(String,)> = sqlx::query_as(
+        "UPDATE deliveries SET lease_until = ?1 + ?2
+         WHERE id IN (SELECT id FROM deliveries
+                      WHERE status = 'pending' AND next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until < ?1)
+                      ORDER BY next_attempt_at LIMIT ?3)
+         RETURNING id",
+    )
+    .bind(now)
+    .bind(lease_ms)
+    .bind(i64::from(limit))
+    .fetch_all(db)
+    .await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids_json = serde_json::to_string(&ids.into_iter().map(|(id,)| id).collect::<Vec<_>>()).unwrap_or_default();
+    Ok(sqlx::query_as::<_, ClaimedDelivery>(
+        "SELECT d.id, d.event_id, d.attempt_count, e.payload, h.id AS hook_id, h.endpoint, h.auth_type, h.username,
+                h.password_enc, h.token_enc, h.token_generated, h.signing_secret_enc,
+                h.previous_signing_secret_enc, h.previous_signing_expires_at
+         FROM deliveries d JOIN events e ON e.id = d.event_id JOIN hooks h ON h.id = d.hook_id
+         WHERE d.id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(ids_json)
+    .fetch_all(db)
+    .await?)
+}
+
+/// One attempt as recorded.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub attempted_at: i64,
+    pub duration_ms: i64,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub response_body: Option<String>,
+}
+
+/// What happens to the delivery after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    /// Try again at this time (ms).
+    RetryAt(i64),
+    /// Dead-lettered; optionally disable the hook with a reason.
+    Failed {
+        disable_hook: Option<String>,
+    },
+}
+
+pub async fn record(
+    db: &Db,
+    delivery: &ClaimedDelivery,
+    attempt: &AttemptRecord,
+    outcome: &Outcome,
+) -> Result<(), StorageError> {
+    let now = now_ms();
+    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    sqlx::query(
+        "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_body)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&delivery.id)
+    .bind(attempt.attempted_at)
+    .bind(attempt.duration_ms)
+    .bind(attempt.status_code.map(i64::from))
+    .bind(&attempt.error)
+    .bind(&attempt.response_body)
+    .execute(&mut *tx)
+    .await?;
+    let (status, next) = match outcome {
+        Outcome::Succeeded => ("succeeded", now),
+        Outcome::RetryAt(at) => ("pending", *at),
+        Outcome::Failed { .. } => ("failed", now),
+    };
+    sqlx::query(
+        "UPDATE deliveries SET status = ?, attempt_count = attempt_count + 1, next_attempt_at = ?,
+                lease_until = NULL, updated_at = ? WHERE id = ?",
+    )
+    .bind(status)
+    .bind(next)
+    .bind(now)
+    .bind(&delivery.id)
+    .execute(&mut *tx)
+    .await?;
+    if let Outcome::Failed { disable_hook: Some(reason) } = outcome {
+        sqlx::query("UPDATE hooks SET is_active = 0, disabled_reason = ?, updated_at = ? WHERE id = ?")
+            .bind(reason)
+            .bind(now)
+            .bind(&delivery.hook_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Gives claimed deliveries back (shutdown, or their endpoint is at its cap).
+pub async fn release(db: &Db, ids: &[String], retry_at: i64) -> Result<(), StorageError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let ids_json = serde_json::to_string(ids).unwrap_or_default();
+    sqlx::query(
+        "UPDATE deliveries SET lease_until = NULL, next_attempt_at = max(next_attempt_at, ?)
+         WHERE status = 'pending' AND id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(retry_at)
+    .bind(ids_json)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Re-queues a failed delivery of the account for one more attempt
+/// (`attempt_count` is set so exactly one attempt remains). False if there
+/// is no such failed delivery.
+pub async fn retry(
+    db: &Db,
+    account_id: &ResourceId,
+    delivery_id: &str,
+    attempts_in_schedule: i64,
+) -> Result<RetryResult, StorageError> {
+    let now = now_ms();
+    let found: Option<(String,)> = sqlx::query_as("SELECT status FROM deliveries WHERE id = ? AND account_id = ?")
+        .bind(delivery_id)
+        .bind(account_id.as_str())
+        .fetch_optional(db)
+        .await?;
+    match found {
+        None => Ok(RetryResult::NotFound),
+        Some((status,)) if status == "pending" => Ok(RetryResult::AlreadyPending),
+        Some(_) => {
+            sqlx::query(
+                "UPDATE deliveries SET status = 'pending', attempt_count = ?, next_attempt_at = ?, lease_until = NULL,
+                        updated_at = ? WHERE id = ? AND account_id = ?",
+            )
+            .bind((attempts_in_schedule - 1).max(0))
+            .bind(now)
+            .bind(now)
+            .bind(delivery_id)
+            .bind(account_id.as_str())
+            .execute(db)
+            .await?;
+            Ok(RetryResult::Queued)
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum RetryResult {
+    Queued,
+    AlreadyPending,
+    NotFound,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub event_id: String,
+    pub status: String,
+    pub attempt_count: i64,
+    pub next_attempt_at: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttemptRow {
+    pub delivery_id: String,
+    pub attempted_at: i64,
+    pub duration_ms: i64,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub response_body: Option<String>,
+}
+
+/// A page of a hook's deliveries (newest first) with their attempts, and the total.
+pub async fn list_for_hook(
+    db: &Db,
+    account_id: &ResourceId,
+    hook_id: &ResourceId,
+    page: u32,
+    size: u32,
+) -> Result<(Vec<(DeliveryRow, Vec<AttemptRow>)>, u64), StorageError> {
+    let (total,): (i64,) = sqlx::query_as("SELECT count(*) FROM deliveries WHERE hook_id = ? AND account_id = ?")
+        .bind(hook_id.as_str())
+        .bind(account_id.as_str())
+        .fetch_one(db)
+        .await?;
+    let rows: Vec<DeliveryRow> = sqlx::query_as(
+        "SELECT id, event_id, status, attempt_count, next_attempt_at, created_at FROM deliveries
+         WHERE hook_id = ? AND account_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+    )
+    .bind(hook_id.as_str())
+    .bind(account_id.as_str())
+    .bind(i64::from(size))
+    .bind(i64::from(page.saturating_sub(1)) * i64::from(size))
+    .fetch_all(db)
+    .await?;
+    let ids_json = serde_json::to_string(&rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>()).unwrap_or_default();
+    let attempts: Vec<AttemptRow> = sqlx::query_as(
+        "SELECT delivery_id, attempted_at, duration_ms, status_code, error, response_body FROM attempts
+         WHERE delivery_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+    )
+    .bind(ids_json)
+    .fetch_all(db)
+    .await?;
+    let out = rows
+        .into_iter()
+        .map(|d| {
+            let mine = attempts.iter().filter(|a| a.delivery_id == d.id).cloned().collect();
+            (d, mine)
+        })
+        .collect();
+    Ok((out, u64::try_from(total).unwrap_or(0)))
+}

@@ -1,0 +1,82 @@
+//! The retry schedule: entry n is the delay before attempt n, so its length
+//! is the number of attempts. `--retry-schedule 0s,5s,5m,30m,2h,5h,10h,10h`.
+
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetrySchedule(Vec<Duration>);
+
+pub const DEFAULT: &str = "0s,5s,5m,30m,2h,5h,10h,10h";
+
+impl RetrySchedule {
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let delays = spec
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(parse_duration)
+            .collect::<Result<Vec<_>, _>>()?;
+        if delays.is_empty() {
+            return Err("the retry schedule needs at least one entry".into());
+        }
+        Ok(Self(delays))
+    }
+
+    /// How many attempts a delivery gets.
+    pub fn attempts(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The delay before attempt `n` (1-based), if the schedule has one.
+    pub fn delay_before(&self, attempt: usize) -> Option<Duration> {
+        attempt.checked_sub(1).and_then(|i| self.0.get(i)).copied()
+    }
+}
+
+/// `250ms`, `5s`, `5m`, `2h`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("`{s}`: expected a number followed by ms, s, m or h"))?;
+    let ms = match unit {
+        "ms" => n,
+        "s" => n.saturating_mul(1000),
+        "m" => n.saturating_mul(60_000),
+        "h" => n.saturating_mul(3_600_000),
+        _ => return Err(format!("`{s}`: the unit must be ms, s, m or h")),
+    };
+    Ok(Duration::from_millis(ms))
+}
+
+/// `delay` scaled by a random factor in [0.8, 1.2].
+pub fn jitter(delay: Duration) -> Duration {
+    let r = app::security::random::bytes::<8>().map(u64::from_le_bytes).unwrap_or(0);
+    let fraction = (r >> 11) as f64 / (1u64 << 53) as f64;
+    delay.mul_f64(0.8 + 0.4 * fraction)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_default_and_units() {
+        let s = RetrySchedule::parse(DEFAULT).expect("parse");
+        assert_eq!(s.attempts(), 8);
+        assert_eq!(s.delay_before(1), Some(Duration::ZERO));
+        assert_eq!(s.delay_before(3), Some(Duration::from_secs(300)));
+        assert_eq!(s.delay_before(9), None);
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("5d").is_err());
+        assert!(RetrySchedule::parse("").is_err());
+    }
+
+    #[test]
+    fn jitter_stays_within_twenty_percent() {
+        for _ in 0..1000 {
+            let d = jitter(Duration::from_secs(100)).as_secs_f64();
+            assert!((80.0..=120.0).contains(&d), "{d}");
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The delivery log, manual retry, and the hook's signing secret.
+
+use super::auth::Authenticated;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{IdPath, QueryPairs};
+use super::hooks::list_query::total_pages;
+use super::hooks::representation::rfc3339;
+use super::state::AppState;
+use app::storage::deliveries::{self, RetryResult};
+use app::storage::hooks;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Serialize;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptView {
+    /// When the attempt started (RFC 3339).
+    pub at: String,
+    pub duration_ms: i64,
+    /// The endpoint's HTTP status, or null when no answer came.
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    /// The first 4 KiB of the answer.
+    pub response_body: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryView {
+    pub id: String,
+    pub event_id: String,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: String,
+    pub created_at: String,
+    /// When the next attempt is due (pending only).
+    pub next_attempt_at: Option<String>,
+    pub attempts: Vec<AttemptView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryListBody {
+    pub error: bool,
+    pub deliveries: Vec<DeliveryView>,
+    pub total_data: u64,
+    pub total_pages: u64,
+    pub page: u32,
+    pub size: u32,
+}
+
+/// A hook's deliveries, newest first, with every attempt.
+#[utoipa::path(get, path = "/api/v1/hook/{id}/deliveries", tag = "deliveries", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Hook id"),
+           ("page" = Option<u32>, Query, description = "Page, from 1"),
+           ("size" = Option<u32>, Query, description = "Page size, 1 to 100")),
+    responses(
+        (status = 200, description = "A page of deliveries", body = DeliveryListBody),
+        (status = 401, description = "Authentication failed", body = ErrorBody),
+        (status = 404, description = "No such hook for this account", body = ErrorBody),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(account): Authenticated,
+    IdPath(id): IdPath,
+    QueryPairs(pairs): QueryPairs,
+) -> Result<Json<DeliveryListBody>, ApiError> {
+    hooks::get(&state.db, &account.id, None, &id).await?.ok_or(ApiError::NotFound("Hook"))?;
+    let paging: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k == "page" || k == "size").collect();
+    let query = super::hooks::list_query::parse(&paging, app::domain::Vertical::Eventsshop, &state.catalogue)?;
+    let (rows, total) = deliveries::list_for_hook(&state.db, &account.id, &id, query.page, query.size).await?;
+    let deliveries = rows
+        .into_iter()
+        .map(|(d, attempts)| DeliveryView {
+            next_attempt_at: (d.status == "pending").then(|| rfc3339(d.next_attempt_at)),
+            id: d.id,
+            event_id: d.event_id,
+            status: d.status,
+            created_at: rfc3339(d.created_at),
+            attempts: attempts
+                .into_iter()
+                .map(|a| AttemptView {
+                    at: rfc3339(a.attempted_at),
+                    duration_ms: a.duration_ms,
+                    status_code: a.status_code,
+                    error: a.error,
+                    response_body: a.response_body,
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Json(DeliveryListBody {
+        error: false,
+        deliveries,
+        total_data: total,
+        total_pages: total_pages(total, query.size),
+        page: query.page,
+        size: query.size,
+    }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RetryQueued {
+    pub error: bool,
+    pub id: String,
+    pub status: String,
+}
+
+/// Re-queue a failed (or succeeded) delivery for one more attempt.
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "deliveries", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Delivery id")),
+    responses(
+        (status = 202, description = "Queued", body = RetryQueued),
+        (status = 401, description = "Authentication failed", body = ErrorBody),
+        (status = 404, description = "No such delivery for this account", body = ErrorBody),
+        (status = 409, description = "The delivery is still pending", body = ErrorBody),
+    ))]
+pub async fn retry(
+    State(state): State<AppState>,
+    Authenticated(account): Authenticated,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<RetryQueued>), ApiError> {
+    let attempts = i64::try_from(state.attempts_in_schedule).unwrap_or(1);
+    match deliveries::retry(&state.db, &account.id, &id, attempts).await? {
+        RetryResult::Queued => {
+            state.wake.notify();
+            Ok((StatusCode::ACCEPTED, Json(RetryQueued { error: false, id, status: "pending".into() })))
+        }
+        RetryResult::AlreadyPending => {
+            Err(ApiError::Conflict("the delivery is still pending; it will be attempted on schedule"))
+        }
+        RetryResult::NotFound => Err(ApiError::NotFound("Delivery")),
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SigningSecret {
+    /// `whsec_…`: verify the `webhook-signature` header with it.
+    pub secret: String,
+}
+
+/// The hook's signing secret.
+#[utoipa::path(get, path = "/api/v1/hook/{id}/secret", tag = "signing", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Hook id")),
+    responses(
+        (status = 200, description = "The secret", body = SigningSecret),
+        (status = 401, description = "Authentication failed", body = ErrorBody),
+        (status = 404, description = "No such hook for this account", body = ErrorBody),
+    ))]
+pub async fn secret(
+    State(state): State<AppState>,
+    Authenticated(account): Authenticated,
+    IdPath(id): IdPath,
+) -> Result<Json<SigningSecret>, ApiError> {
+    let secret =
+        hooks::signing_secret(&state.db, &state.secrets, &account.id, &id).await?.ok_or(ApiError::NotFound("Hook"))?;
+    Ok(Json(SigningSecret { secret }))
+}
+
+/// Rotate the signing secret; the old one also signs for 24 h.
+#[utoipa::path(post, path = "/api/v1/hook/{id}/rotate-secret", tag = "signing", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Hook id")),
+    responses(
+        (status = 200, description = "The new secret", body = SigningSecret),
+        (status = 401, description = "Authentication failed", body = ErrorBody),
+        (status = 404, description = "No such hook for this account", body = ErrorBody),
+    ))]
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    Authenticated(account): Authenticated,
+    IdPath(id): IdPath,
+) -> Result<Json<SigningSecret>, ApiError> {
+    const OVERLAP_MS: i64 = 24 * 60 * 60 * 1000;
+    let secret = hooks::rotate_signing_secret(&state.db, &state.secrets, &account.id, &id, OVERLAP_MS)
+        .await?
+        .ok_or(ApiError::NotFound("Hook"))?;
+    tracing::info!(hook = %id, "signing secret rotated");
+    Ok(Json(SigningSecret { secret }))
+}

@@ -1,0 +1,172 @@
+//! Publishing: `POST /api/v1/events` and `POST /api/v1/hook/{id}/test`. The
+//! event and its deliveries are committed before the 202.
+
+use super::auth::Authenticated;
+use super::error::{ApiError, ErrorBody, FieldError};
+use super::extract::{IdPath, JsonBody};
+use super::state::AppState;
+use app::domain::event_input::parse_event;
+use app::domain::{ResourceId, Vertical};
+use app::storage::events::{self, Audience, NewEvent, Published};
+use app::storage::hooks;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventAccepted {
+    /// The event id; also the `webhook-id` header of every delivery.
+    pub id: String,
+    /// How many deliveries were queued.
+    pub deliveries: u64,
+}
+
+/// Request body of `POST /api/v1/events`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct EventInput {
+    /// A hook type from the catalogue (`dbs`, `eventsinfo`, …).
+    #[schema(rename = "hookType", example = "dbs")]
+    hook_type: String,
+    /// Only hooks of this shop (hooks without a shop receive every shop's events).
+    #[schema(rename = "_shop")]
+    shop: Option<String>,
+    /// The event's data, delivered as is.
+    data: serde_json::Value,
+    /// Admin keys only: publish for this account.
+    #[schema(rename = "_user")]
+    user: Option<String>,
+}
+
+/// The exact JSON body every delivery of the event sends.
+#[derive(Serialize)]
+struct Payload<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    timestamp: String,
+    #[serde(rename = "_shop")]
+    shop: Option<&'a str>,
+    data: &'a serde_json::Value,
+}
+
+const IDEMPOTENCY_KEY_MAX: usize = 255;
+
+/// Publish an event to the account's matching active hooks.
+#[utoipa::path(post, path = "/api/v1/events", tag = "events", security(("api_key" = [])),
+    request_body = EventInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "The same key within 24 h returns the first answer and queues nothing new")),
+    responses(
+        (status = 202, description = "Stored with its deliveries", body = EventAccepted),
+        (status = 400, description = "Invalid event", body = ErrorBody),
+        (status = 401, description = "Authentication failed", body = ErrorBody),
+        (status = 403, description = "`_user` needs an admin key", body = ErrorBody),
+        (status = 413, description = "Body over the size limit", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
+    ))]
+pub async fn publish(
+    State(state): State<AppState>,
+    Authenticated(account): Authenticated,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let spec = parse_event(&body, &state.catalogue)?;
+    let owner = match spec.on_behalf_of {
+        Some(other) if other != account.id && !account.is_admin => {
+            return Err(ApiError::Forbidden("only admin keys may publish for another account (`_user`)"));
+        }
+        Some(other) => other,
+        None => account.id.clone(),
+    };
+    store(
+        &state,
+        &owner,
+        &spec.hook_type,
+        spec.vertical,
+        spec.shop.as_deref(),
+        &spec.data,
+        Audience::Subscribers,
+        key.as_deref(),
+    )
+    .await
+}
+
+/// Send a test event to one hook (whatever its state).
+#[utoipa::path(post, path = "/api/v1/hook/{id}/test", tag = "events", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Hook id")),
+    responses(
+        (status = 202, description = "Queued", body = EventAccepted),
+        (status = 401, description = "Authentication failed", body = ErrorBody),
+        (status = 404, description = "No such hook for this account", body = ErrorBody),
+    ))]
+pub async fn test(
+    State(state): State<AppState>,
+    Authenticated(account): Authenticated,
+    IdPath(id): IdPath,
+) -> Result<Response, ApiError> {
+    let hook = hooks::get(&state.db, &account.id, None, &id).await?.ok_or(ApiError::NotFound("Hook"))?;
+    let hook_type = hook
+        .hook_type
+        .clone()
+        .or_else(|| state.catalogue.hook_types(hook.vertical).first().cloned())
+        .unwrap_or_else(|| "test".to_owned());
+    let data = serde_json::json!({ "test": true, "message": "This is a test event from Hookrelay." });
+    store(&state, &account.id, &hook_type, hook.vertical, hook.shop.as_deref(), &data, Audience::OneHook(&id), None)
+        .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn store(
+    state: &AppState,
+    owner: &ResourceId,
+    hook_type: &str,
+    vertical: Vertical,
+    shop: Option<&str>,
+    data: &serde_json::Value,
+    audience: Audience<'_>,
+    idempotency_key: Option<&str>,
+) -> Result<Response, ApiError> {
+    let id = app::security::random::new_id().map_err(ApiError::internal)?;
+    let payload = serde_json::to_string(&Payload {
+        id: id.as_str(),
+        kind: hook_type,
+        timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        shop,
+        data,
+    })
+    .map_err(ApiError::internal)?;
+    let event = NewEvent { id: &id, account_id: owner, hook_type, vertical, shop, payload: &payload };
+    let answer =
+        |deliveries| serde_json::to_string(&EventAccepted { id: id.to_string(), deliveries }).unwrap_or_default();
+    match events::publish(&state.db, &event, audience, idempotency_key, answer).await? {
+        Published::New { deliveries } => {
+            if deliveries > 0 {
+                state.wake.notify();
+            }
+            tracing::info!(event = %id, deliveries, "event accepted");
+            Ok((StatusCode::ACCEPTED, Json(EventAccepted { id: id.to_string(), deliveries })).into_response())
+        }
+        Published::Replayed(first) => {
+            let body: serde_json::Value = serde_json::from_str(&first).map_err(ApiError::internal)?;
+            Ok((StatusCode::ACCEPTED, [("idempotent-replayed", "true")], Json(body)).into_response())
+        }
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let bad = || {
+        ApiError::Validation(vec![FieldError::new(
+            "Idempotency-Key",
+            format!("must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters"),
+        )])
+    };
+    let text = value.to_str().map_err(|_| bad())?.trim();
+    if text.is_empty() || text.len() > IDEMPOTENCY_KEY_MAX || !text.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        return Err(bad());
+    }
+    Ok(Some(text.to_owned()))
+}

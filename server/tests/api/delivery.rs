@@ -1,0 +1,300 @@
+//! The delivery engine, end to end: real hookrelay, real receivers.
+
+use crate::helpers::TestApp;
+use crate::receiver::Receiver;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use reqwest::Method;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use std::time::Duration;
+
+const FAST: &[&str] = &["--allow-private-targets", "--retry-schedule", "0s,150ms,150ms", "--delivery-timeout", "2s"];
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn create_hook(app: &TestApp, key: &str, body: Value) -> String {
+    let (status, created) = app.send_json(Method::POST, "/api/v1/hook", key, &body).await;
+    assert_eq!(status, 200, "{created}");
+    created["hook"]["id"].as_str().expect("id").to_owned()
+}
+
+fn hook_body(url: &str, shop: &str) -> Value {
+    json!({"endPoint": url, "hookType": "dbs", "isActiveStatus": true, "_shop": shop})
+}
+
+async fn publish(app: &TestApp, key: &str, body: Value) -> Value {
+    let (status, accepted) = app.send_json(Method::POST, "/api/v1/events", key, &body).await;
+    assert_eq!(status, 202, "{accepted}");
+    accepted
+}
+
+async fn deliveries(app: &TestApp, key: &str, hook: &str) -> Value {
+    let (status, body) =
+        app.send_json(Method::GET, &format!("/api/v1/hook/{hook}/deliveries"), key, &Value::Null).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// Polls the delivery log until `check` holds.
+async fn wait_log(app: &TestApp, key: &str, hook: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let log = deliveries(app, key, hook).await;
+        if check(&log) {
+            return log;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "delivery log never matched: {log}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn deliveries_verify_with_standard_webhooks_also_during_rotation() {
+    let app = TestApp::spawn_with(FAST).await;
+    let key = app.create_user("sign@example.com");
+    let receiver = Receiver::start().await;
+    let hook = create_hook(&app, &key, hook_body(&receiver.url, "s1")).await;
+    let (_, secret) = app.send_json(Method::GET, &format!("/api/v1/hook/{hook}/secret"), &key, &Value::Null).await;
+    let secret = secret["secret"].as_str().expect("secret").to_owned();
+    assert!(secret.starts_with("whsec_"));
+
+    let accepted = publish(&app, &key, json!({"hookType":"dbs","_shop":"s1","data":{"price": 42}})).await;
+    assert_eq!(accepted["deliveries"], 1);
+    let got = receiver.wait_for(1, WAIT).await;
+    let delivery = &got[0];
+    standardwebhooks::Webhook::new(&secret)
+        .expect("secret")
+        .verify(&delivery.body, &delivery.headers)
+        .expect("signature verifies");
+    assert_eq!(delivery.header("webhook-id"), accepted["id"].as_str().unwrap_or_default());
+    assert_eq!(delivery.header("content-type"), "application/json");
+    assert!(delivery.header("user-agent").starts_with("hookrelay/"));
+    let body = delivery.json();
+    assert_eq!(
+        (&body["id"], &body["type"], &body["_shop"], &body["data"]),
+        (&accepted["id"], &json!("dbs"), &json!("s1"), &json!({"price": 42}))
+    );
+    assert!(body["timestamp"].as_str().is_some_and(|t| t.contains('T')));
+
+    // Rotate: the next delivery carries both signatures; each key verifies.
+    let (_, rotated) =
+        app.send_json(Method::POST, &format!("/api/v1/hook/{hook}/rotate-secret"), &key, &Value::Null).await;
+    let new_secret = rotated["secret"].as_str().expect("secret").to_owned();
+    assert_ne!(new_secret, secret);
+    publish(&app, &key, json!({"hookType":"dbs","data":{}})).await;
+    let got = receiver.wait_for(2, WAIT).await;
+    let rotated_delivery = &got[1];
+    assert_eq!(rotated_delivery.header("webhook-signature").split(' ').count(), 2);
+    for s in [&secret, &new_secret] {
+        standardwebhooks::Webhook::new(s)
+            .expect("secret")
+            .verify(&rotated_delivery.body, &rotated_delivery.headers)
+            .expect("verifies");
+    }
+    let (_, now) = app.send_json(Method::GET, &format!("/api/v1/hook/{hook}/secret"), &key, &Value::Null).await;
+    assert_eq!(now["secret"], new_secret.as_str());
+}
+
+#[tokio::test]
+async fn each_auth_type_sends_its_authorization_header() {
+    let app = TestApp::spawn_with(FAST).await;
+    let key = app.create_user("authhdr@example.com");
+    let (basic, oauth, jwt, generated) =
+        (Receiver::start().await, Receiver::start().await, Receiver::start().await, Receiver::start().await);
+    let mut b = hook_body(&basic.url, "s");
+    b["authType"] = json!("basic");
+    b["userId"] = json!("alice");
+    b["pwdTxt"] = json!("pa:ss word");
+    create_hook(&app, &key, b).await;
+    let mut o = hook_body(&oauth.url, "s");
+    o["authType"] = json!("OAuth 2.0");
+    o["token"] = json!("oauth-token-123");
+    create_hook(&app, &key, o).await;
+    let mut j = hook_body(&jwt.url, "s");
+    j["authType"] = json!("jwt");
+    j["userId"] = json!("63fda531bde67155fc46fb4");
+    j["token"] = json!("jwt-hmac-secret");
+    create_hook(&app, &key, j).await;
+    let es = json!({"authType":"Basic Auth","endpoint": generated.url,"userName":"bob","password":"pw"});
+    let (_, es) = app.send_json(Method::POST, "/endpoint/", &key, &es).await;
+    let hook_token = es["token"].as_str().expect("generated token").to_owned();
+
+    publish(&app, &key, json!({"hookType":"dbs","data":{}})).await;
+    publish(&app, &key, json!({"hookType":"hoteldemand","data":{}})).await;
+
+    let got = basic.wait_for(1, WAIT).await;
+    let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("alice:pa:ss word"));
+    assert_eq!(got[0].header("authorization"), expected);
+    let got = oauth.wait_for(1, WAIT).await;
+    assert_eq!(got[0].header("authorization"), "Bearer oauth-token-123");
+
+    let got = jwt.wait_for(1, WAIT).await;
+    let auth = got[0].header("authorization");
+    let token = auth.strip_prefix("Bearer ").expect("bearer");
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let mut mac = Hmac::<Sha256>::new_from_slice(b"jwt-hmac-secret").expect("key");
+    mac.update(format!("{}.{}", parts[0], parts[1]).as_bytes());
+    let expected_sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    assert_eq!(parts[2], expected_sig, "the JWT verifies with the hook's token");
+    let claims: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[1]).expect("b64"))
+            .expect("claims");
+    assert_eq!(claims["sub"], "63fda531bde67155fc46fb4");
+    assert_eq!(claims["exp"].as_i64().unwrap_or(0) - claims["iat"].as_i64().unwrap_or(0), 300);
+    assert!(claims["jti"].as_str().is_some_and(|j| j.len() == 24));
+
+    let got = generated.wait_for(1, WAIT).await;
+    assert_eq!(got[0].header("x-hook-token"), hook_token);
+    assert!(got[0].header("authorization").starts_with("Basic "));
+}
+
+#[tokio::test]
+async fn fan_out_reaches_exactly_the_matching_active_hooks() {
+    let app = TestApp::spawn_with(FAST).await;
+    let alice = app.create_user("fan-a@example.com");
+    let bob = app.create_user("fan-b@example.com");
+    let (s1, s2, inactive, other_account, events) = (
+        Receiver::start().await,
+        Receiver::start().await,
+        Receiver::start().await,
+        Receiver::start().await,
+        Receiver::start().await,
+    );
+    create_hook(&app, &alice, hook_body(&s1.url, "shop-1")).await;
+    create_hook(&app, &alice, hook_body(&s2.url, "shop-2")).await;
+    let mut off = hook_body(&inactive.url, "shop-1");
+    off["isActiveStatus"] = json!(false);
+    create_hook(&app, &alice, off).await;
+    create_hook(&app, &bob, hook_body(&other_account.url, "shop-1")).await;
+    let es = json!({"authType":"OAuth 2.0","endpoint": events.url,"token":"t"});
+    app.send_json(Method::POST, "/endpoint/", &alice, &es).await;
+
+    assert_eq!(publish(&app, &alice, json!({"hookType":"dbs","_shop":"shop-1","data":1})).await["deliveries"], 1);
+    assert_eq!(publish(&app, &alice, json!({"hookType":"dbs","data":2})).await["deliveries"], 2);
+    assert_eq!(publish(&app, &alice, json!({"hookType":"eventsinfo","data":3})).await["deliveries"], 1);
+    s1.wait_for(2, WAIT).await;
+    s2.wait_for(1, WAIT).await;
+    events.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(s1.received().len(), 2);
+    assert_eq!(s2.received().len(), 1);
+    assert_eq!(events.received().len(), 1);
+    assert!(inactive.received().is_empty());
+    assert!(other_account.received().is_empty());
+
+    // Only an admin key may publish for another account.
+    let bob_id = {
+        let (_, list) = app.send_json(Method::GET, "/api/v1/hooks", &bob, &Value::Null).await;
+        list["hooks"][0]["_user"].as_str().expect("id").to_owned()
+    };
+    let (status, _) = app
+        .send_json(Method::POST, "/api/v1/events", &alice, &json!({"hookType":"dbs","data":{},"_user":bob_id}))
+        .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn retries_dead_letters_manual_retry_and_410() {
+    let app = TestApp::spawn_with(FAST).await;
+    let key = app.create_user("retry@example.com");
+
+    // Fails twice, then succeeds: three attempts, one webhook-id.
+    let flaky = Receiver::start().await;
+    flaky.script(&[500, 503]);
+    let flaky_hook = create_hook(&app, &key, hook_body(&flaky.url, "a")).await;
+    let accepted = publish(&app, &key, json!({"hookType":"dbs","_shop":"a","data":{}})).await;
+    let got = flaky.wait_for(3, WAIT).await;
+    let ids: Vec<String> = got.iter().map(|r| r.header("webhook-id")).collect();
+    assert_eq!(ids, vec![accepted["id"].as_str().unwrap_or_default().to_owned(); 3]);
+    let log = wait_log(&app, &key, &flaky_hook, |l| l["deliveries"][0]["status"] == "succeeded").await;
+    let attempts = log["deliveries"][0]["attempts"].as_array().cloned().unwrap_or_default();
+    let codes: Vec<Value> = attempts.iter().map(|a| a["statusCode"].clone()).collect();
+    assert_eq!(codes, [json!(500), json!(503), json!(200)]);
+    assert!(attempts[0]["error"].as_str().is_some_and(|e| e.contains("500")));
+
+    // Always fails: dead-lettered after the schedule; a manual retry then delivers.
+    let down = Receiver::start().await;
+    down.set_default(500);
+    let down_hook = create_hook(&app, &key, hook_body(&down.url, "b")).await;
+    publish(&app, &key, json!({"hookType":"dbs","_shop":"b","data":{}})).await;
+    let log = wait_log(&app, &key, &down_hook, |l| l["deliveries"][0]["status"] == "failed").await;
+    assert_eq!(log["deliveries"][0]["attempts"].as_array().map(Vec::len), Some(3));
+    let delivery_id = log["deliveries"][0]["id"].as_str().expect("id").to_owned();
+    down.set_default(200);
+    let (status, queued) =
+        app.send_json(Method::POST, &format!("/api/v1/deliveries/{delivery_id}/retry"), &key, &Value::Null).await;
+    assert_eq!(status, 202, "{queued}");
+    let log = wait_log(&app, &key, &down_hook, |l| l["deliveries"][0]["status"] == "succeeded").await;
+    assert_eq!(log["deliveries"][0]["attempts"].as_array().map(Vec::len), Some(4));
+    // Another account cannot see or retry it.
+    let other = app.create_user("retry-other@example.com");
+    let (status, _) =
+        app.send_json(Method::POST, &format!("/api/v1/deliveries/{delivery_id}/retry"), &other, &Value::Null).await;
+    assert_eq!(status, 404);
+
+    // 410 Gone disables the hook.
+    let gone = Receiver::start().await;
+    gone.set_default(410);
+    let gone_hook = create_hook(&app, &key, hook_body(&gone.url, "c")).await;
+    publish(&app, &key, json!({"hookType":"dbs","_shop":"c","data":{}})).await;
+    wait_log(&app, &key, &gone_hook, |l| l["deliveries"][0]["status"] == "failed").await;
+    let (_, hook) = app.send_json(Method::GET, &format!("/api/v1/hook/{gone_hook}"), &key, &Value::Null).await;
+    assert_eq!(hook["hook"]["isActiveStatus"], false);
+    assert!(hook["hook"]["disabledReason"].as_str().is_some_and(|r| r.contains("410")));
+    assert_eq!(gone.received().len(), 1, "no retry after 410");
+}
+
+#[tokio::test]
+async fn the_ssrf_guard_refuses_loopback_targets() {
+    let app = TestApp::spawn_with(&["--retry-schedule", "0s", "--delivery-timeout", "2s"]).await;
+    let key = app.create_user("ssrf@example.com");
+    let receiver = Receiver::start().await;
+    let by_ip = create_hook(&app, &key, hook_body(&receiver.url, "ip")).await;
+    let by_name = create_hook(&app, &key, hook_body(&receiver.url.replace("127.0.0.1", "localhost"), "name")).await;
+    publish(&app, &key, json!({"hookType":"dbs","data":{}})).await;
+    for hook in [&by_ip, &by_name] {
+        let log = wait_log(&app, &key, hook, |l| l["deliveries"][0]["status"] == "failed").await;
+        let error = log["deliveries"][0]["attempts"][0]["error"].as_str().unwrap_or_default().to_owned();
+        assert!(error.contains("SSRF") && error.contains("loopback"), "{error}");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(receiver.received().is_empty(), "the receiver must never be reached");
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_gives_one_event_and_one_delivery() {
+    let app = TestApp::spawn_with(FAST).await;
+    let key = app.create_user("idem@example.com");
+    let receiver = Receiver::start().await;
+    let hook = create_hook(&app, &key, hook_body(&receiver.url, "s")).await;
+    let send = || {
+        app.request(Method::POST, "/api/v1/events", &key)
+            .header("idempotency-key", "order-42")
+            .json(&json!({"hookType":"dbs","data":{"n":1}}))
+            .send()
+    };
+    let first: Value = send().await.expect("r").json().await.expect("json");
+    let second = send().await.expect("r");
+    assert_eq!(second.status(), 202);
+    assert_eq!(second.headers().get("idempotent-replayed").map(|v| v.as_bytes()), Some(&b"true"[..]));
+    let second: Value = second.json().await.expect("json");
+    assert_eq!(first, second);
+    receiver.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.received().len(), 1);
+    assert_eq!(deliveries(&app, &key, &hook).await["totalData"], 1);
+}
+
+#[tokio::test]
+async fn test_events_reach_one_hook() {
+    let app = TestApp::spawn_with(FAST).await;
+    let key = app.create_user("testevent@example.com");
+    let receiver = Receiver::start().await;
+    let hook = create_hook(&app, &key, hook_body(&receiver.url, "s")).await;
+    let (status, accepted) =
+        app.send_json(Method::POST, &format!("/api/v1/hook/{hook}/test"), &key, &Value::Null).await;
+    assert_eq!((status, &accepted["deliveries"]), (202, &json!(1)));
+    let got = receiver.wait_for(1, WAIT).await;
+    assert_eq!(got[0].json()["data"]["test"], true);
+}

@@ -1,0 +1,85 @@
+//! A real HTTP receiver on a loopback port that records every request and
+//! answers with scripted statuses.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Received {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("JSON body")
+    }
+    pub fn header(&self, name: &str) -> String {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    received: Vec<Received>,
+    script: VecDeque<u16>,
+    default_status: u16,
+}
+
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Receiver {
+    /// Answers 200 unless scripted otherwise.
+    pub async fn start() -> Receiver {
+        let inner = Arc::new(Mutex::new(Inner { default_status: 200, ..Inner::default() }));
+        let app = Router::new().fallback(record).with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Receiver { url: format!("http://{addr}/hook"), inner }
+    }
+
+    /// The next answers, in order; then `default_status`.
+    pub fn script(&self, statuses: &[u16]) {
+        self.inner.lock().expect("lock").script.extend(statuses);
+    }
+
+    pub fn set_default(&self, status: u16) {
+        self.inner.lock().expect("lock").default_status = status;
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.inner.lock().expect("lock").received.clone()
+    }
+
+    /// Waits until at least `n` requests arrived (or panics after `within`).
+    pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<Received> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let got = self.received();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "expected {n} requests, got {}", got.len());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn record(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let mut inner = inner.lock().expect("lock");
+    inner.received.push(Received { headers, body });
+    let status = inner.script.pop_front().unwrap_or(inner.default_status);
+    StatusCode::from_u16(status).unwrap_or(StatusCode::OK)
+}
