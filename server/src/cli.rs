@@ -79,6 +79,12 @@ pub struct DeliveryArgs {
     /// Attempts in flight at once to one hook's endpoint.
     #[arg(long, env = "HOOKRELAY_MAX_PER_ENDPOINT", default_value_t = 8)]
     pub max_per_endpoint: usize,
+    /// Keep delivery history (events, attempts) this long (e.g. 30d).
+    #[arg(long, env = "HOOKRELAY_RETENTION", default_value = "30d", value_parser = crate::delivery::schedule::parse_duration)]
+    pub retention: std::time::Duration,
+    /// Disable a hook whose delivery attempts all failed for this long.
+    #[arg(long, env = "HOOKRELAY_DISABLE_AFTER", default_value = "5d", value_parser = crate::delivery::schedule::parse_duration)]
+    pub disable_after: std::time::Duration,
 }
 
 fn parse_catalogue(s: &str) -> Result<app::domain::Catalogue, String> {

@@ -85,12 +85,16 @@ pub enum Outcome {
     },
 }
 
+/// Records an attempt and its outcome. A failure also disables the hook when
+/// none of its attempts succeeded for `disable_after_ms` while it kept failing.
+/// Returns the reason when the hook was disabled now.
 pub async fn record(
     db: &Db,
     delivery: &ClaimedDelivery,
     attempt: &AttemptRecord,
     outcome: &Outcome,
-) -> Result<(), StorageError> {
+    disable_after_ms: i64,
+) -> Result<Option<String>, StorageError> {
     let now = now_ms();
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query(
@@ -120,6 +124,7 @@ pub async fn record(
     .bind(&delivery.id)
     .execute(&mut *tx)
     .await?;
+    let mut disabled = None;
     if let Outcome::Failed { disable_hook: Some(reason) } = outcome {
         sqlx::query("UPDATE hooks SET is_active = 0, disabled_reason = ?, updated_at = ? WHERE id = ?")
             .bind(reason)
@@ -127,9 +132,51 @@ pub async fn record(
             .bind(&delivery.hook_id)
             .execute(&mut *tx)
             .await?;
+        disabled = Some(reason.clone());
+    } else if *outcome != Outcome::Succeeded {
+        let reason = format!("every delivery attempt failed for {}", describe_ms(disable_after_ms));
+        let since = now - disable_after_ms;
+        let changed = sqlx::query(
+            "UPDATE hooks SET is_active = 0, disabled_reason = ?1, updated_at = ?2
+             WHERE id = ?3 AND is_active = 1
+               AND EXISTS (SELECT 1 FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+                           WHERE d.hook_id = ?3 AND a.attempted_at <= ?4)
+               AND NOT EXISTS (SELECT 1 FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+                               WHERE d.hook_id = ?3 AND a.attempted_at > ?4 AND a.status_code BETWEEN 200 AND 299)",
+        )
+        .bind(&reason)
+        .bind(now)
+        .bind(&delivery.hook_id)
+        .bind(since)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed > 0 {
+            disabled = Some(reason);
+        }
+    }
+    if disabled.is_some() {
+        // A disabled hook gets nothing more: its queued deliveries end as failed (retry by hand).
+        sqlx::query(
+            "UPDATE deliveries SET status = 'failed', lease_until = NULL, updated_at = ? WHERE hook_id = ? AND status = 'pending'",
+        )
+        .bind(now)
+        .bind(&delivery.hook_id)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(disabled)
+}
+
+fn describe_ms(ms: i64) -> String {
+    const DAY: i64 = 86_400_000;
+    match ms {
+        ms if ms >= DAY && ms % DAY == 0 => format!("{} days", ms / DAY),
+        ms if ms >= 3_600_000 && ms % 3_600_000 == 0 => format!("{} hours", ms / 3_600_000),
+        ms if ms >= 1000 => format!("{} seconds", ms / 1000),
+        ms => format!("{ms} ms"),
+    }
 }
 
 /// Gives claimed deliveries back (shutdown, or their endpoint is at its cap).
@@ -250,4 +297,32 @@ pub async fn list_for_hook(
         })
         .collect();
     Ok((out, u64::try_from(total).unwrap_or(0)))
+}
+
+/// Pending deliveries and the creation time of the oldest one.
+pub async fn queue_stats(db: &Db) -> Result<(i64, Option<i64>), StorageError> {
+    Ok(sqlx::query_as("SELECT count(*), min(created_at) FROM deliveries WHERE status = 'pending'")
+        .fetch_one(db)
+        .await?)
+}
+
+/// Deletes history older than `cutoff` (ms): attempts, finished events (their
+/// deliveries go with them) and expired idempotency keys. Returns rows removed.
+pub async fn prune(db: &Db, cutoff: i64) -> Result<u64, StorageError> {
+    let attempts =
+        sqlx::query("DELETE FROM attempts WHERE attempted_at < ?").bind(cutoff).execute(db).await?.rows_affected();
+    let events = sqlx::query(
+        "DELETE FROM events WHERE created_at < ?
+           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status = 'pending')",
+    )
+    .bind(cutoff)
+    .execute(db)
+    .await?
+    .rows_affected();
+    let keys = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
+        .bind(now_ms() - super::events::IDEMPOTENCY_WINDOW_MS)
+        .execute(db)
+        .await?
+        .rows_affected();
+    Ok(attempts + events + keys)
 }

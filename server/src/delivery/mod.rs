@@ -3,6 +3,7 @@
 //! `--workers` and per endpoint), record every attempt and schedule the next.
 //! It talks to the rest only through the database, so a restart loses nothing.
 
+pub mod retention;
 pub mod schedule;
 pub mod sender;
 pub mod ssrf;
@@ -24,6 +25,8 @@ pub struct DispatcherConfig {
     pub timeout: Duration,
     pub schedule: RetrySchedule,
     pub allow_private_targets: bool,
+    pub disable_after: Duration,
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Wakes the dispatcher as soon as something is queued (no polling delay).
@@ -157,6 +160,7 @@ async fn attempt(
         }
         None => Outcome::Failed { disable_hook: None },
     };
+    let seconds = started.elapsed().as_secs_f64();
     let (record, outcome) = match result {
         Ok(answer) => {
             let outcome = if (200..300).contains(&answer.status) {
@@ -198,8 +202,19 @@ async fn attempt(
         error = record.error.as_deref().unwrap_or(""),
         "delivery attempt"
     );
-    if let Err(e) = deliveries::record(db, &delivery, &record, &outcome).await {
+    config.metrics.attempt(
+        match outcome {
+            Outcome::Succeeded => "succeeded",
+            Outcome::RetryAt(_) => "retrying",
+            Outcome::Failed { .. } => "failed",
+        },
+        seconds,
+    );
+    let window = i64::try_from(config.disable_after.as_millis()).unwrap_or(i64::MAX / 2);
+    match deliveries::record(db, &delivery, &record, &outcome, window).await {
+        Ok(Some(reason)) => tracing::warn!(hook = %delivery.hook_id, reason, "hook disabled"),
+        Ok(None) => {}
         // The lease will expire and the delivery will be attempted again: at-least-once.
-        tracing::error!(delivery = %delivery.id, error = %e, "recording a delivery attempt failed");
+        Err(e) => tracing::error!(delivery = %delivery.id, error = %e, "recording a delivery attempt failed"),
     }
 }

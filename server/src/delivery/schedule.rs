@@ -38,13 +38,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (number, unit) = s.split_at(split);
-    let n: u64 = number.parse().map_err(|_| format!("`{s}`: expected a number followed by ms, s, m or h"))?;
+    let n: u64 = number.parse().map_err(|_| format!("`{s}`: expected a number followed by ms, s, m, h or d"))?;
     let ms = match unit {
         "ms" => n,
         "s" => n.saturating_mul(1000),
         "m" => n.saturating_mul(60_000),
         "h" => n.saturating_mul(3_600_000),
-        _ => return Err(format!("`{s}`: the unit must be ms, s, m or h")),
+        "d" => n.saturating_mul(86_400_000),
+        _ => return Err(format!("`{s}`: the unit must be ms, s, m, h or d")),
     };
     Ok(Duration::from_millis(ms))
 }
@@ -68,7 +69,8 @@ mod tests {
         assert_eq!(s.delay_before(3), Some(Duration::from_secs(300)));
         assert_eq!(s.delay_before(9), None);
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert!(parse_duration("5d").is_err());
+        assert_eq!(parse_duration("5d"), Ok(Duration::from_secs(5 * 86_400)));
+        assert!(parse_duration("5w").is_err());
         assert!(RetrySchedule::parse("").is_err());
     }
 

@@ -143,6 +143,8 @@ async fn store(
         |deliveries| serde_json::to_string(&EventAccepted { id: id.to_string(), deliveries }).unwrap_or_default();
     match events::publish(&state.db, &event, audience, idempotency_key, answer).await? {
         Published::New { deliveries } => {
+            state.metrics.events_accepted.inc();
+            state.metrics.deliveries_queued.inc_by(deliveries);
             if deliveries > 0 {
                 state.wake.notify();
             }

@@ -9,6 +9,7 @@ mod events;
 mod extract;
 mod health;
 mod hooks;
+mod metrics;
 mod middleware;
 pub mod openapi;
 mod rate_limit;
@@ -68,6 +69,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         max_body_bytes: args.max_body_bytes,
         wake: crate::delivery::Wake::default(),
         attempts_in_schedule: args.delivery.retry_schedule.attempts(),
+        metrics: crate::metrics::Metrics::default(),
     };
 
     let config = crate::delivery::DispatcherConfig {
@@ -76,12 +78,15 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         timeout: args.delivery.delivery_timeout,
         schedule: args.delivery.retry_schedule.clone(),
         allow_private_targets: args.delivery.allow_private_targets,
+        disable_after: args.delivery.disable_after,
+        metrics: state.metrics.clone(),
     };
     if config.allow_private_targets {
         tracing::warn!("--allow-private-targets: deliveries may reach loopback and private addresses");
     }
     let client = crate::delivery::build_client(&config)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(crate::delivery::retention::run(state.db.clone(), args.delivery.retention, stop_rx.clone()));
     let dispatcher = tokio::spawn(crate::delivery::run(
         state.db.clone(),
         state.secrets.clone(),
@@ -137,6 +142,7 @@ pub fn router(state: AppState) -> Router {
 
     let app = Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics::metrics))
         .nest("/api", api)
         .route("/endpoint", get(eventsshop::list).post(eventsshop::create))
         .route("/endpoint/", get(eventsshop::list).post(eventsshop::create))

@@ -3,7 +3,7 @@
 
 use super::error::{ErrorBody, FieldErrorDoc};
 use super::hooks::representation::*;
-use super::{deliveries, events, health, hooks};
+use super::{deliveries, events, health, hooks, metrics};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
     ),
     paths(
         health::healthz,
+        metrics::metrics,
         document,
         hooks::flightrates::create,
         hooks::flightrates::list,

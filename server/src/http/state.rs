@@ -21,4 +21,5 @@ pub struct AppState {
     /// Attempts a delivery gets (the retry schedule's length).
     #[from_ref(skip)]
     pub attempts_in_schedule: usize,
+    pub metrics: crate::metrics::Metrics,
 }

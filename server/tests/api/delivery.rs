@@ -298,3 +298,83 @@ async fn test_events_reach_one_hook() {
     let got = receiver.wait_for(1, WAIT).await;
     assert_eq!(got[0].json()["data"]["test"], true);
 }
+
+#[tokio::test]
+async fn metrics_count_events_attempts_and_the_queue() {
+    let app = TestApp::spawn_with(FAST).await;
+    let key = app.create_user("metrics@example.com");
+    let receiver = Receiver::start().await;
+    create_hook(&app, &key, hook_body(&receiver.url, "s")).await;
+    for _ in 0..3 {
+        publish(&app, &key, json!({"hookType":"dbs","data":{}})).await;
+    }
+    receiver.wait_for(3, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = app.get("/metrics").send().await.expect("request").text().await.expect("text");
+    for line in [
+        "hookrelay_events_accepted_total 3",
+        "hookrelay_deliveries_queued_total 3",
+        "hookrelay_delivery_attempts_total{outcome=\"succeeded\"} 3",
+        "hookrelay_attempt_duration_seconds_count 3",
+        "hookrelay_queue_depth 0",
+        "hookrelay_oldest_pending_age_seconds 0",
+    ] {
+        assert!(text.lines().any(|l| l.starts_with(line)), "missing `{line}` in:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_hook_whose_deliveries_all_fail_for_the_window_is_disabled_with_a_reason() {
+    let app = TestApp::spawn_with(&[
+        "--allow-private-targets",
+        "--retry-schedule",
+        "0s,300ms,300ms,300ms,300ms,300ms,300ms",
+        "--disable-after",
+        "1s",
+    ])
+    .await;
+    let key = app.create_user("disable@example.com");
+    let receiver = Receiver::start().await;
+    receiver.set_default(500);
+    let hook = create_hook(&app, &key, hook_body(&receiver.url, "s")).await;
+    publish(&app, &key, json!({"hookType":"dbs","data":{}})).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (_, got) = app.send_json(Method::GET, &format!("/api/v1/hook/{hook}"), &key, &Value::Null).await;
+        if got["hook"]["isActiveStatus"] == false {
+            let reason = got["hook"]["disabledReason"].as_str().unwrap_or_default().to_owned();
+            assert!(reason.contains("every delivery attempt failed"), "{reason}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the hook was never disabled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Its delivery is no longer retried, and new events do not reach it.
+    let log = wait_log(&app, &key, &hook, |l| l["deliveries"][0]["status"] == "failed").await;
+    let attempts = log["deliveries"][0]["attempts"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(attempts < 7, "stopped before the schedule ran out: {attempts}");
+    assert_eq!(publish(&app, &key, json!({"hookType":"dbs","data":{}})).await["deliveries"], 0);
+    // Re-enabling clears the reason.
+    let (_, patched) =
+        app.send_json(Method::PATCH, &format!("/api/v1/hook/{hook}"), &key, &json!({"isActiveStatus": true})).await;
+    assert_eq!((&patched["hook"]["isActiveStatus"], &patched["hook"]["disabledReason"]), (&json!(true), &Value::Null));
+}
+
+// Multi-threaded: the restart blocks one thread while the receiver keeps answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_an_attempt_in_flight() {
+    let mut app = TestApp::spawn_with(FAST).await;
+    let key = app.create_user("sigterm@example.com");
+    let receiver = Receiver::start().await;
+    receiver.set_delay(Duration::from_millis(1500));
+    let hook = create_hook(&app, &key, hook_body(&receiver.url, "s")).await;
+    publish(&app, &key, json!({"hookType":"dbs","data":{}})).await;
+    receiver.wait_for(1, WAIT).await; // in flight now: the receiver answers in 1.5 s
+    let exit = app.stop_and_restart();
+    assert!(exit.success(), "{exit:?}");
+    let log = deliveries(&app, &key, &hook).await;
+    assert_eq!(log["deliveries"][0]["status"], "succeeded", "{log}");
+    assert_eq!(log["deliveries"][0]["attempts"].as_array().map(Vec::len), Some(1));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.received().len(), 1, "not sent twice");
+}

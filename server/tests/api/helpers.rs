@@ -78,6 +78,18 @@ impl TestApp {
         self.logs = logs;
     }
 
+    /// SIGTERM, wait for a clean exit, then start again on the same database.
+    pub fn stop_and_restart(&mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill -TERM");
+        assert!(status.success());
+        let exit = self.child.wait().expect("wait");
+        let (child, url, logs) = start(&self.db_url, &self.extra);
+        self.child = child;
+        self.url = url;
+        self.logs = logs;
+        exit
+    }
+
     /// Runs a `hookrelay` CLI command against this app's database.
     pub fn cli(&self, args: &[&str]) -> Output {
         Command::new(BIN)

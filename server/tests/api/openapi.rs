@@ -25,6 +25,13 @@ async fn openapi_json_is_valid_openapi_3_listing_every_route() {
         ("/endpoint/", "get"),
         ("/endpoint/{id}", "get"),
         ("/endpoint/{id}", "delete"),
+        ("/api/v1/events", "post"),
+        ("/api/v1/hook/{id}/test", "post"),
+        ("/api/v1/hook/{id}/secret", "get"),
+        ("/api/v1/hook/{id}/rotate-secret", "post"),
+        ("/api/v1/hook/{id}/deliveries", "get"),
+        ("/api/v1/deliveries/{id}/retry", "post"),
+        ("/metrics", "get"),
     ];
     for (path, method) in expected {
         let op = &doc["paths"][path][method];

@@ -29,6 +29,7 @@ struct Inner {
     received: Vec<Received>,
     script: VecDeque<u16>,
     default_status: u16,
+    delay: Duration,
 }
 
 #[derive(Clone)]
@@ -59,6 +60,11 @@ impl Receiver {
         self.inner.lock().expect("lock").default_status = status;
     }
 
+    /// Answer only after `delay` (a slow endpoint).
+    pub fn set_delay(&self, delay: Duration) {
+        self.inner.lock().expect("lock").delay = delay;
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.inner.lock().expect("lock").received.clone()
     }
@@ -78,8 +84,11 @@ impl Receiver {
 }
 
 async fn record(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let mut inner = inner.lock().expect("lock");
-    inner.received.push(Received { headers, body });
-    let status = inner.script.pop_front().unwrap_or(inner.default_status);
+    let (status, delay) = {
+        let mut inner = inner.lock().expect("lock");
+        inner.received.push(Received { headers, body });
+        (inner.script.pop_front().unwrap_or(inner.default_status), inner.delay)
+    };
+    tokio::time::sleep(delay).await;
     StatusCode::from_u16(status).unwrap_or(StatusCode::OK)
 }

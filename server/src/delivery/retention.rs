@@ -1,0 +1,22 @@
+//! Removes old delivery history: attempts, and events (with their
+//! deliveries) older than `--retention` whose deliveries are all finished;
+//! and idempotency keys older than 24 h. Runs once an hour.
+
+use app::storage::{Db, deliveries};
+use std::time::Duration;
+use tokio::sync::watch;
+
+pub async fn run(db: Db, retention: Duration, mut shutdown: watch::Receiver<bool>) {
+    let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX / 2);
+    loop {
+        match deliveries::prune(&db, app::storage::now_ms() - retention_ms).await {
+            Ok(removed) if removed > 0 => tracing::info!(removed, "retention: old delivery history removed"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "retention: pruning failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
