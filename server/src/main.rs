@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod delivery;
 mod http;
+mod ingest;
 mod metrics;
 mod secret_key;
 mod telemetry;

@@ -31,20 +31,34 @@ impl ClaimedDelivery {
 }
 
 /// Claims up to `limit` due deliveries (pending, due, not leased or lease
-/// expired) for `lease_ms`. An expired lease is how deliveries in flight
-/// during a crash are picked up again.
-pub async fn claim(db: &Db, lease_ms: i64, limit: u32) -> Result<Vec<ClaimedDelivery>, StorageError> {
+/// expired) for `lease_ms`: at most `per_hook` per hook, none for the hooks
+/// in `saturated` (their endpoints are at their concurrency cap). An expired
+/// lease is how deliveries in flight during a crash are picked up again.
+pub async fn claim(
+    db: &Db,
+    lease_ms: i64,
+    limit: u32,
+    per_hook: u32,
+    saturated: &[&str],
+) -> Result<Vec<ClaimedDelivery>, StorageError> {
     let now = now_ms();
+    let saturated = serde_json::to_string(saturated).unwrap_or_else(|_| "[]".into());
     let ids: Vec<(String,)> = sqlx::query_as(
         "UPDATE deliveries SET lease_until = ?1 + ?2
-         WHERE id IN (SELECT id FROM deliveries
-                      WHERE status = 'pending' AND next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until < ?1)
-                      ORDER BY next_attempt_at LIMIT ?3)
+         WHERE id IN (SELECT id FROM (
+                         SELECT id, next_attempt_at,
+                                row_number() OVER (PARTITION BY hook_id ORDER BY next_attempt_at) AS rank
+                         FROM deliveries
+                         WHERE status = 'pending' AND next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until < ?1)
+                           AND hook_id NOT IN (SELECT value FROM json_each(?5)))
+                      WHERE rank <= ?4 ORDER BY next_attempt_at LIMIT ?3)
          RETURNING id",
     )
     .bind(now)
     .bind(lease_ms)
     .bind(i64::from(limit))
+    .bind(i64::from(per_hook))
+    .bind(saturated)
     .fetch_all(db)
     .await?;
     if ids.is_empty() {
@@ -85,29 +99,57 @@ pub enum Outcome {
     },
 }
 
-/// Records an attempt and its outcome. A failure also disables the hook when
-/// none of its attempts succeeded for `disable_after_ms` while it kept failing.
-/// Returns the reason when the hook was disabled now.
-pub async fn record(
+/// An attempt to record, with what follows it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub delivery_id: String,
+    pub hook_id: String,
+    pub attempt: AttemptRecord,
+    pub outcome: Outcome,
+}
+
+/// Records attempts and their outcomes in one transaction (one fsync for
+/// the batch). A failure also disables the hook when none of its attempts
+/// succeeded for `disable_after_ms` while it kept failing. Returns, per
+/// item, the reason when its hook was disabled now.
+pub async fn record_batch(
     db: &Db,
-    delivery: &ClaimedDelivery,
+    items: &[Recorded],
+    disable_after_ms: i64,
+) -> Result<Vec<Option<String>>, StorageError> {
+    let now = now_ms();
+    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut disabled = Vec::with_capacity(items.len());
+    for item in items {
+        disabled.push(
+            record_one(&mut tx, &item.delivery_id, &item.hook_id, &item.attempt, &item.outcome, disable_after_ms, now)
+                .await?,
+        );
+    }
+    tx.commit().await?;
+    Ok(disabled)
+}
+
+async fn record_one(
+    conn: &mut sqlx::SqliteConnection,
+    delivery_id: &str,
+    hook_id: &str,
     attempt: &AttemptRecord,
     outcome: &Outcome,
     disable_after_ms: i64,
+    now: i64,
 ) -> Result<Option<String>, StorageError> {
-    let now = now_ms();
-    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query(
         "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_body)
          VALUES (?, ?, ?, ?, ?, ?)",
     )
-    .bind(&delivery.id)
+    .bind(delivery_id)
     .bind(attempt.attempted_at)
     .bind(attempt.duration_ms)
     .bind(attempt.status_code.map(i64::from))
     .bind(&attempt.error)
     .bind(&attempt.response_body)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     let (status, next) = match outcome {
         Outcome::Succeeded => ("succeeded", now),
@@ -121,16 +163,16 @@ pub async fn record(
     .bind(status)
     .bind(next)
     .bind(now)
-    .bind(&delivery.id)
-    .execute(&mut *tx)
+    .bind(delivery_id)
+    .execute(&mut *conn)
     .await?;
     let mut disabled = None;
     if let Outcome::Failed { disable_hook: Some(reason) } = outcome {
         sqlx::query("UPDATE hooks SET is_active = 0, disabled_reason = ?, updated_at = ? WHERE id = ?")
             .bind(reason)
             .bind(now)
-            .bind(&delivery.hook_id)
-            .execute(&mut *tx)
+            .bind(hook_id)
+            .execute(&mut *conn)
             .await?;
         disabled = Some(reason.clone());
     } else if *outcome != Outcome::Succeeded {
@@ -146,9 +188,9 @@ pub async fn record(
         )
         .bind(&reason)
         .bind(now)
-        .bind(&delivery.hook_id)
+        .bind(hook_id)
         .bind(since)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
         if changed > 0 {
@@ -161,11 +203,10 @@ pub async fn record(
             "UPDATE deliveries SET status = 'failed', lease_until = NULL, updated_at = ? WHERE hook_id = ? AND status = 'pending'",
         )
         .bind(now)
-        .bind(&delivery.hook_id)
-        .execute(&mut *tx)
+        .bind(hook_id)
+        .execute(&mut *conn)
         .await?;
     }
-    tx.commit().await?;
     Ok(disabled)
 }
 

@@ -4,25 +4,6 @@
 use super::{Db, StorageError, now_ms};
 use crate::domain::{ResourceId, Vertical};
 
-/// An event ready to store; `payload` is the exact JSON every delivery sends.
-pub struct NewEvent<'a> {
-    pub id: &'a ResourceId,
-    pub account_id: &'a ResourceId,
-    pub hook_type: &'a str,
-    /// The vertical offering `hook_type` (whole-catalogue hooks match through it).
-    pub vertical: Vertical,
-    pub shop: Option<&'a str>,
-    pub payload: &'a str,
-}
-
-/// Who receives it.
-pub enum Audience<'a> {
-    /// Every active hook of the account with the event's type (and shop, if named).
-    Subscribers,
-    /// One hook of the account, whatever its state (test events).
-    OneHook(&'a ResourceId),
-}
-
 pub enum Published {
     /// Stored now: the event id and how many deliveries were queued.
     New { deliveries: u64 },
@@ -32,82 +13,104 @@ pub enum Published {
 
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// Stores the event and its deliveries atomically. With an idempotency key
-/// seen in the last 24 h nothing is stored and the first answer is returned.
-/// `answer` builds the JSON answer to remember for the key.
-pub async fn publish(
-    db: &Db,
-    event: &NewEvent<'_>,
-    audience: Audience<'_>,
-    idempotency_key: Option<&str>,
-    answer: impl FnOnce(u64) -> String,
-) -> Result<Published, StorageError> {
+/// One publish request for `publish_batch` (owned, so it can cross tasks).
+#[derive(Debug, Clone)]
+pub struct PublishRequest {
+    pub id: ResourceId,
+    pub account_id: ResourceId,
+    pub hook_type: String,
+    pub vertical: Vertical,
+    pub shop: Option<String>,
+    /// The exact JSON body every delivery sends.
+    pub payload: String,
+    /// `Some`: only this hook of the account, whatever its state (test events).
+    pub only_hook: Option<ResourceId>,
+    pub idempotency_key: Option<String>,
+    /// The answer to remember for the idempotency key, given the delivery count.
+    pub answer: fn(&ResourceId, u64) -> String,
+}
+
+/// Stores several publish requests in one transaction (one fsync): each
+/// event with its deliveries, or, for an idempotency key seen in the last
+/// 24 h, nothing but the first answer. All or none are stored.
+pub async fn publish_batch(db: &Db, requests: &[PublishRequest]) -> Result<Vec<Published>, StorageError> {
     let now = now_ms();
     // IMMEDIATE: take the write lock up front (no read→write upgrade deadlocks).
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-    if let Some(key) = idempotency_key {
+    let mut out = Vec::with_capacity(requests.len());
+    for request in requests {
+        out.push(publish_one(&mut tx, request, now).await?);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+async fn publish_one(
+    conn: &mut sqlx::SqliteConnection,
+    r: &PublishRequest,
+    now: i64,
+) -> Result<Published, StorageError> {
+    if let Some(key) = &r.idempotency_key {
         sqlx::query("DELETE FROM idempotency_keys WHERE account_id = ? AND key = ? AND created_at <= ?")
-            .bind(event.account_id.as_str())
+            .bind(r.account_id.as_str())
             .bind(key)
             .bind(now - IDEMPOTENCY_WINDOW_MS)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         let seen: Option<(String,)> =
             sqlx::query_as("SELECT response FROM idempotency_keys WHERE account_id = ? AND key = ?")
-                .bind(event.account_id.as_str())
+                .bind(r.account_id.as_str())
                 .bind(key)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut *conn)
                 .await?;
         if let Some((response,)) = seen {
-            tx.commit().await?;
             return Ok(Published::Replayed(response));
         }
     }
     sqlx::query("INSERT INTO events (id, account_id, hook_type, shop, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(event.id.as_str())
-        .bind(event.account_id.as_str())
-        .bind(event.hook_type)
-        .bind(event.shop)
-        .bind(event.payload)
+        .bind(r.id.as_str())
+        .bind(r.account_id.as_str())
+        .bind(&r.hook_type)
+        .bind(&r.shop)
+        .bind(&r.payload)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-    let inserted = match audience {
-        Audience::Subscribers => sqlx::query(
+    let inserted = match &r.only_hook {
+        None => sqlx::query(
             "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at, created_at, updated_at)
              SELECT lower(hex(randomblob(12))), ?1, h.id, h.account_id, 'pending', 0, ?2, ?2, ?2 FROM hooks h
              WHERE h.account_id = ?3 AND h.is_active = 1
                AND (h.hook_type = ?4 OR (h.hook_type IS NULL AND h.vertical = ?5))
                AND (?6 IS NULL OR h.shop IS NULL OR h.shop = ?6)",
         )
-        .bind(event.id.as_str())
+        .bind(r.id.as_str())
         .bind(now)
-        .bind(event.account_id.as_str())
-        .bind(event.hook_type)
-        .bind(event.vertical.as_str())
-        .bind(event.shop),
-        Audience::OneHook(hook_id) => sqlx::query(
+        .bind(r.account_id.as_str())
+        .bind(&r.hook_type)
+        .bind(r.vertical.as_str())
+        .bind(&r.shop),
+        Some(hook_id) => sqlx::query(
             "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at, created_at, updated_at)
              SELECT lower(hex(randomblob(12))), ?1, h.id, h.account_id, 'pending', 0, ?2, ?2, ?2 FROM hooks h
              WHERE h.account_id = ?3 AND h.id = ?4",
         )
-        .bind(event.id.as_str())
+        .bind(r.id.as_str())
         .bind(now)
-        .bind(event.account_id.as_str())
+        .bind(r.account_id.as_str())
         .bind(hook_id.as_str()),
     }
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
-    if let Some(key) = idempotency_key {
+    if let Some(key) = &r.idempotency_key {
         sqlx::query("INSERT INTO idempotency_keys (account_id, key, response, created_at) VALUES (?, ?, ?, ?)")
-            .bind(event.account_id.as_str())
+            .bind(r.account_id.as_str())
             .bind(key)
-            .bind(answer(inserted))
+            .bind((r.answer)(&r.id, inserted))
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
     }
-    tx.commit().await?;
     Ok(Published::New { deliveries: inserted })
 }

@@ -7,9 +7,10 @@ pub mod retention;
 pub mod schedule;
 pub mod sender;
 pub mod ssrf;
+mod writer;
 
 use app::security::SecretBox;
-use app::storage::deliveries::{self, AttemptRecord, ClaimedDelivery, Outcome};
+use app::storage::deliveries::{self, AttemptRecord, ClaimedDelivery, Outcome, Recorded};
 use app::storage::{Db, now_ms};
 use schedule::RetrySchedule;
 use std::collections::HashMap;
@@ -73,6 +74,7 @@ pub async fn run(
     let mut tasks = JoinSet::new();
     // A lease outlives an attempt (timeout) by a margin; after a crash it expires and the delivery is sent again.
     let lease_ms = i64::try_from(config.timeout.as_millis()).unwrap_or(i64::MAX / 2) + 5_000;
+    let writer = writer::spawn(db.clone(), i64::try_from(config.disable_after.as_millis()).unwrap_or(i64::MAX / 2));
     tracing::info!(workers = config.workers, per_endpoint = config.per_endpoint, "dispatcher started");
 
     loop {
@@ -88,7 +90,12 @@ pub async fn run(
             }
             continue;
         }
-        let claimed = match deliveries::claim(&db, lease_ms, u32::try_from(free.min(BATCH)).unwrap_or(1)).await {
+        per_endpoint.retain(|_, s| Arc::strong_count(s) > 1 || s.available_permits() < config.per_endpoint.max(1));
+        let saturated: Vec<&str> =
+            per_endpoint.iter().filter(|(_, s)| s.available_permits() == 0).map(|(k, _)| k.as_str()).collect();
+        let per_hook = u32::try_from(config.per_endpoint.max(1)).unwrap_or(1);
+        let limit = u32::try_from(free.min(BATCH)).unwrap_or(1);
+        let claimed = match deliveries::claim(&db, lease_ms, limit, per_hook, &saturated).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "dispatcher: claiming deliveries failed");
@@ -118,9 +125,9 @@ pub async fn run(
                 busy.push(delivery.id);
                 continue;
             };
-            let (db, secrets, client, config) = (db.clone(), secrets.clone(), client.clone(), config.clone());
+            let (writer, secrets, client, config) = (writer.clone(), secrets.clone(), client.clone(), config.clone());
             tasks.spawn(async move {
-                attempt(&db, &secrets, &client, &config, delivery).await;
+                attempt(&writer, &secrets, &client, &config, delivery).await;
                 drop((permit, endpoint_permit));
             });
         }
@@ -142,7 +149,7 @@ pub async fn run(
 }
 
 async fn attempt(
-    db: &Db,
+    writer: &writer::Writer,
     secrets: &SecretBox,
     client: &reqwest::Client,
     config: &DispatcherConfig,
@@ -210,8 +217,9 @@ async fn attempt(
         },
         seconds,
     );
-    let window = i64::try_from(config.disable_after.as_millis()).unwrap_or(i64::MAX / 2);
-    match deliveries::record(db, &delivery, &record, &outcome, window).await {
+    let recorded =
+        Recorded { delivery_id: delivery.id.clone(), hook_id: delivery.hook_id.clone(), attempt: record, outcome };
+    match writer.record(recorded).await {
         Ok(Some(reason)) => tracing::warn!(hook = %delivery.hook_id, reason, "hook disabled"),
         Ok(None) => {}
         // The lease will expire and the delivery will be attempted again: at-least-once.

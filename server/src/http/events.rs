@@ -7,7 +7,7 @@ use super::extract::{IdPath, JsonBody};
 use super::state::AppState;
 use app::domain::event_input::parse_event;
 use app::domain::{ResourceId, Vertical};
-use app::storage::events::{self, Audience, NewEvent, Published};
+use app::storage::events::{PublishRequest, Published};
 use app::storage::hooks;
 use axum::Json;
 use axum::extract::State;
@@ -81,17 +81,7 @@ pub async fn publish(
         Some(other) => other,
         None => account.id.clone(),
     };
-    store(
-        &state,
-        &owner,
-        &spec.hook_type,
-        spec.vertical,
-        spec.shop.as_deref(),
-        &spec.data,
-        Audience::Subscribers,
-        key.as_deref(),
-    )
-    .await
+    store(&state, &owner, &spec.hook_type, spec.vertical, spec.shop.as_deref(), &spec.data, None, key).await
 }
 
 /// Send a test event to one hook (whatever its state).
@@ -114,8 +104,7 @@ pub async fn test(
         .or_else(|| state.catalogue.hook_types(hook.vertical).first().cloned())
         .unwrap_or_else(|| "test".to_owned());
     let data = serde_json::json!({ "test": true, "message": "This is a test event from Hookrelay." });
-    store(&state, &account.id, &hook_type, hook.vertical, hook.shop.as_deref(), &data, Audience::OneHook(&id), None)
-        .await
+    store(&state, &account.id, &hook_type, hook.vertical, hook.shop.as_deref(), &data, Some(id.clone()), None).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -126,8 +115,8 @@ async fn store(
     vertical: Vertical,
     shop: Option<&str>,
     data: &serde_json::Value,
-    audience: Audience<'_>,
-    idempotency_key: Option<&str>,
+    only_hook: Option<ResourceId>,
+    idempotency_key: Option<String>,
 ) -> Result<Response, ApiError> {
     let id = app::security::random::new_id().map_err(ApiError::internal)?;
     let payload = serde_json::to_string(&Payload {
@@ -138,17 +127,25 @@ async fn store(
         data,
     })
     .map_err(ApiError::internal)?;
-    let event = NewEvent { id: &id, account_id: owner, hook_type, vertical, shop, payload: &payload };
-    let answer =
-        |deliveries| serde_json::to_string(&EventAccepted { id: id.to_string(), deliveries }).unwrap_or_default();
-    match events::publish(&state.db, &event, audience, idempotency_key, answer).await? {
+    let request = PublishRequest {
+        id: id.clone(),
+        account_id: owner.clone(),
+        hook_type: hook_type.to_owned(),
+        vertical,
+        shop: shop.map(str::to_owned),
+        payload,
+        only_hook,
+        idempotency_key,
+        answer: remembered_answer,
+    };
+    match state.ingest.publish(request).await.map_err(|e| ApiError::Internal(e.into()))? {
         Published::New { deliveries } => {
             state.metrics.events_accepted.inc();
             state.metrics.deliveries_queued.inc_by(deliveries);
             if deliveries > 0 {
                 state.wake.notify();
             }
-            tracing::info!(event = %id, deliveries, "event accepted");
+            tracing::debug!(event = %id, deliveries, "event accepted");
             Ok((StatusCode::ACCEPTED, Json(EventAccepted { id: id.to_string(), deliveries })).into_response())
         }
         Published::Replayed(first) => {
@@ -156,6 +153,11 @@ async fn store(
             Ok((StatusCode::ACCEPTED, [("idempotent-replayed", "true")], Json(body)).into_response())
         }
     }
+}
+
+/// The 202 body remembered for an idempotency key.
+fn remembered_answer(id: &ResourceId, deliveries: u64) -> String {
+    serde_json::to_string(&EventAccepted { id: id.to_string(), deliveries }).unwrap_or_default()
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {

@@ -61,7 +61,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         &args.database.database_url,
     )?;
     let state = AppState {
-        db,
+        db: db.clone(),
         leptos_options,
         secrets: app::security::SecretBox::new(&key),
         catalogue: Arc::new(args.hook_types.clone()),
@@ -70,6 +70,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         wake: crate::delivery::Wake::default(),
         attempts_in_schedule: args.delivery.retry_schedule.attempts(),
         metrics: crate::metrics::Metrics::default(),
+        ingest: crate::ingest::spawn(db.clone()),
     };
 
     let config = crate::delivery::DispatcherConfig {

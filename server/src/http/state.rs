@@ -22,4 +22,6 @@ pub struct AppState {
     #[from_ref(skip)]
     pub attempts_in_schedule: usize,
     pub metrics: crate::metrics::Metrics,
+    /// The group-commit writer for published events.
+    pub ingest: crate::ingest::Ingest,
 }

@@ -13,6 +13,8 @@ use std::time::Duration;
 async fn every_accepted_event_arrives_after_a_sigkill() {
     let mut app = TestApp::spawn_with(&[
         "--allow-private-targets",
+        "--rate-limit",
+        "0",
         "--delivery-timeout",
         "2s",
         "--retry-schedule",

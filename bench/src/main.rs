@@ -1,0 +1,318 @@
+//! `hookrelay-bench`: starts the release `hookrelay` on a temporary SQLite
+//! file and a loopback receiver, publishes events, and prints ingest rate,
+//! end-to-end delivery rate, ingest→receipt latency, duplicates, missing
+//! deliveries and the server's peak RSS. Run it with `scripts/bench`.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use clap::Parser;
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug)]
+#[command(about = "End-to-end benchmark of hookrelay")]
+struct Args {
+    /// The hookrelay binary to measure.
+    #[arg(long, default_value = "target/release/hookrelay")]
+    binary: String,
+    /// Which scenario: all, throughput, fanout, latency.
+    #[arg(long, default_value = "all")]
+    scenario: String,
+    /// Events for the throughput scenario (1 hook).
+    #[arg(long, default_value_t = 20_000)]
+    events: usize,
+    /// Events for the fan-out scenario.
+    #[arg(long, default_value_t = 5_000)]
+    fanout_events: usize,
+    /// Hooks for the fan-out scenario.
+    #[arg(long, default_value_t = 10)]
+    hooks: usize,
+    /// Concurrent publishers.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Events per second in the latency scenario.
+    #[arg(long, default_value_t = 400)]
+    rate: u64,
+    /// Seconds the latency scenario runs.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+}
+
+/// What the receiver saw: receipts per (hook path, event id) — more than one
+/// is a duplicate — and receipt instants per event id.
+#[derive(Default)]
+struct ReceiptLog {
+    per_delivery: HashMap<(String, String), u32>,
+    per_event: HashMap<String, Vec<Instant>>,
+}
+
+type Receipts = Arc<Mutex<ReceiptLog>>;
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    println!(
+        "hookrelay-bench: binary {}, {} CPUs",
+        args.binary,
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
+    if matches!(args.scenario.as_str(), "all" | "throughput") {
+        burst(&args, "throughput: 1 hook", args.events, 1).await;
+    }
+    if matches!(args.scenario.as_str(), "all" | "fanout") {
+        burst(&args, &format!("fan-out: {} hooks", args.hooks), args.fanout_events, args.hooks).await;
+    }
+    if matches!(args.scenario.as_str(), "all" | "latency") {
+        steady(&args).await;
+    }
+}
+
+struct Server {
+    child: Child,
+    url: String,
+    key: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(binary: &str) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let out = Command::new(binary)
+            .args([
+                "user",
+                "create",
+                "--email",
+                "bench@example.com",
+                "--password",
+                "bench password",
+                "--database-url",
+                &db,
+            ])
+            .output()
+            .expect("run hookrelay user create");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let key = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let mut child = Command::new(binary)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                &db,
+                "--allow-private-targets",
+                "--rate-limit",
+                "0",
+            ])
+            .env("RUST_LOG", "warn,hookrelay=info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn hookrelay");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    let _ = tx.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
+                }
+            }
+        });
+        let url = rx.recv_timeout(Duration::from_secs(30)).expect("hookrelay did not start");
+        Server { child, url, key, _dir: dir }
+    }
+
+    /// Peak resident set size (VmHWM), in MiB.
+    fn peak_rss_mib(&self) -> f64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+            .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(f64::NAN)
+    }
+}
+
+async fn start_receiver(receipts: Receipts) -> String {
+    async fn receive(
+        State(receipts): State<Receipts>,
+        uri: axum::http::Uri,
+        headers: HeaderMap,
+        _body: Bytes,
+    ) -> StatusCode {
+        let now = Instant::now();
+        let id = headers.get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let mut log = receipts.lock().expect("lock");
+        *log.per_delivery.entry((uri.path().to_owned(), id.clone())).or_default() += 1;
+        log.per_event.entry(id).or_default().push(now);
+        StatusCode::NO_CONTENT
+    }
+    let app = Router::new().fallback(receive).with_state(receipts);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    url
+}
+
+async fn create_hooks(client: &reqwest::Client, server: &Server, receiver: &str, n: usize) {
+    for i in 0..n {
+        let res = client
+            .post(format!("{}/api/v1/hook", server.url))
+            .header("authorization", &server.key)
+            .json(&serde_json::json!({"endPoint": format!("{receiver}/{i}"), "hookType": "dbs", "isActiveStatus": true, "_shop": "bench"}))
+            .send()
+            .await
+            .expect("create hook");
+        assert!(res.status().is_success(), "create hook: {}", res.status());
+    }
+}
+
+/// Publishes one event; returns its id and the instant the request started.
+async fn publish(client: &reqwest::Client, url: &str, key: &str, n: usize) -> Option<(String, Instant)> {
+    let started = Instant::now();
+    let res = client
+        .post(format!("{url}/api/v1/events"))
+        .header("authorization", key)
+        .json(&serde_json::json!({"hookType": "dbs", "_shop": "bench", "data": {"n": n, "price": 123.45, "route": "LHR-JFK"}}))
+        .send()
+        .await
+        .ok()?;
+    if res.status() != 202 {
+        return None;
+    }
+    let body: serde_json::Value = res.json().await.ok()?;
+    Some((body["id"].as_str()?.to_owned(), started))
+}
+
+async fn burst(args: &Args, name: &str, events: usize, hooks: usize) {
+    let server = Server::start(&args.binary);
+    let receipts: Receipts = Arc::default();
+    let receiver = start_receiver(receipts.clone()).await;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build().expect("client");
+    create_hooks(&client, &server, &receiver, hooks).await;
+
+    let t0 = Instant::now();
+    let published: Vec<(String, Instant)> = futures_util::stream::iter(0..events)
+        .map(|n| publish(&client, &server.url, &server.key, n))
+        .buffer_unordered(args.concurrency)
+        .filter_map(|r| async move { r })
+        .collect()
+        .await;
+    let ingest = t0.elapsed();
+    let expected = published.len() * hooks;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while delivered(&receipts) < expected && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (last, deliveries, duplicates) = summary(&receipts);
+    let end_to_end = last.map(|l| l.duration_since(t0)).unwrap_or_default();
+    let missing = expected.saturating_sub(deliveries);
+    println!("\n== {name}: {events} events, {} publishers ==", args.concurrency);
+    println!("accepted          {} of {events} ({} rejected)", published.len(), events - published.len());
+    println!(
+        "ingest            {:.0} events/s ({:.2} s)",
+        published.len() as f64 / ingest.as_secs_f64(),
+        ingest.as_secs_f64()
+    );
+    println!(
+        "delivered         {deliveries} of {expected} in {:.2} s: {:.0} deliveries/s end to end ({:.0} events/s)",
+        end_to_end.as_secs_f64(),
+        deliveries as f64 / end_to_end.as_secs_f64(),
+        (deliveries / hooks.max(1)) as f64 / end_to_end.as_secs_f64()
+    );
+    latency_report(&published, &receipts);
+    println!("duplicates        {duplicates}");
+    println!("missing           {missing}");
+    println!("peak RSS          {:.1} MiB", server.peak_rss_mib());
+}
+
+async fn steady(args: &Args) {
+    let server = Server::start(&args.binary);
+    let receipts: Receipts = Arc::default();
+    let receiver = start_receiver(receipts.clone()).await;
+    let client = reqwest::Client::new();
+    create_hooks(&client, &server, &receiver, 1).await;
+    let total = (args.rate * args.seconds) as usize;
+    let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let published = Arc::new(Mutex::new(Vec::with_capacity(total)));
+    let mut tasks = Vec::with_capacity(total);
+    for n in 0..total {
+        ticker.tick().await;
+        let (client, published, url, key) = (client.clone(), published.clone(), server.url.clone(), server.key.clone());
+        tasks.push(tokio::spawn(async move {
+            if let Some(p) = publish(&client, &url, &key, n).await {
+                published.lock().expect("lock").push(p);
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let published = published.lock().expect("lock").clone();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while delivered(&receipts) < published.len() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (_, deliveries, duplicates) = summary(&receipts);
+    println!("\n== steady: {} events/s for {} s, 1 hook ==", args.rate, args.seconds);
+    println!("accepted          {} of {total}", published.len());
+    println!("delivered         {deliveries}");
+    latency_report(&published, &receipts);
+    println!("duplicates        {duplicates}");
+    println!("missing           {}", published.len().saturating_sub(deliveries));
+    println!("peak RSS          {:.1} MiB", server.peak_rss_mib());
+}
+
+/// Distinct deliveries received (each (hook, event) once).
+fn delivered(receipts: &Receipts) -> usize {
+    receipts.lock().expect("lock").per_delivery.len()
+}
+
+/// (last receipt, distinct deliveries received, duplicate receipts).
+fn summary(receipts: &Receipts) -> (Option<Instant>, usize, usize) {
+    let r = receipts.lock().expect("lock");
+    let last = r.per_event.values().flatten().max().copied();
+    let duplicates = r.per_delivery.values().map(|n| (*n as usize).saturating_sub(1)).sum();
+    (last, r.per_delivery.len(), duplicates)
+}
+
+/// Publish start → first receipt, per event.
+fn latency_report(published: &[(String, Instant)], receipts: &Receipts) {
+    let r = receipts.lock().expect("lock");
+    let mut ms: Vec<f64> = published
+        .iter()
+        .filter_map(|(id, start)| {
+            r.per_event.get(id).and_then(|v| v.iter().min()).map(|t| t.duration_since(*start).as_secs_f64() * 1000.0)
+        })
+        .collect();
+    if ms.is_empty() {
+        println!("latency           no receipts");
+        return;
+    }
+    ms.sort_by(f64::total_cmp);
+    let pct = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+    println!(
+        "ingest→receipt    p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        pct(0.50),
+        pct(0.90),
+        pct(0.99),
+        ms[ms.len() - 1]
+    );
+}
