@@ -48,9 +48,11 @@ pub async fn claim(
          WHERE id IN (SELECT id FROM (
                          SELECT id, next_attempt_at,
                                 row_number() OVER (PARTITION BY hook_id ORDER BY next_attempt_at) AS rank
-                         FROM deliveries
-                         WHERE status = 'pending' AND next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until < ?1)
-                           AND hook_id NOT IN (SELECT value FROM json_each(?5)))
+                         FROM (SELECT id, hook_id, next_attempt_at FROM deliveries
+                               WHERE status = 'pending' AND next_attempt_at <= ?1
+                                 AND (lease_until IS NULL OR lease_until < ?1)
+                                 AND hook_id NOT IN (SELECT value FROM json_each(?5))
+                               ORDER BY next_attempt_at LIMIT ?3 * 4))
                       WHERE rank <= ?4 ORDER BY next_attempt_at LIMIT ?3)
          RETURNING id",
     )

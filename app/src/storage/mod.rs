@@ -36,19 +36,32 @@ pub enum StorageError {
 }
 
 /// Opens (creating if missing) the SQLite database at `url` in WAL mode and
-/// applies the embedded migrations.
+/// applies the embedded migrations. Commits are fsynced (`synchronous=FULL`):
+/// what a 2xx acknowledged survives power loss.
 pub async fn connect(url: &str) -> Result<Db, StorageError> {
+    let pool = open(url, SqliteSynchronous::Full, 8).await?;
+    sqlx::migrate!("../migrations").run(&pool).await?;
+    Ok(pool)
+}
+
+/// A second pool on the same database for the dispatcher's bookkeeping
+/// (claims, attempt records), whose commits are not fsynced on their own
+/// (`synchronous=NORMAL`: durable against a crash; after a power loss the last
+/// ones may be lost, which at worst sends a delivery again). The next FULL
+/// commit fsyncs them too. Call after `connect`.
+pub async fn connect_dispatch(url: &str) -> Result<Db, StorageError> {
+    open(url, SqliteSynchronous::Normal, 4).await
+}
+
+async fn open(url: &str, synchronous: SqliteSynchronous, max: u32) -> Result<Db, StorageError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(StorageError::InvalidUrl)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        // FULL: a committed transaction survives power loss, not just a crash.
-        .synchronous(SqliteSynchronous::Full)
+        .synchronous(synchronous)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
-    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-    sqlx::migrate!("../migrations").run(&pool).await?;
-    Ok(pool)
+    Ok(SqlitePoolOptions::new().max_connections(max).connect_with(options).await?)
 }
 
 /// One round trip to the database: used by `/healthz`.

@@ -104,8 +104,11 @@ pub async fn run(
             }
         };
         if claimed.is_empty() {
+            // Nothing claimable: wait for new work, a finished attempt (its
+            // endpoint may take more now), the next poll, or shutdown.
             tokio::select! {
                 () = wake.0.notified() => {}
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
                 () = tokio::time::sleep(POLL) => {}
                 _ = shutdown.changed() => {}
             }

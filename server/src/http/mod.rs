@@ -87,9 +87,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     }
     let client = crate::delivery::build_client(&config)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let dispatch_db = storage::connect_dispatch(&args.database.database_url).await?;
     tokio::spawn(crate::delivery::retention::run(state.db.clone(), args.delivery.retention, stop_rx.clone()));
     let dispatcher = tokio::spawn(crate::delivery::run(
-        state.db.clone(),
+        dispatch_db,
         state.secrets.clone(),
         config,
         client,
