@@ -1,5 +1,6 @@
 //! `hookrelay`: the webhook registry and delivery service in one binary.
 
+mod batch;
 mod cli;
 mod commands;
 mod delivery;

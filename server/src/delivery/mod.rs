@@ -222,7 +222,7 @@ async fn attempt(
     );
     let recorded =
         Recorded { delivery_id: delivery.id.clone(), hook_id: delivery.hook_id.clone(), attempt: record, outcome };
-    match writer.record(recorded).await {
+    match writer.submit(recorded).await {
         Ok(Some(reason)) => tracing::warn!(hook = %delivery.hook_id, reason, "hook disabled"),
         Ok(None) => {}
         // The lease will expire and the delivery will be attempted again: at-least-once.

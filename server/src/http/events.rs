@@ -138,7 +138,7 @@ async fn store(
         idempotency_key,
         answer: remembered_answer,
     };
-    match state.ingest.publish(request).await.map_err(|e| ApiError::Internal(e.into()))? {
+    match state.ingest.submit(request).await.map_err(|e| ApiError::Internal(e.into()))? {
         Published::New { deliveries } => {
             state.metrics.events_accepted.inc();
             state.metrics.deliveries_queued.inc_by(deliveries);
