@@ -378,3 +378,27 @@ async fn sigterm_finishes_an_attempt_in_flight() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.received().len(), 1, "not sent twice");
 }
+
+// Multi-threaded: the restart blocks one thread while the receiver keeps answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_removes_finished_history_older_than_the_setting() {
+    let mut app = TestApp::spawn_with(&["--allow-private-targets", "--retention", "1s"]).await;
+    let key = app.create_user("retention@example.com");
+    let receiver = Receiver::start().await;
+    let hook = create_hook(&app, &key, hook_body(&receiver.url, "s")).await;
+    publish(&app, &key, json!({"hookType":"dbs","data":{}})).await;
+    wait_log(&app, &key, &hook, |l| l["deliveries"][0]["status"] == "succeeded").await;
+    // A delivery still pending is kept however old: this receiver is down.
+    let down = Receiver::start().await;
+    down.set_default(500);
+    let pending_hook = create_hook(&app, &key, hook_body(&down.url, "p")).await;
+    publish(&app, &key, json!({"hookType":"dbs","_shop":"p","data":{}})).await;
+    down.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The retention task runs at start (then hourly).
+    app.stop_and_restart();
+    let log = wait_log(&app, &key, &hook, |l| l["totalData"] == 0).await;
+    assert_eq!(log["deliveries"], json!([]));
+    let kept = deliveries(&app, &key, &pending_hook).await;
+    assert_eq!(kept["deliveries"][0]["status"], "pending", "{kept}");
+}
