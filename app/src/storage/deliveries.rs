@@ -239,9 +239,8 @@ pub async fn release(db: &Db, ids: &[String], retry_at: i64) -> Result<(), Stora
     Ok(())
 }
 
-/// Re-queues a failed delivery of the account for one more attempt
-/// (`attempt_count` is set so exactly one attempt remains). False if there
-/// is no such failed delivery.
+/// Re-queues a finished (failed or succeeded) delivery of the account for
+/// one more attempt (`attempt_count` is set so exactly one attempt remains).
 pub async fn retry(
     db: &Db,
     account_id: &ResourceId,

@@ -90,7 +90,8 @@ pub async fn run(
             }
             continue;
         }
-        per_endpoint.retain(|_, s| Arc::strong_count(s) > 1 || s.available_permits() < config.per_endpoint.max(1));
+        // Forget endpoints with nothing in flight (a permit holds a clone of the Arc).
+        per_endpoint.retain(|_, s| Arc::strong_count(s) > 1);
         let saturated: Vec<&str> =
             per_endpoint.iter().filter(|(_, s)| s.available_permits() == 0).map(|(k, _)| k.as_str()).collect();
         let per_hook = u32::try_from(config.per_endpoint.max(1)).unwrap_or(1);

@@ -3,7 +3,7 @@
 use super::auth::Authenticated;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{IdPath, QueryPairs};
-use super::hooks::list_query::total_pages;
+use super::hooks::list_query::{parse_paging, total_pages};
 use super::hooks::representation::rfc3339;
 use super::state::AppState;
 use app::storage::deliveries::{self, RetryResult};
@@ -67,9 +67,8 @@ pub async fn list(
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Json<DeliveryListBody>, ApiError> {
     hooks::get(&state.db, &account.id, None, &id).await?.ok_or(ApiError::NotFound("Hook"))?;
-    let paging: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k == "page" || k == "size").collect();
-    let query = super::hooks::list_query::parse(&paging, app::domain::Vertical::Eventsshop, &state.catalogue)?;
-    let (rows, total) = deliveries::list_for_hook(&state.db, &account.id, &id, query.page, query.size).await?;
+    let (page, size) = parse_paging(&pairs)?;
+    let (rows, total) = deliveries::list_for_hook(&state.db, &account.id, &id, page, size).await?;
     let deliveries = rows
         .into_iter()
         .map(|(d, attempts)| DeliveryView {
@@ -94,9 +93,9 @@ pub async fn list(
         error: false,
         deliveries,
         total_data: total,
-        total_pages: total_pages(total, query.size),
-        page: query.page,
-        size: query.size,
+        total_pages: total_pages(total, size),
+        page,
+        size,
     }))
 }
 

@@ -1,6 +1,5 @@
 //! `/endpoint/…`: the EventsShop vendor's routes.
 
-use super::list_query::{self, total_pages};
 use super::representation::{DeletedBody, EndpointCreated, EndpointEnvelope, EndpointListBody, EventsshopEndpoint};
 use crate::http::auth::Authenticated;
 use crate::http::error::{ApiError, ErrorBody};
@@ -66,15 +65,14 @@ pub async fn list(
     Authenticated(account): Authenticated,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Json<EndpointListBody>, ApiError> {
-    let query = list_query::parse(&pairs, Vertical::Eventsshop, &state.catalogue)?;
-    let (found, total) = hooks::list(&state.db, &account.id, VERTICAL, &query.filter, query.page, query.size).await?;
+    let page = super::page_of(&state, &account.id, Vertical::Eventsshop, &pairs).await?;
     Ok(Json(EndpointListBody {
         error: false,
-        endpoints: found.iter().map(|h| EventsshopEndpoint::new(h, &state.catalogue)).collect(),
-        total_data: total,
-        total_pages: total_pages(total, query.size),
-        page: query.page,
-        size: query.size,
+        endpoints: page.hooks.iter().map(|h| EventsshopEndpoint::new(h, &state.catalogue)).collect(),
+        total_data: page.total,
+        total_pages: page.total_pages,
+        page: page.page,
+        size: page.size,
     }))
 }
 

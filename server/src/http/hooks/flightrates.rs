@@ -1,6 +1,5 @@
 //! `/api/v1/hook…`: the FlightRates vendor's routes and the rest of the resource.
 
-use super::list_query::{self, total_pages};
 use super::representation::{DeletedBody, FlightratesHook, HookEnvelope, HookListBody};
 use crate::http::auth::Authenticated;
 use crate::http::error::{ApiError, ErrorBody};
@@ -57,15 +56,14 @@ pub async fn list(
     Authenticated(account): Authenticated,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Json<HookListBody>, ApiError> {
-    let query = list_query::parse(&pairs, Vertical::Flightrates, &state.catalogue)?;
-    let (found, total) = hooks::list(&state.db, &account.id, VERTICAL, &query.filter, query.page, query.size).await?;
+    let page = super::page_of(&state, &account.id, Vertical::Flightrates, &pairs).await?;
     Ok(Json(HookListBody {
         error: false,
-        hooks: found.iter().map(|h| FlightratesHook::new(&account, h)).collect(),
-        total_data: total,
-        total_pages: total_pages(total, query.size),
-        page: query.page,
-        size: query.size,
+        hooks: page.hooks.iter().map(|h| FlightratesHook::new(&account, h)).collect(),
+        total_data: page.total,
+        total_pages: page.total_pages,
+        page: page.page,
+        size: page.size,
     }))
 }
 

@@ -24,20 +24,30 @@ fn allowed(vertical: Vertical) -> &'static [&'static str] {
     }
 }
 
+/// `page` and `size` only (other parameters are not looked at): `(page, size)`.
+pub fn parse_paging(pairs: &[(String, String)]) -> Result<(u32, u32), ApiError> {
+    let (mut page, mut size, mut errors) = (1, DEFAULT_PAGE_SIZE, Vec::new());
+    for (name, value) in pairs.iter().filter(|(name, _)| name == "page" || name == "size") {
+        paging_param(name, value.trim(), &mut page, &mut size, &mut errors);
+    }
+    if errors.is_empty() { Ok((page, size)) } else { Err(ApiError::Validation(errors)) }
+}
+
+fn paging_param(name: &str, value: &str, page: &mut u32, size: &mut u32, errors: &mut Vec<FieldError>) {
+    let (slot, max) = if name == "page" { (page, MAX_PAGE) } else { (size, MAX_PAGE_SIZE) };
+    match value.parse::<u32>() {
+        Ok(n) if (1..=max).contains(&n) => *slot = n,
+        _ => errors.push(FieldError::new(name, format!("must be a whole number from 1 to {max}"))),
+    }
+}
+
 pub fn parse(pairs: &[(String, String)], vertical: Vertical, catalogue: &Catalogue) -> Result<ListQuery, ApiError> {
     let mut errors = Vec::new();
     let mut query = ListQuery { page: 1, size: DEFAULT_PAGE_SIZE, filter: HookFilter::default() };
     for (name, value) in pairs {
         let value = value.trim();
         match name.as_str() {
-            "page" => match value.parse::<u32>() {
-                Ok(n) if (1..=MAX_PAGE).contains(&n) => query.page = n,
-                _ => errors.push(FieldError::new("page", format!("must be a whole number from 1 to {MAX_PAGE}"))),
-            },
-            "size" => match value.parse::<u32>() {
-                Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => query.size = n,
-                _ => errors.push(FieldError::new("size", format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"))),
-            },
+            "page" | "size" => paging_param(name, value, &mut query.page, &mut query.size, &mut errors),
             "_shop" if allowed(vertical).contains(&"_shop") => {
                 if value.is_empty() || value.len() > 128 {
                     errors.push(FieldError::new("_shop", "must be 1 to 128 characters"));
