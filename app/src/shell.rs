@@ -1,11 +1,11 @@
 //! The HTML document and the router: every page of the dashboard hangs off `App`.
 
-use crate::components::Layout;
-use crate::pages::{NotFound, Overview};
+use crate::components::{Layout, provide_toasts};
+use crate::pages::{ApiKeys, HookDetailPage, HookEditorPage, HooksList, Login, NotFound, Overview};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 /// The server-rendered document around the app (used by SSR only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -29,6 +29,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_toasts();
 
     // Effects only run in the browser, so this marks the moment the WASM has
     // taken over the server-rendered page (end-to-end tests wait for it).
@@ -41,10 +42,18 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{}.css", crate::OUTPUT_NAME)/>
         <Title formatter=|page: String| if page.is_empty() { "Hookrelay".to_owned() } else { format!("{page} · Hookrelay") }/>
+        // Async: every page is rendered once its data is in, so a missing session
+        // (302 to /login) and another account's id (404) set the status code.
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=Overview/>
+                    <Route path=path!("/") view=Overview ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=Login ssr=SsrMode::Async/>
+                    <Route path=path!("/hooks") view=HooksList ssr=SsrMode::Async/>
+                    <Route path=path!("/hooks/new") view=HookEditorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/hooks/:id") view=HookDetailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/hooks/:id/edit") view=HookEditorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/keys") view=ApiKeys ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

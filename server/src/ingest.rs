@@ -3,18 +3,19 @@
 //! after that commit. Many requests, one fsync: durable 202s at a higher rate.
 
 use crate::batch::Batcher;
+use crate::delivery::handoff::Handoff;
 use app::storage::Db;
-use app::storage::events::{self, PublishRequest, Published};
+use app::storage::events::{PublishRequest, Published};
 
 const MAX_BATCH: usize = 512;
 
 pub type Ingest = Batcher<PublishRequest, Published>;
 
-pub fn spawn(db: Db) -> Ingest {
+pub fn spawn(db: Db, handoff: Handoff) -> Ingest {
     Batcher::spawn(MAX_BATCH, move |requests: Vec<PublishRequest>| {
-        let db = db.clone();
+        let (db, handoff) = (db.clone(), handoff.clone());
         async move {
-            events::publish_batch(&db, &requests).await.map_err(|e| {
+            handoff.publish(&db, &requests).await.map_err(|e| {
                 tracing::error!(error = %e, events = requests.len(), "storing a batch of events failed");
                 e.to_string()
             })

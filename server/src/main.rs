@@ -15,7 +15,8 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    telemetry::init();
+    // Held to the end of main: dropping it flushes the log lines still queued.
+    let _log_flush = telemetry::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -1,5 +1,14 @@
 //! Reusable pieces of the dashboard.
 
+mod chart;
+mod copy_button;
+pub mod format;
 mod layout;
+mod status_badge;
+mod toast;
 
+pub use chart::DeliveryChart;
+pub use copy_button::CopyButton;
 pub use layout::Layout;
+pub use status_badge::StatusBadge;
+pub use toast::{ToastList, Toasts, provide_toasts, use_toasts};

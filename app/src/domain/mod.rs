@@ -7,6 +7,7 @@ mod catalogue;
 mod endpoint_url;
 pub mod event_input;
 mod field_error;
+pub mod hook_form;
 pub mod hook_input;
 mod ids;
 mod suggest;

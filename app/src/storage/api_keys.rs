@@ -49,3 +49,37 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<KeyOwner>, 
     .await?;
     row.map(|r| Ok(KeyOwner { key_id: r.key_id, account: r.account.into_account()? })).transpose()
 }
+
+/// An API key as the dashboard lists it (never the key itself).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct KeyInfo {
+    pub id: String,
+    pub display_prefix: String,
+    pub name: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// The account's keys, newest first.
+pub async fn list(db: &Db, account_id: &ResourceId) -> Result<Vec<KeyInfo>, StorageError> {
+    Ok(sqlx::query_as(
+        "SELECT id, display_prefix, name, created_at, revoked_at FROM api_keys
+         WHERE account_id = ? ORDER BY created_at DESC, id DESC",
+    )
+    .bind(account_id.as_str())
+    .fetch_all(db)
+    .await?)
+}
+
+/// Revokes one of the account's keys; false when it has no such unrevoked key.
+pub async fn revoke(db: &Db, account_id: &ResourceId, key_id: &str) -> Result<bool, StorageError> {
+    let changed =
+        sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL")
+            .bind(now_ms())
+            .bind(key_id)
+            .bind(account_id.as_str())
+            .execute(db)
+            .await?
+            .rows_affected();
+    Ok(changed > 0)
+}

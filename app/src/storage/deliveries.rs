@@ -12,6 +12,13 @@ pub struct ClaimedDelivery {
     pub event_id: String,
     pub attempt_count: i64,
     pub payload: String,
+    #[sqlx(flatten)]
+    pub hook: HookTarget,
+}
+
+/// Where and how a hook's deliveries are sent (secrets sealed).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HookTarget {
     pub hook_id: String,
     pub endpoint: String,
     pub auth_type: String,
@@ -24,11 +31,21 @@ pub struct ClaimedDelivery {
     pub previous_signing_expires_at: Option<i64>,
 }
 
-impl ClaimedDelivery {
+impl HookTarget {
     pub fn auth(&self) -> AuthType {
         AuthType::parse(&self.auth_type).unwrap_or_default()
     }
 }
+
+/// The columns of `HookTarget`, for a query on `hooks h` (a macro so that
+/// `concat!` keeps each query a static string).
+macro_rules! hook_target_columns {
+    () => {
+        "h.id AS hook_id, h.endpoint, h.auth_type, h.username, h.password_enc, h.token_enc, h.token_generated,
+         h.signing_secret_enc, h.previous_signing_secret_enc, h.previous_signing_expires_at"
+    };
+}
+pub(super) use hook_target_columns;
 
 /// Claims up to `limit` due deliveries (pending, due, not leased or lease
 /// expired) for `lease_ms`: at most `per_hook` per hook, none for the hooks
@@ -67,16 +84,33 @@ pub async fn claim(
         return Ok(Vec::new());
     }
     let ids_json = serde_json::to_string(&ids.into_iter().map(|(id,)| id).collect::<Vec<_>>()).unwrap_or_default();
-    Ok(sqlx::query_as::<_, ClaimedDelivery>(
-        "SELECT d.id, d.event_id, d.attempt_count, e.payload, h.id AS hook_id, h.endpoint, h.auth_type, h.username,
-                h.password_enc, h.token_enc, h.token_generated, h.signing_secret_enc,
-                h.previous_signing_secret_enc, h.previous_signing_expires_at
-         FROM deliveries d JOIN events e ON e.id = d.event_id JOIN hooks h ON h.id = d.hook_id
-         WHERE d.id IN (SELECT value FROM json_each(?))",
-    )
+    Ok(sqlx::query_as::<_, ClaimedDelivery>(concat!(
+        "SELECT d.id, d.event_id, d.attempt_count, e.payload, ",
+        hook_target_columns!(),
+        " FROM deliveries d JOIN events e ON e.id = d.event_id JOIN hooks h ON h.id = d.hook_id
+         WHERE d.id IN (SELECT value FROM json_each(?))"
+    ))
     .bind(ids_json)
     .fetch_all(db)
     .await?)
+}
+
+/// Extends the lease of deliveries this process holds (queued in memory or
+/// in flight). Rows already recorded (lease cleared) are left alone.
+pub async fn renew_leases(db: &Db, ids: &[&str], lease_ms: i64) -> Result<(), StorageError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let ids_json = serde_json::to_string(ids).unwrap_or_default();
+    sqlx::query(
+        "UPDATE deliveries SET lease_until = ?1 WHERE status = 'pending' AND lease_until IS NOT NULL
+           AND id IN (SELECT value FROM json_each(?2))",
+    )
+    .bind(now_ms() + lease_ms)
+    .bind(ids_json)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// One attempt as recorded.

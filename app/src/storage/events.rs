@@ -1,12 +1,15 @@
 //! Publishing: the event and one delivery per matching hook, written in one
 //! transaction (the outbox) before the API answers.
 
+use super::deliveries::{ClaimedDelivery, HookTarget, hook_target_columns};
 use super::{Db, StorageError, now_ms};
 use crate::domain::{ResourceId, Vertical};
+use std::collections::HashMap;
 
 pub enum Published {
-    /// Stored now: the event id and how many deliveries were queued.
-    New { deliveries: u64 },
+    /// Stored now: how many deliveries were queued and, when the batch was
+    /// stored with a lease, those deliveries ready to send.
+    New { deliveries: u64, leased: Vec<ClaimedDelivery> },
     /// The idempotency key was used in the last 24 h: the first answer, verbatim.
     Replayed(String),
 }
@@ -33,13 +36,24 @@ pub struct PublishRequest {
 /// Stores several publish requests in one transaction (one fsync): each
 /// event with its deliveries, or, for an idempotency key seen in the last
 /// 24 h, nothing but the first answer. All or none are stored.
-pub async fn publish_batch(db: &Db, requests: &[PublishRequest]) -> Result<Vec<Published>, StorageError> {
+///
+/// With `lease_ms`, the new deliveries are stored already claimed by this
+/// process for that long and returned, so the dispatcher can send them
+/// without a claim query (the in-process fast path); if the process dies
+/// the lease expires and they are claimed again like any other.
+pub async fn publish_batch(
+    db: &Db,
+    requests: &[PublishRequest],
+    lease_ms: Option<i64>,
+) -> Result<Vec<Published>, StorageError> {
     let now = now_ms();
+    let lease_until = lease_ms.map(|ms| now + ms);
     // IMMEDIATE: take the write lock up front (no read→write upgrade deadlocks).
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
     let mut out = Vec::with_capacity(requests.len());
+    let mut targets = HashMap::new();
     for request in requests {
-        out.push(publish_one(&mut tx, request, now).await?);
+        out.push(publish_one(&mut tx, request, now, lease_until, &mut targets).await?);
     }
     tx.commit().await?;
     Ok(out)
@@ -49,6 +63,8 @@ async fn publish_one(
     conn: &mut sqlx::SqliteConnection,
     r: &PublishRequest,
     now: i64,
+    lease_until: Option<i64>,
+    targets: &mut HashMap<String, HookTarget>,
 ) -> Result<Published, StorageError> {
     if let Some(key) = &r.idempotency_key {
         sqlx::query("DELETE FROM idempotency_keys WHERE account_id = ? AND key = ? AND created_at <= ?")
@@ -76,33 +92,64 @@ async fn publish_one(
         .bind(now)
         .execute(&mut *conn)
         .await?;
-    let inserted = match &r.only_hook {
-        None => sqlx::query(
-            "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at, created_at, updated_at)
-             SELECT lower(hex(randomblob(12))), ?1, h.id, h.account_id, 'pending', 0, ?2, ?2, ?2 FROM hooks h
+    let created: Vec<(String, String)> = match &r.only_hook {
+        None => sqlx::query_as(
+            "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
+                                     lease_until, created_at, updated_at)
+             SELECT lower(hex(randomblob(12))), ?1, h.id, h.account_id, 'pending', 0, ?2, ?7, ?2, ?2 FROM hooks h
              WHERE h.account_id = ?3 AND h.is_active = 1
                AND (h.hook_type = ?4 OR (h.hook_type IS NULL AND h.vertical = ?5))
-               AND (?6 IS NULL OR h.shop IS NULL OR h.shop = ?6)",
+               AND (?6 IS NULL OR h.shop IS NULL OR h.shop = ?6)
+             RETURNING id, hook_id",
         )
         .bind(r.id.as_str())
         .bind(now)
         .bind(r.account_id.as_str())
         .bind(&r.hook_type)
         .bind(r.vertical.as_str())
-        .bind(&r.shop),
-        Some(hook_id) => sqlx::query(
-            "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at, created_at, updated_at)
-             SELECT lower(hex(randomblob(12))), ?1, h.id, h.account_id, 'pending', 0, ?2, ?2, ?2 FROM hooks h
-             WHERE h.account_id = ?3 AND h.id = ?4",
+        .bind(&r.shop)
+        .bind(lease_until),
+        Some(hook_id) => sqlx::query_as(
+            "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
+                                     lease_until, created_at, updated_at)
+             SELECT lower(hex(randomblob(12))), ?1, h.id, h.account_id, 'pending', 0, ?2, ?5, ?2, ?2 FROM hooks h
+             WHERE h.account_id = ?3 AND h.id = ?4
+             RETURNING id, hook_id",
         )
         .bind(r.id.as_str())
         .bind(now)
         .bind(r.account_id.as_str())
-        .bind(hook_id.as_str()),
+        .bind(hook_id.as_str())
+        .bind(lease_until),
     }
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
+    .fetch_all(&mut *conn)
+    .await?;
+    let inserted = u64::try_from(created.len()).unwrap_or(u64::MAX);
+    let mut leased = Vec::new();
+    if lease_until.is_some() {
+        leased.reserve(created.len());
+        for (id, hook_id) in created {
+            let hook = match targets.get(&hook_id) {
+                Some(hook) => hook.clone(),
+                None => {
+                    let hook: HookTarget =
+                        sqlx::query_as(concat!("SELECT ", hook_target_columns!(), " FROM hooks h WHERE h.id = ?"))
+                            .bind(&hook_id)
+                            .fetch_one(&mut *conn)
+                            .await?;
+                    targets.insert(hook_id, hook.clone());
+                    hook
+                }
+            };
+            leased.push(ClaimedDelivery {
+                id,
+                event_id: r.id.to_string(),
+                attempt_count: 0,
+                payload: r.payload.clone(),
+                hook,
+            });
+        }
+    }
     if let Some(key) = &r.idempotency_key {
         sqlx::query("INSERT INTO idempotency_keys (account_id, key, response, created_at) VALUES (?, ?, ?, ?)")
             .bind(r.account_id.as_str())
@@ -112,5 +159,5 @@ async fn publish_one(
             .execute(&mut *conn)
             .await?;
     }
-    Ok(Published::New { deliveries: inserted })
+    Ok(Published::New { deliveries: inserted, leased })
 }

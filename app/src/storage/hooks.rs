@@ -314,3 +314,20 @@ pub async fn rotate_signing_secret(
     .await?;
     Ok((result.rows_affected() > 0).then_some(fresh))
 }
+
+/// Turns the account's hook on or off (turning it on clears a disable
+/// reason). False if there is no such hook.
+pub async fn set_active(db: &Db, account_id: &ResourceId, id: &ResourceId, active: bool) -> Result<bool, StorageError> {
+    let result = sqlx::query(
+        "UPDATE hooks SET is_active = ?1, disabled_reason = CASE WHEN ?1 THEN NULL ELSE disabled_reason END,
+                updated_at = ?2
+         WHERE id = ?3 AND account_id = ?4",
+    )
+    .bind(active)
+    .bind(now_ms())
+    .bind(id.as_str())
+    .bind(account_id.as_str())
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() > 0)
+}

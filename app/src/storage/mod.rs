@@ -8,6 +8,8 @@ mod clock;
 pub mod deliveries;
 pub mod events;
 pub mod hooks;
+pub mod sessions;
+pub mod stats;
 
 pub use clock::now_ms;
 

@@ -1,8 +1,8 @@
 //! Removes old delivery history: attempts, and events (with their
 //! deliveries) older than `--retention` whose deliveries are all finished;
-//! and idempotency keys older than 24 h. Runs once an hour.
+//! idempotency keys older than 24 h; expired dashboard sessions. Runs once an hour.
 
-use app::storage::{Db, deliveries};
+use app::storage::{Db, deliveries, sessions};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -13,6 +13,9 @@ pub async fn run(db: Db, retention: Duration, mut shutdown: watch::Receiver<bool
             Ok(removed) if removed > 0 => tracing::info!(removed, "retention: old delivery history removed"),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "retention: pruning failed"),
+        }
+        if let Err(e) = sessions::prune(&db).await {
+            tracing::error!(error = %e, "retention: removing expired sessions failed");
         }
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(3600)) => {}

@@ -8,7 +8,7 @@ use app::security::{SecretBox, signing};
 use app::storage::deliveries::ClaimedDelivery;
 use app::storage::hooks::context;
 use base64::Engine;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 pub const RESPONSE_SNIPPET: usize = 4096;
 
@@ -35,12 +35,12 @@ pub async fn send(
     guard: bool,
     delivery: &ClaimedDelivery,
 ) -> Result<Answer, SendError> {
-    let url =
-        reqwest::Url::parse(&delivery.endpoint).map_err(|e| SendError::Prepare(format!("bad endpoint URL: {e}")))?;
+    let url = reqwest::Url::parse(&delivery.hook.endpoint)
+        .map_err(|e| SendError::Prepare(format!("bad endpoint URL: {e}")))?;
     if guard {
         ssrf::check_literal(&url)?;
     }
-    let hook_id = ResourceId::parse(&delivery.hook_id).map_err(|_| SendError::Prepare("bad hook id".into()))?;
+    let hook_id = ResourceId::parse(&delivery.hook.hook_id).map_err(|_| SendError::Prepare("bad hook id".into()))?;
     let open = |sealed: &Option<Vec<u8>>, field: &str| -> Result<Option<String>, SendError> {
         sealed
             .as_ref()
@@ -53,12 +53,12 @@ pub async fn send(
 
     // Standard Webhooks signature(s): during a rotation both keys sign.
     let mut signatures = Vec::new();
-    if let Some(secret) = open(&delivery.signing_secret_enc, "signing")? {
+    if let Some(secret) = open(&delivery.hook.signing_secret_enc, "signing")? {
         signatures.push(sign(&secret, &delivery.event_id, timestamp, body)?);
     }
     let now_ms = app::storage::now_ms();
-    if delivery.previous_signing_expires_at.is_some_and(|t| t > now_ms)
-        && let Some(previous) = open(&delivery.previous_signing_secret_enc, "signing")?
+    if delivery.hook.previous_signing_expires_at.is_some_and(|t| t > now_ms)
+        && let Some(previous) = open(&delivery.hook.previous_signing_secret_enc, "signing")?
     {
         signatures.push(sign(&previous, &delivery.event_id, timestamp, body)?);
     }
@@ -71,12 +71,12 @@ pub async fn send(
         .header("webhook-signature", signatures.join(" "))
         .body(delivery.payload.clone());
 
-    let token = open(&delivery.token_enc, "token")?;
-    match delivery.auth() {
+    let token = open(&delivery.hook.token_enc, "token")?;
+    match delivery.hook.auth() {
         AuthType::None => {}
         AuthType::Basic => {
-            let user = delivery.username.clone().unwrap_or_default();
-            let password = open(&delivery.password_enc, "password")?.unwrap_or_default();
+            let user = delivery.hook.username.clone().unwrap_or_default();
+            let password = open(&delivery.hook.password_enc, "password")?.unwrap_or_default();
             let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
             request = request.header("authorization", format!("Basic {encoded}"));
         }
@@ -87,13 +87,13 @@ pub async fn send(
         }
         AuthType::Jwt => {
             let secret = token.clone().unwrap_or_default();
-            let sub = delivery.username.clone().unwrap_or_default();
+            let sub = delivery.hook.username.clone().unwrap_or_default();
             let jwt = signing::jwt_hs256(&secret, &sub, &delivery.id, timestamp)
                 .map_err(|e| SendError::Prepare(e.to_string()))?;
             request = request.header("authorization", format!("Bearer {jwt}"));
         }
     }
-    if delivery.token_generated
+    if delivery.hook.token_generated
         && let Some(token) = &token
     {
         request = request.header("x-hook-token", token);
@@ -105,8 +105,7 @@ pub async fn send(
         .headers()
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+        .and_then(|v| parse_retry_after(v, SystemTime::now()));
     let mut snippet = Vec::new();
     while snippet.len() < RESPONSE_SNIPPET {
         match response.chunk().await {
@@ -115,6 +114,16 @@ pub async fn send(
         }
     }
     Ok(Answer { status, retry_after, body: String::from_utf8_lossy(&snippet).into_owned() })
+}
+
+/// `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String, SendError> {
@@ -134,4 +143,20 @@ fn describe(e: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_retry_after;
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    #[test]
+    fn retry_after_takes_seconds_and_http_dates() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
+        assert_eq!(parse_retry_after(" 120 ", now), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:29:30 GMT", now), Some(Duration::from_secs(90)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert!(parse_retry_after("-5", SystemTime::now()).is_none());
+    }
 }

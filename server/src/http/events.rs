@@ -81,7 +81,9 @@ pub async fn publish(
         Some(other) => other,
         None => account.id.clone(),
     };
-    store(&state, &owner, &spec.hook_type, spec.vertical, spec.shop.as_deref(), &spec.data, None, key).await
+    Ok(store(&state, &owner, &spec.hook_type, spec.vertical, spec.shop.as_deref(), &spec.data, None, key)
+        .await?
+        .into_response())
 }
 
 /// Send a test event to one hook (whatever its state).
@@ -97,14 +99,38 @@ pub async fn test(
     Authenticated(account): Authenticated,
     IdPath(id): IdPath,
 ) -> Result<Response, ApiError> {
-    let hook = hooks::get(&state.db, &account.id, None, &id).await?.ok_or(ApiError::NotFound("Hook"))?;
+    let stored = queue_test(&state, &account.id, &id).await?.ok_or(ApiError::NotFound("Hook"))?;
+    Ok(stored.into_response())
+}
+
+/// Queues a test event for one of the account's hooks (whatever its state);
+/// `None` when it has no such hook. Also what the dashboard's "Send test event" calls.
+pub async fn queue_test(state: &AppState, owner: &ResourceId, id: &ResourceId) -> Result<Option<Stored>, ApiError> {
+    let Some(hook) = hooks::get(&state.db, owner, None, id).await? else { return Ok(None) };
     let hook_type = hook
         .hook_type
         .clone()
         .or_else(|| state.catalogue.hook_types(hook.vertical).first().cloned())
         .unwrap_or_else(|| "test".to_owned());
     let data = serde_json::json!({ "test": true, "message": "This is a test event from Hookrelay." });
-    store(&state, &account.id, &hook_type, hook.vertical, hook.shop.as_deref(), &data, Some(id.clone()), None).await
+    store(state, owner, &hook_type, hook.vertical, hook.shop.as_deref(), &data, Some(id.clone()), None).await.map(Some)
+}
+
+/// A stored event (or the first answer to its idempotency key).
+pub enum Stored {
+    New(EventAccepted),
+    Replayed(serde_json::Value),
+}
+
+impl IntoResponse for Stored {
+    fn into_response(self) -> Response {
+        match self {
+            Stored::New(accepted) => (StatusCode::ACCEPTED, Json(accepted)).into_response(),
+            Stored::Replayed(first) => {
+                (StatusCode::ACCEPTED, [("idempotent-replayed", "true")], Json(first)).into_response()
+            }
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -117,7 +143,7 @@ async fn store(
     data: &serde_json::Value,
     only_hook: Option<ResourceId>,
     idempotency_key: Option<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Stored, ApiError> {
     let id = app::security::random::new_id().map_err(ApiError::internal)?;
     let payload = serde_json::to_string(&Payload {
         id: id.as_str(),
@@ -139,19 +165,14 @@ async fn store(
         answer: remembered_answer,
     };
     match state.ingest.submit(request).await.map_err(|e| ApiError::Internal(e.into()))? {
-        Published::New { deliveries } => {
+        // The dispatcher already has the deliveries (or was woken): see delivery/handoff.rs.
+        Published::New { deliveries, .. } => {
             state.metrics.events_accepted.inc();
             state.metrics.deliveries_queued.inc_by(deliveries);
-            if deliveries > 0 {
-                state.wake.notify();
-            }
             tracing::debug!(event = %id, deliveries, "event accepted");
-            Ok((StatusCode::ACCEPTED, Json(EventAccepted { id: id.to_string(), deliveries })).into_response())
+            Ok(Stored::New(EventAccepted { id: id.to_string(), deliveries }))
         }
-        Published::Replayed(first) => {
-            let body: serde_json::Value = serde_json::from_str(&first).map_err(ApiError::internal)?;
-            Ok((StatusCode::ACCEPTED, [("idempotent-replayed", "true")], Json(body)).into_response())
-        }
+        Published::Replayed(first) => Ok(Stored::Replayed(serde_json::from_str(&first).map_err(ApiError::internal)?)),
     }
 }
 

@@ -3,6 +3,7 @@
 //! and its static files.
 
 mod auth;
+mod csrf;
 mod deliveries;
 mod error;
 mod events;
@@ -20,6 +21,7 @@ pub use error::ApiError;
 pub use state::AppState;
 
 use crate::cli::ServeArgs;
+use app::server_fns::context::Services;
 use app::storage::{self, StorageError};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -60,6 +62,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         args.secret_key.secret_key_file.as_deref(),
         &args.database.database_url,
     )?;
+    let wake = crate::delivery::Wake::default();
+    let (handoff, handed_over) =
+        crate::delivery::handoff::channel(wake.clone(), crate::delivery::lease_ms(args.delivery.delivery_timeout));
     let state = AppState {
         db: db.clone(),
         leptos_options,
@@ -67,10 +72,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         catalogue: Arc::new(args.hook_types.clone()),
         rate_limiter: rate_limit::RateLimiter::new(args.rate_limit, args.rate_limit_burst),
         max_body_bytes: args.max_body_bytes,
-        wake: crate::delivery::Wake::default(),
+        wake,
         attempts_in_schedule: args.delivery.retry_schedule.attempts(),
         metrics: crate::metrics::Metrics::default(),
-        ingest: crate::ingest::spawn(db.clone()),
+        ingest: crate::ingest::spawn(db.clone(), handoff),
     };
 
     let config = crate::delivery::DispatcherConfig {
@@ -95,6 +100,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         config,
         client,
         state.wake.clone(),
+        handed_over,
         stop_rx,
     ));
     let router = router(state);
@@ -138,7 +144,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(error::api_method_not_allowed);
 
     let routes = generate_route_list(app::App);
-    let db = state.db.clone();
+    let services = dashboard_services(&state);
     let options = state.leptos_options.clone();
     let body_limit = state.max_body_bytes;
 
@@ -152,7 +158,10 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || leptos::prelude::provide_context(db.clone()),
+            move || {
+                leptos::prelude::provide_context(services.db.clone());
+                leptos::prelude::provide_context(services.clone());
+            },
             move || app::shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
@@ -160,5 +169,30 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state);
 
-    middleware::apply(app)
+    middleware::apply(app.layer(axum::middleware::from_fn(csrf::refuse_cross_site_rpc)))
+}
+
+/// What the dashboard's server functions reach: the same storage, secrets
+/// and catalogue as the REST API, and the same path for test events.
+fn dashboard_services(state: &AppState) -> Services {
+    let for_tests = state.clone();
+    let wake = state.wake.clone();
+    Services {
+        db: state.db.clone(),
+        secrets: state.secrets.clone(),
+        catalogue: state.catalogue.clone(),
+        attempts_in_schedule: i64::try_from(state.attempts_in_schedule).unwrap_or(1),
+        send_test: Arc::new(move |owner, hook| {
+            let state = for_tests.clone();
+            Box::pin(async move {
+                match events::queue_test(&state, &owner, &hook).await {
+                    Ok(Some(events::Stored::New(accepted))) => Ok(Some(accepted.id)),
+                    Ok(Some(events::Stored::Replayed(_))) => Err("a test event was replayed".to_owned()),
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e.to_string()),
+                }
+            })
+        }),
+        wake: Arc::new(move || wake.notify()),
+    }
 }

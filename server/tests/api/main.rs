@@ -7,6 +7,7 @@ mod receiver;
 mod auth;
 mod cli;
 mod crash;
+mod dashboard;
 mod delivery;
 mod hooks_crud;
 mod hooks_limits;

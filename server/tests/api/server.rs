@@ -28,7 +28,16 @@ async fn the_database_is_created_in_wal_mode_with_migrations_applied() {
 #[tokio::test]
 async fn the_dashboard_is_server_rendered() {
     let app = TestApp::spawn().await;
-    let res = app.get("/").send().await.expect("request");
+    app.create_user("ssr@example.com");
+    // Signed out: the login form (server-rendered, so it works without the WASM).
+    let res = app.get("/").header("accept", "text/html").send().await.expect("request");
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.url().path(), "/login", "a signed-out visitor is sent to the login form");
+    let html = res.text().await.expect("html");
+    assert!(html.contains("<form") && html.contains("name=\"password\""), "{html}");
+
+    let cookie = crate::dashboard::log_in(&app, "ssr@example.com", "a long password").await.expect("logged in");
+    let res = app.get("/").header("cookie", &cookie).send().await.expect("request");
     assert_eq!(res.status(), 200);
     let html = res.text().await.expect("html");
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");

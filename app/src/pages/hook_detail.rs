@@ -1,0 +1,301 @@
+//! One hook: its settings, signing secret (reveal, copy, rotate), "Send
+//! test event", the delivery log with every attempt and "Retry", delete.
+
+use super::problem_view;
+use crate::components::{CopyButton, StatusBadge, format, use_toasts};
+use crate::server_fns::types::{DeliveryView, HookDetail};
+use crate::server_fns::{
+    delete_hook, error_text, hook_detail, list_deliveries, retry_delivery, reveal_secret, rotate_secret,
+    send_test_event,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use std::time::Duration;
+
+#[component]
+pub fn HookDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let hook = Resource::new(id, hook_detail);
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match hook.await {
+                    Ok(detail) => view! { <HookView detail/> }.into_any(),
+                    Err(e) => problem_view(&e),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn HookView(detail: HookDetail) -> impl IntoView {
+    let toasts = use_toasts();
+    let id = detail.id.clone();
+    let form = detail.form.clone();
+    let vertical = detail.vertical.clone();
+    let log_refresh = RwSignal::new(0u32);
+
+    let send_test = Action::new({
+        let id = id.clone();
+        move |(): &()| {
+            let id = id.clone();
+            async move {
+                match send_test_event(id).await {
+                    Ok(event) => {
+                        toasts.success(format!("Test event {event} queued."));
+                        log_refresh.update(|n| *n += 1);
+                    }
+                    Err(e) => toasts.error(error_text(&e)),
+                }
+            }
+        }
+    });
+
+    let confirming = RwSignal::new(false);
+    let navigate = use_navigate();
+    let delete = Action::new({
+        let id = id.clone();
+        move |(): &()| {
+            let (id, navigate) = (id.clone(), navigate.clone());
+            async move {
+                match delete_hook(id).await {
+                    Ok(()) => {
+                        toasts.success("Hook deleted.");
+                        navigate("/hooks", Default::default());
+                    }
+                    Err(e) => toasts.error(error_text(&e)),
+                }
+            }
+        }
+    });
+
+    let facts = vec![
+        ("Endpoint", form.endpoint.clone()),
+        ("Authentication", form.auth_type.label().to_owned()),
+        ("User", if form.username.is_empty() { "–".to_owned() } else { form.username.clone() }),
+        ("Password", if detail.has_password { "set (hidden)".to_owned() } else { "–".to_owned() }),
+        (
+            "Token",
+            match (detail.has_token, detail.token_generated) {
+                (true, true) => "generated (hidden; sent as x-hook-token)".to_owned(),
+                (true, false) => "set (hidden)".to_owned(),
+                _ => "–".to_owned(),
+            },
+        ),
+        (
+            "Hook type",
+            if form.hook_type.is_empty() { "all of the vertical".to_owned() } else { form.hook_type.clone() },
+        ),
+        ("Shop", if form.shop.is_empty() { "–".to_owned() } else { form.shop.clone() }),
+        ("Vertical", vertical),
+        ("State", if form.is_active { "active".to_owned() } else { "inactive".to_owned() }),
+        ("Created", format::time(detail.created_at)),
+    ];
+
+    view! {
+        <Title text="Hook"/>
+        <section class="page">
+            <div class="page-head">
+                <h1>"Hook " <code class="hook-id">{id.clone()}</code></h1>
+                <div class="actions">
+                    <A href=format!("/hooks/{id}/edit") attr:class="button button-secondary">"Edit"</A>
+                    <button type="button" class="button" disabled=move || send_test.pending().get()
+                            on:click=move |_| { send_test.dispatch(()); }>
+                        {move || if send_test.pending().get() { "Sending…" } else { "Send test event" }}
+                    </button>
+                </div>
+            </div>
+            {detail.disabled_reason.clone().map(|r| view! {
+                <p class="notice" role="status">"Disabled by Hookrelay: " {r}</p>
+            })}
+            <section class="card" aria-labelledby="settings-heading">
+                <h2 id="settings-heading">"Settings"</h2>
+                <dl class="facts">
+                    {facts.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                </dl>
+            </section>
+            <SigningSecret id=id.clone()/>
+            <DeliveryLog id=id.clone() refresh=log_refresh/>
+            <section class="card danger-zone" aria-labelledby="delete-heading">
+                <h2 id="delete-heading">"Delete"</h2>
+                <Show when=move || confirming.get() fallback=move || view! {
+                    <button type="button" class="button button-danger" on:click=move |_| confirming.set(true)>
+                        "Delete hook"
+                    </button>
+                }>
+                    <div role="alertdialog" aria-labelledby="confirm-text" class="confirm">
+                        <p id="confirm-text">"Delete this hook? It stops receiving events and its delivery log goes with it."</p>
+                        <button type="button" class="button button-danger" disabled=move || delete.pending().get()
+                                on:click=move |_| { delete.dispatch(()); }>"Yes, delete"</button>
+                        <button type="button" class="button button-secondary" on:click=move |_| confirming.set(false)>
+                            "Cancel"
+                        </button>
+                    </div>
+                </Show>
+            </section>
+        </section>
+    }
+}
+
+#[component]
+fn SigningSecret(id: String) -> impl IntoView {
+    let toasts = use_toasts();
+    let secret = RwSignal::new(None::<String>);
+    let reveal = Action::new({
+        let id = id.clone();
+        move |(): &()| {
+            let id = id.clone();
+            async move {
+                match reveal_secret(id).await {
+                    Ok(s) => secret.set(Some(s)),
+                    Err(e) => toasts.error(error_text(&e)),
+                }
+            }
+        }
+    });
+    let rotate = Action::new(move |(): &()| {
+        let id = id.clone();
+        async move {
+            match rotate_secret(id).await {
+                Ok(s) => {
+                    secret.set(Some(s));
+                    toasts.success("Signing secret rotated; the old one also signs for the next 24 hours.");
+                }
+                Err(e) => toasts.error(error_text(&e)),
+            }
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="secret-heading">
+            <h2 id="secret-heading">"Signing secret"</h2>
+            <p class="hint">"Receivers verify the " <code>"webhook-signature"</code> " header (Standard Webhooks) with it."</p>
+            <div class="secret-row">
+                <code class="secret" data-testid="signing-secret">
+                    {move || secret.get().unwrap_or_else(|| "whsec_••••••••••••••••".to_owned())}
+                </code>
+                {move || match secret.get() {
+                    None => view! {
+                        <button type="button" class="button button-secondary" disabled=move || reveal.pending().get()
+                                on:click=move |_| { reveal.dispatch(()); }>"Reveal"</button>
+                    }.into_any(),
+                    Some(_) => view! {
+                        <CopyButton text=Signal::derive(move || secret.get().unwrap_or_default()) label="Copy signing secret"/>
+                        <button type="button" class="button button-secondary" on:click=move |_| secret.set(None)>"Hide"</button>
+                    }.into_any(),
+                }}
+                <button type="button" class="button button-secondary" disabled=move || rotate.pending().get()
+                        on:click=move |_| { rotate.dispatch(()); }>
+                    {move || if rotate.pending().get() { "Rotating…" } else { "Rotate" }}
+                </button>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn DeliveryLog(id: String, refresh: RwSignal<u32>) -> impl IntoView {
+    let toasts = use_toasts();
+    let page = RwSignal::new(1u32);
+    let log = Resource::new(move || (id.clone(), page.get(), refresh.get()), |(id, page, _)| list_deliveries(id, page));
+    // While something is pending, look again every 2 seconds.
+    Effect::new(move |_| {
+        if let Some(Ok(p)) = log.get()
+            && p.deliveries.iter().any(|d| d.status == "pending")
+        {
+            set_timeout(move || refresh.update(|n| *n += 1), Duration::from_secs(2));
+        }
+    });
+    let retry = Action::new(move |delivery: &String| {
+        let delivery = delivery.clone();
+        async move {
+            match retry_delivery(delivery).await {
+                Ok(()) => {
+                    toasts.success("Delivery queued again.");
+                    refresh.update(|n| *n += 1);
+                }
+                Err(e) => toasts.error(error_text(&e)),
+            }
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="log-heading">
+            <div class="page-head">
+                <h2 id="log-heading">"Delivery log"</h2>
+                <button type="button" class="button button-secondary" on:click=move |_| refresh.update(|n| *n += 1)>
+                    "Refresh log"
+                </button>
+            </div>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match log.await {
+                        Ok(p) if p.deliveries.is_empty() => view! {
+                            <p class="empty">"No deliveries yet. Send a test event to try the endpoint."</p>
+                        }.into_any(),
+                        Ok(p) => {
+                            let (current, pages) = (p.page, p.total_pages);
+                            view! {
+                                <ol class="deliveries">
+                                    {p.deliveries.into_iter().map(|d| delivery_item(d, retry)).collect_view()}
+                                </ol>
+                                <nav class="pager" aria-label="Delivery log pages">
+                                    <span>{format!("{} deliver{} · page {current} of {}", p.total, if p.total == 1 { "y" } else { "ies" }, pages.max(1))}</span>
+                                    {(current > 1).then(|| view! {
+                                        <button type="button" class="button button-secondary" on:click=move |_| page.set(current - 1)>"Newer"</button>
+                                    })}
+                                    {(u64::from(current) < pages).then(|| view! {
+                                        <button type="button" class="button button-secondary" on:click=move |_| page.set(current + 1)>"Older"</button>
+                                    })}
+                                </nav>
+                            }.into_any()
+                        }
+                        Err(e) => problem_view(&e),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn delivery_item(d: DeliveryView, retry: Action<String, ()>) -> impl IntoView {
+    let failed = d.status == "failed";
+    let delivery_id = d.id.clone();
+    let attempts = d.attempts.len();
+    view! {
+        <li class="delivery" data-delivery-id=d.id.clone() data-status=d.status.clone()>
+            <div class="delivery-head">
+                <StatusBadge status=d.status.clone()/>
+                <span>"Event " <code>{d.event_id.clone()}</code></span>
+                <span class="muted">{format::time(d.created_at)}</span>
+                <span class="muted">{format!("{attempts} attempt{}", if attempts == 1 { "" } else { "s" })}</span>
+                {failed.then(|| view! {
+                    <button type="button" class="button button-secondary" disabled=move || retry.pending().get()
+                            on:click=move |_| { retry.dispatch(delivery_id.clone()); }>"Retry"</button>
+                })}
+            </div>
+            <table class="table attempts">
+                <caption class="visually-hidden">"Attempts"</caption>
+                <thead><tr>
+                    <th scope="col">"Time"</th><th scope="col">"Status"</th><th scope="col">"Duration"</th>
+                    <th scope="col">"Error"</th><th scope="col">"Response"</th>
+                </tr></thead>
+                <tbody>
+                    {d.attempts.into_iter().map(|a| view! {
+                        <tr class="attempt">
+                            <td>{format::time(a.at)}</td>
+                            <td>{a.status_code.map_or_else(|| "–".to_owned(), |c| c.to_string())}</td>
+                            <td>{format!("{} ms", a.duration_ms)}</td>
+                            <td>{a.error.unwrap_or_default()}</td>
+                            <td>{a.response.filter(|r| !r.is_empty()).map(|r| view! {
+                                <details><summary>"Body"</summary><pre>{r}</pre></details>
+                            })}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </li>
+    }
+}

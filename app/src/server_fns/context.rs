@@ -1,0 +1,93 @@
+//! What the server gives the server functions (through Leptos context) and
+//! the checks every one of them starts with: the session and its account.
+
+use crate::domain::{Catalogue, ResourceId};
+use crate::security::SecretBox;
+use crate::storage::accounts::Account;
+use crate::storage::{Db, sessions};
+use leptos::prelude::*;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// (account, hook) → the queued test event's id, `None` without such a hook.
+pub type SendTest = Arc<dyn Fn(ResourceId, ResourceId) -> BoxFuture<Result<Option<String>, String>> + Send + Sync>;
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "hookrelay_session";
+
+/// The server's parts the dashboard uses, provided by `hookrelay serve`.
+#[derive(Clone)]
+pub struct Services {
+    pub db: Db,
+    pub secrets: SecretBox,
+    pub catalogue: Arc<Catalogue>,
+    /// Attempts a delivery gets (a manual retry leaves exactly one).
+    pub attempts_in_schedule: i64,
+    /// Queues a test event for one of the account's hooks through the same
+    /// path as `POST /api/v1/hook/{id}/test`; returns the event id, or
+    /// `None` when the account has no such hook.
+    pub send_test: SendTest,
+    /// Tells the dispatcher that a delivery was queued again.
+    pub wake: Arc<dyn Fn() + Send + Sync>,
+}
+
+pub fn services() -> Result<Services, ServerFnError> {
+    use_context::<Services>().ok_or_else(|| ServerFnError::new("the server is not configured"))
+}
+
+/// The session token from the request's cookie, if any.
+pub fn session_token() -> Option<String> {
+    let parts = use_context::<http::request::Parts>()?;
+    parts.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|header| {
+        header.split(';').find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == SESSION_COOKIE && !value.is_empty()).then(|| value.to_owned())
+        })
+    })
+}
+
+/// The signed-in account, or an error that makes the page go to the login form.
+pub async fn require_account() -> Result<(Services, Account), ServerFnError> {
+    let services = services()?;
+    let account = match session_token() {
+        Some(token) => sessions::account(&services.db, &token).await.map_err(internal)?,
+        None => None,
+    };
+    match account {
+        Some(account) => Ok((services, account)),
+        None => {
+            // A direct call gets a 401; a page being rendered goes to the login form.
+            let direct = use_context::<http::request::Parts>().is_some_and(|p| p.uri.path().starts_with("/_rpc/"));
+            if direct {
+                if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                    response.set_status(http::StatusCode::UNAUTHORIZED);
+                }
+            } else {
+                leptos_axum::redirect("/login");
+            }
+            Err(ServerFnError::new(super::NOT_SIGNED_IN))
+        }
+    }
+}
+
+/// Logs the cause and gives the browser a message without internals.
+pub fn internal(e: impl std::fmt::Display) -> ServerFnError {
+    tracing::error!(error = %e, "server function failed");
+    ServerFnError::new("something went wrong on the server; try again")
+}
+
+/// A 404-like answer for ids the account does not own (or that do not exist).
+pub fn not_found(what: &str) -> ServerFnError {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    ServerFnError::new(format!("{what} not found"))
+}
+
+/// Parses an id from the browser; a malformed one is simply not found.
+pub fn parse_id(id: &str, what: &str) -> Result<ResourceId, ServerFnError> {
+    ResourceId::parse(id).map_err(|_| not_found(what))
+}

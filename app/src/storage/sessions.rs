@@ -1,0 +1,84 @@
+//! Dashboard sessions: a random token in an HttpOnly cookie, stored here
+//! only as its SHA-256, with an expiry.
+
+use super::accounts::{Account, AccountRow};
+use super::{Db, StorageError, now_ms};
+use crate::security::{api_keys::hash_key, passwords, random};
+use base64::Engine;
+
+/// How long a session lasts after logging in.
+pub const SESSION_TTL_MS: i64 = 12 * 60 * 60 * 1000;
+
+/// A real argon2 hash of a random password, checked when the email is
+/// unknown so both cases take the same time (no account enumeration).
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let random = random::bytes::<16>().map(hex::encode).unwrap_or_default();
+        passwords::hash_password(&random).unwrap_or_default()
+    })
+}
+
+/// Checks email and password; on success opens a session and returns its
+/// token (the cookie value; not stored) and the account.
+pub async fn login(db: &Db, email: &str, password: &str) -> Result<Option<(String, Account)>, StorageError> {
+    let email = email.trim().to_lowercase();
+    let found: Option<(String, AccountRow)> = sqlx::query_as::<_, PasswordRow>(
+        "SELECT password_hash, id, email, is_admin, vertical FROM accounts WHERE email = ?",
+    )
+    .bind(&email)
+    .fetch_optional(db)
+    .await?
+    .map(|r| (r.password_hash, r.account));
+    let stored: &str = match &found {
+        Some((hash, _)) => hash,
+        None => dummy_hash(),
+    };
+    if !passwords::verify_password(password, stored) {
+        return Ok(None);
+    }
+    let Some((_, row)) = found else { return Ok(None) };
+    let account = row.into_account()?;
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random::bytes::<32>()?);
+    let now = now_ms();
+    sqlx::query("INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+        .bind(hash_key(&token))
+        .bind(account.id.as_str())
+        .bind(now)
+        .bind(now + SESSION_TTL_MS)
+        .execute(db)
+        .await?;
+    Ok(Some((token, account)))
+}
+
+#[derive(sqlx::FromRow)]
+struct PasswordRow {
+    password_hash: String,
+    #[sqlx(flatten)]
+    account: AccountRow,
+}
+
+/// The account of an unexpired session.
+pub async fn account(db: &Db, token: &str) -> Result<Option<Account>, StorageError> {
+    sqlx::query_as::<_, AccountRow>(
+        "SELECT a.id, a.email, a.is_admin, a.vertical FROM sessions s JOIN accounts a ON a.id = s.account_id
+         WHERE s.token_hash = ? AND s.expires_at > ?",
+    )
+    .bind(hash_key(token))
+    .bind(now_ms())
+    .fetch_optional(db)
+    .await?
+    .map(AccountRow::into_account)
+    .transpose()
+}
+
+/// Ends a session (logout).
+pub async fn end(db: &Db, token: &str) -> Result<(), StorageError> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(hash_key(token)).execute(db).await?;
+    Ok(())
+}
+
+/// Removes expired sessions; returns how many.
+pub async fn prune(db: &Db) -> Result<u64, StorageError> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= ?").bind(now_ms()).execute(db).await?.rows_affected())
+}

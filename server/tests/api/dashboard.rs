@@ -1,0 +1,92 @@
+//! The dashboard's server side over HTTP: login sessions, cookies, and the
+//! guards on its server functions (the browser side is in end2end/).
+
+use crate::helpers::TestApp;
+
+/// Logs in through the login server function as a plain form post; returns
+/// the `name=value` of the session cookie, or `None` when refused.
+pub async fn log_in(app: &TestApp, email: &str, password: &str) -> Option<String> {
+    let res = no_redirects()
+        .post(format!("{}/_rpc/login", app.url))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .expect("request");
+    let set_cookie = res.headers().get("set-cookie").map(|v| v.to_str().expect("ascii").to_owned());
+    let set_cookie = set_cookie?;
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set_cookie.contains(flag), "{set_cookie} lacks {flag}");
+    }
+    Some(set_cookie.split(';').next().expect("pair").to_owned())
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+#[tokio::test]
+async fn a_wrong_password_opens_no_session_and_the_right_one_does() {
+    let app = TestApp::spawn().await;
+    app.create_user("dash@example.com");
+    assert_eq!(log_in(&app, "dash@example.com", "wrong password").await, None);
+    assert_eq!(log_in(&app, "nobody@example.com", "a long password").await, None);
+    let cookie = log_in(&app, "DASH@example.com ", "a long password").await.expect("session");
+
+    // Only the token's hash is stored.
+    let token = cookie.split_once('=').expect("pair").1.to_owned();
+    assert!(token.len() >= 40, "{token}");
+    let bytes = app.database_bytes();
+    assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()), "session token stored in plain text");
+
+    let call = |cookie: Option<&str>| {
+        let mut req = app.client.post(format!("{}/_rpc/current_user", app.url));
+        if let Some(cookie) = cookie {
+            req = req.header("cookie", cookie);
+        }
+        req.send()
+    };
+    let me: serde_json::Value = call(Some(&cookie)).await.expect("request").json().await.expect("json");
+    assert_eq!(me["email"], "dash@example.com");
+
+    // Logout ends it on the server: the old cookie is dead.
+    let res =
+        no_redirects().post(format!("{}/_rpc/logout", app.url)).header("cookie", &cookie).send().await.expect("logout");
+    assert!(res.headers().get("set-cookie").expect("cleared").to_str().expect("ascii").contains("Max-Age=0"));
+    let me: serde_json::Value = call(Some(&cookie)).await.expect("request").json().await.expect("json");
+    assert_eq!(me, serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn server_functions_need_a_session_and_refuse_other_sites() {
+    let app = TestApp::spawn().await;
+    app.create_user("guard@example.com");
+    let res = app.client.post(format!("{}/_rpc/overview", app.url)).send().await.expect("request");
+    assert_eq!(res.status(), 401);
+    let res = app
+        .client
+        .post(format!("{}/_rpc/list_keys", app.url))
+        .header("cookie", "hookrelay_session=forged")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 401);
+
+    let cookie = log_in(&app, "guard@example.com", "a long password").await.expect("session");
+    let res =
+        app.client.post(format!("{}/_rpc/overview", app.url)).header("cookie", &cookie).send().await.expect("request");
+    assert_eq!(res.status(), 200);
+    let figures: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(figures["hours"].as_array().map(Vec::len), Some(24));
+
+    for (name, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")] {
+        let res = app
+            .client
+            .post(format!("{}/_rpc/overview", app.url))
+            .header("cookie", &cookie)
+            .header(name, value)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 403, "{name}: {value}");
+    }
+}
