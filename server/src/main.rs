@@ -14,6 +14,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = cli::Cli::parse();
     // Held to the end of main: dropping it flushes the log lines still queued.
     let _log_flush = telemetry::init();
@@ -38,5 +39,17 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// glibc gives each busy thread its own malloc arena; with tokio's and
+/// sqlx's threads that held ~20 MiB of extra memory under load
+/// (docs/BENCHMARKS.md). Four arenas: two per core; fewer cost throughput (measured). Runs before
+/// any thread is started.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator tunable; called once, before other threads exist.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 4);
     }
 }

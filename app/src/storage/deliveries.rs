@@ -3,17 +3,34 @@
 
 use super::{Db, StorageError, now_ms};
 use crate::domain::{AuthType, ResourceId};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A claimed delivery with everything needed to send it. Secrets are still
-/// sealed; the dispatcher opens them.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// sealed; the dispatcher opens them. The payload and the hook are shared
+/// (`Arc`) by the deliveries of one event and of one hook, so thousands
+/// queued in memory cost little.
+#[derive(Debug, Clone)]
 pub struct ClaimedDelivery {
     pub id: String,
     pub event_id: String,
     pub attempt_count: i64,
-    pub payload: String,
-    #[sqlx(flatten)]
-    pub hook: HookTarget,
+    pub payload: Arc<str>,
+    pub hook: Arc<HookTarget>,
+}
+
+impl<'r> sqlx::FromRow<'r, SqliteRow> for ClaimedDelivery {
+    fn from_row(row: &'r SqliteRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            event_id: row.try_get("event_id")?,
+            attempt_count: row.try_get("attempt_count")?,
+            payload: Arc::from(row.try_get::<String, _>("payload")?),
+            hook: Arc::new(HookTarget::from_row(row)?),
+        })
+    }
 }
 
 /// Where and how a hook's deliveries are sent (secrets sealed).
@@ -84,7 +101,7 @@ pub async fn claim(
         return Ok(Vec::new());
     }
     let ids_json = serde_json::to_string(&ids.into_iter().map(|(id,)| id).collect::<Vec<_>>()).unwrap_or_default();
-    Ok(sqlx::query_as::<_, ClaimedDelivery>(concat!(
+    let mut claimed = sqlx::query_as::<_, ClaimedDelivery>(concat!(
         "SELECT d.id, d.event_id, d.attempt_count, e.payload, ",
         hook_target_columns!(),
         " FROM deliveries d JOIN events e ON e.id = d.event_id JOIN hooks h ON h.id = d.hook_id
@@ -92,7 +109,16 @@ pub async fn claim(
     ))
     .bind(ids_json)
     .fetch_all(db)
-    .await?)
+    .await?;
+    // One shared copy per hook and per event.
+    let mut hooks: HashMap<String, Arc<HookTarget>> = HashMap::new();
+    let mut payloads: HashMap<String, Arc<str>> = HashMap::new();
+    for delivery in &mut claimed {
+        delivery.hook = hooks.entry(delivery.hook.hook_id.clone()).or_insert_with(|| delivery.hook.clone()).clone();
+        delivery.payload =
+            payloads.entry(delivery.event_id.clone()).or_insert_with(|| delivery.payload.clone()).clone();
+    }
+    Ok(claimed)
 }
 
 /// Extends the lease of deliveries this process holds (queued in memory or

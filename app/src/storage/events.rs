@@ -5,6 +5,7 @@ use super::deliveries::{ClaimedDelivery, HookTarget, hook_target_columns};
 use super::{Db, StorageError, now_ms};
 use crate::domain::{ResourceId, Vertical};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub enum Published {
     /// Stored now: how many deliveries were queued and, when the batch was
@@ -64,7 +65,7 @@ async fn publish_one(
     r: &PublishRequest,
     now: i64,
     lease_until: Option<i64>,
-    targets: &mut HashMap<String, HookTarget>,
+    targets: &mut HashMap<String, Arc<HookTarget>>,
 ) -> Result<Published, StorageError> {
     if let Some(key) = &r.idempotency_key {
         sqlx::query("DELETE FROM idempotency_keys WHERE account_id = ? AND key = ? AND created_at <= ?")
@@ -128,6 +129,7 @@ async fn publish_one(
     let mut leased = Vec::new();
     if lease_until.is_some() {
         leased.reserve(created.len());
+        let payload: Arc<str> = Arc::from(r.payload.as_str());
         for (id, hook_id) in created {
             let hook = match targets.get(&hook_id) {
                 Some(hook) => hook.clone(),
@@ -137,6 +139,7 @@ async fn publish_one(
                             .bind(&hook_id)
                             .fetch_one(&mut *conn)
                             .await?;
+                    let hook = Arc::new(hook);
                     targets.insert(hook_id, hook.clone());
                     hook
                 }
@@ -145,7 +148,7 @@ async fn publish_one(
                 id,
                 event_id: r.id.to_string(),
                 attempt_count: 0,
-                payload: r.payload.clone(),
+                payload: payload.clone(),
                 hook,
             });
         }

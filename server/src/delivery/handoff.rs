@@ -12,7 +12,7 @@ use app::storage::{Db, StorageError};
 use tokio::sync::mpsc;
 
 /// Batches waiting for the dispatcher; each batch is one group commit.
-const BATCHES_IN_HAND: usize = 4;
+const BATCHES_IN_HAND: usize = 2;
 
 #[derive(Clone)]
 pub struct Handoff {

@@ -68,7 +68,8 @@ pub fn build_client(config: &DispatcherConfig) -> Result<reqwest::Client, reqwes
         .timeout(config.timeout)
         .connect_timeout(config.timeout.min(Duration::from_secs(10)))
         .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(config.per_endpoint.max(1))
+        // Many hooks often share one host: keep a connection for every worker, not just one endpoint's share.
+        .pool_max_idle_per_host(config.workers.max(config.per_endpoint).max(1))
         .pool_idle_timeout(Duration::from_secs(90))
         .tcp_nodelay(true);
     if !config.allow_private_targets {
@@ -90,6 +91,10 @@ struct Held {
     leased: HashSet<String>,
     queued: usize,
     per_endpoint: usize,
+    /// Hooks that may have more due in the outbox than is queued here (a
+    /// claim skipped them or hit their per-hook limit, or some of theirs were
+    /// handed back): claim again once their queue runs low.
+    starved: HashSet<String>,
 }
 
 impl Held {
@@ -103,6 +108,7 @@ impl Held {
                 slots: Arc::new(Semaphore::new(self.per_endpoint)),
             });
             if endpoint.queue.len() >= MAX_QUEUED_PER_HOOK {
+                self.starved.insert(delivery.hook.hook_id.clone());
                 over.push(delivery.id);
                 continue;
             }
@@ -118,8 +124,22 @@ impl Held {
     }
 
     /// Hooks a claim should skip: enough of theirs are queued already.
-    fn saturated(&self) -> Vec<&str> {
-        self.endpoints.iter().filter(|(_, e)| e.queue.len() >= CLAIM_PER_HOOK).map(|(k, _)| k.as_str()).collect()
+    fn saturated(&self) -> Vec<String> {
+        self.endpoints.iter().filter(|(_, e)| e.queue.len() >= CLAIM_PER_HOOK).map(|(k, _)| k.clone()).collect()
+    }
+
+    fn queue_len(&self, hook: &str) -> usize {
+        self.endpoints.get(hook).map_or(0, |e| e.queue.len())
+    }
+
+    /// True (once) when a starved hook's queue has run low: time to claim.
+    fn refill_due(&mut self) -> bool {
+        let low: Vec<String> =
+            self.starved.iter().filter(|h| self.queue_len(h) < CLAIM_PER_HOOK / 4).cloned().collect();
+        for hook in &low {
+            self.starved.remove(hook);
+        }
+        !low.is_empty()
     }
 }
 
@@ -137,8 +157,13 @@ pub async fn run(
     let config = Arc::new(config);
     let global = Arc::new(Semaphore::new(config.workers.max(1)));
     let slot_freed = Arc::new(Notify::new());
-    let mut held =
-        Held { endpoints: HashMap::new(), leased: HashSet::new(), queued: 0, per_endpoint: config.per_endpoint.max(1) };
+    let mut held = Held {
+        endpoints: HashMap::new(),
+        leased: HashSet::new(),
+        queued: 0,
+        per_endpoint: config.per_endpoint.max(1),
+        starved: HashSet::new(),
+    };
     let mut tasks: JoinSet<String> = JoinSet::new();
     let lease_ms = lease_ms(config.timeout);
     let renew_every = Duration::from_millis(u64::try_from(lease_ms / 4).unwrap_or(5_000));
@@ -166,16 +191,31 @@ pub async fn run(
                 Err(_) => break,
             }
         }
+        if held.refill_due() {
+            claim_now = true;
+        }
         if claim_now && held.has_room() {
             claim_now = false;
             next_poll = Instant::now() + POLL;
             let limit = (MAX_QUEUED - held.queued).min(CLAIM_BATCH);
             let per_hook = u32::try_from(CLAIM_PER_HOOK).unwrap_or(1);
-            match deliveries::claim(&db, lease_ms, u32::try_from(limit).unwrap_or(1), per_hook, &held.saturated()).await
-            {
+            let saturated = held.saturated();
+            let skipped: Vec<&str> = saturated.iter().map(String::as_str).collect();
+            match deliveries::claim(&db, lease_ms, u32::try_from(limit).unwrap_or(1), per_hook, &skipped).await {
                 Ok(claimed) => {
                     // A full batch: more may be due, claim again right away.
                     claim_now = claimed.len() == limit;
+                    let mut per_hook_count: HashMap<&str, usize> = HashMap::new();
+                    for d in &claimed {
+                        *per_hook_count.entry(d.hook.hook_id.as_str()).or_default() += 1;
+                    }
+                    let limited: Vec<String> = per_hook_count
+                        .into_iter()
+                        .filter(|(_, n)| *n >= CLAIM_PER_HOOK)
+                        .map(|(h, _)| h.to_owned())
+                        .collect();
+                    held.starved.extend(limited);
+                    held.starved.extend(saturated);
                     give_back.extend(held.enqueue(claimed));
                 }
                 Err(e) => tracing::error!(error = %e, "dispatcher: claiming deliveries failed"),

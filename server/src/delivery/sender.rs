@@ -69,7 +69,7 @@ pub async fn send(
         .header("webhook-id", &delivery.event_id)
         .header("webhook-timestamp", timestamp.to_string())
         .header("webhook-signature", signatures.join(" "))
-        .body(delivery.payload.clone());
+        .body(delivery.payload.to_string());
 
     let token = open(&delivery.hook.token_enc, "token")?;
     match delivery.hook.auth() {
