@@ -135,7 +135,8 @@ test("the list matches the API; toggle, edit and delete (with confirmation) show
   // Toggle active.
   const toggle = row.getByRole("switch", { name: "Active: https://example.com/listed" });
   await expect(toggle).toHaveAttribute("aria-checked", "true");
-  await toggle.click();
+  await toggle.focus();
+  await page.keyboard.press("Space"); // a real button: keyboard works
   await expect(page.getByRole("status").filter({ hasText: "Hook deactivated." })).toBeVisible();
   await expect(row.getByRole("switch")).toHaveAttribute("aria-checked", "false");
   let hook = (await (await api(request, account.apiKey, "GET", `/api/v1/hook/${id}`)).json()).hook;
@@ -223,7 +224,8 @@ test("an API key made in the UI works on the REST API until it is revoked", asyn
   await page.getByRole("link", { name: "API keys" }).click();
   await hydrated(page);
   await page.getByLabel("Name").fill("from the dashboard");
-  await page.getByRole("button", { name: "Create key" }).click();
+  await page.getByLabel("Name").press("Enter"); // the keyboard is enough
+  await expect(page.getByRole("status").filter({ hasText: "API key created." })).toBeVisible();
   const key = (await page.getByTestId("new-api-key").textContent())!.trim();
   expect(key.length).toBeGreaterThan(20);
   expect((await api(request, key, "GET", "/api/v1/hooks")).status()).toBe(200);

@@ -29,6 +29,24 @@ impl Toasts {
         self.push(true, text.into());
     }
 
+    /// The outcome of a server call: `success` (when not empty) or the
+    /// error as a toast; the value on success.
+    pub fn report<T>(self, result: Result<T, ServerFnError>, success: impl Into<String>) -> Option<T> {
+        match result {
+            Ok(value) => {
+                let text = success.into();
+                if !text.is_empty() {
+                    self.success(text);
+                }
+                Some(value)
+            }
+            Err(e) => {
+                self.error(crate::server_fns::error_text(&e));
+                None
+            }
+        }
+    }
+
     fn push(self, error: bool, text: String) {
         let id = self.next.get_untracked();
         self.next.set(id + 1);

@@ -2,7 +2,7 @@
 
 use super::problem_view;
 use crate::components::{CopyButton, format, use_toasts};
-use crate::server_fns::{create_key, error_text, list_keys, revoke_key};
+use crate::server_fns::{create_key, list_keys, revoke_key};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -16,25 +16,19 @@ pub fn ApiKeys() -> impl IntoView {
     let create = Action::new(move |name: &String| {
         let name = name.clone();
         async move {
-            match create_key(name).await {
-                Ok(key) => {
-                    fresh.set(Some(key));
-                    toasts.success("API key created. Copy it now: it is shown only once.");
-                    refresh.update(|n| *n += 1);
-                }
-                Err(e) => toasts.error(error_text(&e)),
+            if let Some(key) =
+                toasts.report(create_key(name).await, "API key created. Copy it now: it is shown only once.")
+            {
+                fresh.set(Some(key));
+                refresh.update(|n| *n += 1);
             }
         }
     });
     let revoke = Action::new(move |id: &String| {
         let id = id.clone();
         async move {
-            match revoke_key(id).await {
-                Ok(()) => {
-                    toasts.success("API key revoked.");
-                    refresh.update(|n| *n += 1);
-                }
-                Err(e) => toasts.error(error_text(&e)),
+            if toasts.report(revoke_key(id).await, "API key revoked.").is_some() {
+                refresh.update(|n| *n += 1);
             }
         }
     });

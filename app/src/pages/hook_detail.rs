@@ -5,8 +5,7 @@ use super::problem_view;
 use crate::components::{CopyButton, StatusBadge, format, use_toasts};
 use crate::server_fns::types::{DeliveryView, HookDetail};
 use crate::server_fns::{
-    delete_hook, error_text, hook_detail, list_deliveries, retry_delivery, reveal_secret, rotate_secret,
-    send_test_event,
+    delete_hook, hook_detail, list_deliveries, retry_delivery, reveal_secret, rotate_secret, send_test_event,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -44,12 +43,9 @@ fn HookView(detail: HookDetail) -> impl IntoView {
         move |(): &()| {
             let id = id.clone();
             async move {
-                match send_test_event(id).await {
-                    Ok(event) => {
-                        toasts.success(format!("Test event {event} queued."));
-                        log_refresh.update(|n| *n += 1);
-                    }
-                    Err(e) => toasts.error(error_text(&e)),
+                if let Some(event) = toasts.report(send_test_event(id).await, "") {
+                    toasts.success(format!("Test event {event} queued."));
+                    log_refresh.update(|n| *n += 1);
                 }
             }
         }
@@ -62,12 +58,8 @@ fn HookView(detail: HookDetail) -> impl IntoView {
         move |(): &()| {
             let (id, navigate) = (id.clone(), navigate.clone());
             async move {
-                match delete_hook(id).await {
-                    Ok(()) => {
-                        toasts.success("Hook deleted.");
-                        navigate("/hooks", Default::default());
-                    }
-                    Err(e) => toasts.error(error_text(&e)),
+                if toasts.report(delete_hook(id).await, "Hook deleted.").is_some() {
+                    navigate("/hooks", Default::default());
                 }
             }
         }
@@ -150,9 +142,8 @@ fn SigningSecret(id: String) -> impl IntoView {
         move |(): &()| {
             let id = id.clone();
             async move {
-                match reveal_secret(id).await {
-                    Ok(s) => secret.set(Some(s)),
-                    Err(e) => toasts.error(error_text(&e)),
+                if let Some(s) = toasts.report(reveal_secret(id).await, "") {
+                    secret.set(Some(s));
                 }
             }
         }
@@ -160,12 +151,11 @@ fn SigningSecret(id: String) -> impl IntoView {
     let rotate = Action::new(move |(): &()| {
         let id = id.clone();
         async move {
-            match rotate_secret(id).await {
-                Ok(s) => {
-                    secret.set(Some(s));
-                    toasts.success("Signing secret rotated; the old one also signs for the next 24 hours.");
-                }
-                Err(e) => toasts.error(error_text(&e)),
+            let rotated = rotate_secret(id).await;
+            if let Some(s) =
+                toasts.report(rotated, "Signing secret rotated; the old one also signs for the next 24 hours.")
+            {
+                secret.set(Some(s));
             }
         }
     });
@@ -212,12 +202,8 @@ fn DeliveryLog(id: String, refresh: RwSignal<u32>) -> impl IntoView {
     let retry = Action::new(move |delivery: &String| {
         let delivery = delivery.clone();
         async move {
-            match retry_delivery(delivery).await {
-                Ok(()) => {
-                    toasts.success("Delivery queued again.");
-                    refresh.update(|n| *n += 1);
-                }
-                Err(e) => toasts.error(error_text(&e)),
+            if toasts.report(retry_delivery(delivery).await, "Delivery queued again.").is_some() {
+                refresh.update(|n| *n += 1);
             }
         }
     });

@@ -5,7 +5,7 @@
 use super::problem_view;
 use crate::components::{StatusBadge, use_toasts};
 use crate::server_fns::types::HookQuery;
-use crate::server_fns::{error_text, list_hooks, set_hook_active};
+use crate::server_fns::{list_hooks, set_hook_active};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Form};
@@ -31,12 +31,9 @@ pub fn HooksList() -> impl IntoView {
     let toggle = Action::new(move |(id, active): &(String, bool)| {
         let (id, active) = (id.clone(), *active);
         async move {
-            match set_hook_active(id, active).await {
-                Ok(()) => {
-                    toasts.success(if active { "Hook activated." } else { "Hook deactivated." });
-                    refresh.update(|n| *n += 1);
-                }
-                Err(e) => toasts.error(error_text(&e)),
+            let done = if active { "Hook activated." } else { "Hook deactivated." };
+            if toasts.report(set_hook_active(id, active).await, done).is_some() {
+                refresh.update(|n| *n += 1);
             }
         }
     });
