@@ -48,11 +48,11 @@ impl Wake {
 /// How often the outbox is checked for due deliveries (retries) when nothing wakes the dispatcher.
 const POLL: Duration = Duration::from_millis(500);
 /// At most this many claimed per query.
-const CLAIM_BATCH: usize = 512;
+const CLAIM_BATCH: usize = 1024;
 /// Deliveries held in memory (queued, not in flight) before the dispatcher stops taking more.
 const MAX_QUEUED: usize = 8192;
 /// A claim skips hooks with this many queued and takes at most this many per hook.
-const CLAIM_PER_HOOK: usize = 256;
+const CLAIM_PER_HOOK: usize = 512;
 /// A handed-over delivery for a hook with this many queued goes back to the outbox.
 const MAX_QUEUED_PER_HOOK: usize = 2048;
 
@@ -135,7 +135,7 @@ impl Held {
     /// True (once) when a starved hook's queue has run low: time to claim.
     fn refill_due(&mut self) -> bool {
         let low: Vec<String> =
-            self.starved.iter().filter(|h| self.queue_len(h) < CLAIM_PER_HOOK / 4).cloned().collect();
+            self.starved.iter().filter(|h| self.queue_len(h) < CLAIM_PER_HOOK / 2).cloned().collect();
         for hook in &low {
             self.starved.remove(hook);
         }
