@@ -10,6 +10,13 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
     use super::context::{SESSION_COOKIE, internal, services};
     use crate::storage::sessions;
     let services = services()?;
+    if let Err(wait) = (services.login_allowed)(&email.trim().to_lowercase()) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::TOO_MANY_REQUESTS);
+        }
+        tracing::warn!("dashboard login throttled");
+        return Err(ServerFnError::new(format!("Too many login attempts. Try again in {wait} seconds.")));
+    }
     let Some((token, account)) = sessions::login(&services.db, &email, &password).await.map_err(internal)? else {
         tracing::info!("dashboard login refused");
         return Err(ServerFnError::new("Wrong email or password."));

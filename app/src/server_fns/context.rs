@@ -15,6 +15,9 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// (account, hook) → the queued test event's id, `None` without such a hook.
 pub type SendTest = Arc<dyn Fn(ResourceId, ResourceId) -> BoxFuture<Result<Option<String>, String>> + Send + Sync>;
 
+/// email → `Err(seconds to wait)` when over the limit.
+pub type LoginLimit = Arc<dyn Fn(&str) -> Result<(), u64> + Send + Sync>;
+
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "hookrelay_session";
 
@@ -32,6 +35,8 @@ pub struct Services {
     pub send_test: SendTest,
     /// Tells the dispatcher that a delivery was queued again.
     pub wake: Arc<dyn Fn() + Send + Sync>,
+    /// Login attempts per email: `Err(seconds to wait)` when over the limit.
+    pub login_allowed: LoginLimit,
 }
 
 pub fn services() -> Result<Services, ServerFnError> {

@@ -173,6 +173,9 @@ pub fn router(state: AppState) -> Router {
     middleware::apply(app.layer(axum::middleware::from_fn(csrf::refuse_cross_site_rpc)))
 }
 
+/// Dashboard login attempts per email per minute (argon2 makes each costly; this stops guessing).
+const LOGINS_PER_MINUTE: std::num::NonZeroU32 = std::num::NonZeroU32::new(5).expect("non-zero");
+
 /// What the dashboard's server functions reach: the same storage, secrets
 /// and catalogue as the REST API, and the same path for test events.
 fn dashboard_services(state: &AppState) -> Services {
@@ -195,5 +198,9 @@ fn dashboard_services(state: &AppState) -> Services {
             })
         }),
         wake: Arc::new(move || wake.notify()),
+        login_allowed: {
+            let limiter = rate_limit::RateLimiter::per_minute(LOGINS_PER_MINUTE, LOGINS_PER_MINUTE);
+            Arc::new(move |email: &str| limiter.check(email))
+        },
     }
 }

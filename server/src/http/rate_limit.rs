@@ -21,6 +21,11 @@ impl RateLimiter {
         Self { inner }
     }
 
+    /// `per_minute` steady, up to `burst` at once (dashboard logins per email).
+    pub fn per_minute(per_minute: NonZeroU32, burst: NonZeroU32) -> Self {
+        Self { inner: Some(Arc::new(governor::RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)))) }
+    }
+
     /// `Err(seconds to wait)` when `key` is over its limit.
     pub fn check(&self, key: &str) -> Result<(), u64> {
         let Some(limiter) = &self.inner else {

@@ -57,6 +57,28 @@ async fn a_wrong_password_opens_no_session_and_the_right_one_does() {
 }
 
 #[tokio::test]
+async fn login_attempts_per_email_are_limited() {
+    let app = TestApp::spawn().await;
+    app.create_user("guess@example.com");
+    for _ in 0..5 {
+        assert_eq!(log_in(&app, "guess@example.com", "wrong guess").await, None);
+    }
+    // The sixth attempt within the minute is refused before the password is checked, even the right one.
+    let res = no_redirects()
+        .post(format!("{}/_rpc/login", app.url))
+        .form(&[("email", "guess@example.com"), ("password", "a long password")])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().get("set-cookie").is_none());
+    assert!(res.text().await.expect("body").contains("Too many login attempts"));
+    // Other accounts are not affected.
+    app.create_user("other@example.com");
+    assert!(log_in(&app, "other@example.com", "a long password").await.is_some());
+}
+
+#[tokio::test]
 async fn server_functions_need_a_session_and_refuse_other_sites() {
     let app = TestApp::spawn().await;
     app.create_user("guard@example.com");
