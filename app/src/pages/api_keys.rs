@@ -72,7 +72,7 @@ pub fn ApiKeys() -> impl IntoView {
                                     <caption class="visually-hidden">"Your API keys"</caption>
                                     <thead><tr>
                                         <th scope="col">"Name"</th><th scope="col">"Key"</th>
-                                        <th scope="col">"Created"</th><th scope="col">"State"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                        <th scope="col" class="col-wide">"Created"</th><th scope="col">"State"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
                                     </tr></thead>
                                     <tbody>
                                         {list.into_iter().map(|k| {
@@ -82,7 +82,7 @@ pub fn ApiKeys() -> impl IntoView {
                                                 <tr data-key-prefix=k.prefix.clone()>
                                                     <td>{if k.name.is_empty() { "–".to_owned() } else { k.name.clone() }}</td>
                                                     <td><code>{format!("{}…", k.prefix)}</code></td>
-                                                    <td>{format::time(k.created_at)}</td>
+                                                    <td class="col-wide">{format::time(k.created_at)}</td>
                                                     <td>{match k.revoked_at {
                                                         Some(at) => format!("revoked {}", format::time(at)),
                                                         None => "active".to_owned(),
