@@ -1,6 +1,7 @@
 //! `hookrelay`: the webhook registry and delivery service in one binary.
 
 mod batch;
+mod checkpoint;
 mod cli;
 mod commands;
 mod delivery;

@@ -9,6 +9,21 @@ use leptos::server_fn::codec::Json;
 /// Page size of the hooks list and of the delivery log.
 pub const PAGE_SIZE: u32 = 10;
 
+/// The account's hook with this id (from the browser), or a not-found error.
+#[cfg(feature = "ssr")]
+async fn own_hook(
+    services: &super::context::Services,
+    account: &crate::storage::accounts::Account,
+    id: &str,
+) -> Result<crate::storage::hooks::Hook, ServerFnError> {
+    use super::context::{internal, not_found, parse_id};
+    let id = parse_id(id, "Hook")?;
+    crate::storage::hooks::get(&services.db, &account.id, None, &id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| not_found("Hook"))
+}
+
 #[cfg(feature = "ssr")]
 mod convert {
     use super::super::types::{AttemptView, DeliveryView, HookDetail};
@@ -120,18 +135,11 @@ pub async fn set_hook_active(id: String, active: bool) -> Result<(), ServerFnErr
 /// What the create form (no id) or the edit form (an id) starts from.
 #[server(name = FormSetupFn, prefix = "/_rpc", endpoint = "form_setup")]
 pub async fn form_setup(id: Option<String>) -> Result<FormSetup, ServerFnError> {
-    use super::context::{internal, not_found, parse_id, require_account};
+    use super::context::require_account;
     let (services, account) = require_account().await?;
     let hook = match id {
         None => None,
-        Some(id) => {
-            let id = parse_id(&id, "Hook")?;
-            let hook = crate::storage::hooks::get(&services.db, &account.id, None, &id)
-                .await
-                .map_err(internal)?
-                .ok_or_else(|| not_found("Hook"))?;
-            Some(hook)
-        }
+        Some(id) => Some(own_hook(&services, &account, &id).await?),
     };
     let vertical = hook.as_ref().map_or(account.vertical, |h| h.vertical);
     Ok(FormSetup {
@@ -145,21 +153,13 @@ pub async fn form_setup(id: Option<String>) -> Result<FormSetup, ServerFnError> 
 /// the REST API; validation failures come back per field.
 #[server(name = SaveHookFn, prefix = "/_rpc", endpoint = "save_hook", input = Json)]
 pub async fn save_hook(id: Option<String>, form: HookForm) -> Result<SaveOutcome, ServerFnError> {
-    use super::context::{internal, not_found, parse_id, require_account};
+    use super::context::{internal, not_found, require_account};
     use crate::domain::Mode;
     use crate::storage::hooks;
     let (services, account) = require_account().await?;
     let existing = match &id {
         None => None,
-        Some(id) => {
-            let id = parse_id(id, "Hook")?;
-            Some(
-                hooks::get(&services.db, &account.id, None, &id)
-                    .await
-                    .map_err(internal)?
-                    .ok_or_else(|| not_found("Hook"))?,
-            )
-        }
+        Some(id) => Some(own_hook(&services, &account, id).await?),
     };
     let vertical = existing.as_ref().map_or(account.vertical, |h| h.vertical);
     let state = existing.as_ref().map(hooks::Hook::state);
@@ -181,14 +181,9 @@ pub async fn save_hook(id: Option<String>, form: HookForm) -> Result<SaveOutcome
 
 #[server(name = HookDetailFn, prefix = "/_rpc", endpoint = "hook_detail")]
 pub async fn hook_detail(id: String) -> Result<HookDetail, ServerFnError> {
-    use super::context::{internal, not_found, parse_id, require_account};
+    use super::context::require_account;
     let (services, account) = require_account().await?;
-    let id = parse_id(&id, "Hook")?;
-    let hook = crate::storage::hooks::get(&services.db, &account.id, None, &id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| not_found("Hook"))?;
-    Ok(convert::detail(&hook))
+    Ok(convert::detail(&own_hook(&services, &account, &id).await?))
 }
 
 #[server(name = DeleteHookFn, prefix = "/_rpc", endpoint = "delete_hook")]
@@ -242,14 +237,11 @@ pub async fn send_test_event(id: String) -> Result<String, ServerFnError> {
 
 #[server(name = ListDeliveriesFn, prefix = "/_rpc", endpoint = "list_deliveries")]
 pub async fn list_deliveries(id: String, page: u32) -> Result<DeliveryPage, ServerFnError> {
-    use super::context::{internal, not_found, parse_id, require_account};
+    use super::context::{internal, require_account};
     let (services, account) = require_account().await?;
-    let id = parse_id(&id, "Hook")?;
-    if crate::storage::hooks::get(&services.db, &account.id, None, &id).await.map_err(internal)?.is_none() {
-        return Err(not_found("Hook"));
-    }
+    let hook = own_hook(&services, &account, &id).await?;
     let page = page.max(1);
-    let (rows, total) = crate::storage::deliveries::list_for_hook(&services.db, &account.id, &id, page, PAGE_SIZE)
+    let (rows, total) = crate::storage::deliveries::list_for_hook(&services.db, &account.id, &hook.id, page, PAGE_SIZE)
         .await
         .map_err(internal)?;
     Ok(DeliveryPage {

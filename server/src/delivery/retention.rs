@@ -1,7 +1,6 @@
 //! Removes old delivery history: attempts, and events (with their
 //! deliveries) older than `--retention` whose deliveries are all finished;
 //! idempotency keys older than 24 h; expired dashboard sessions. Runs once an hour.
-//! Also the once-a-second WAL checkpoint.
 
 use app::storage::{Db, deliveries, sessions};
 use std::time::Duration;
@@ -20,20 +19,6 @@ pub async fn run(db: Db, retention: Duration, mut shutdown: watch::Receiver<bool
         }
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(3600)) => {}
-            _ = shutdown.changed() => return,
-        }
-    }
-}
-
-/// Checkpoints the WAL every second (SQLite's automatic checkpoint is off so
-/// that it never runs inside a request's commit).
-pub async fn checkpoints(db: Db, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        if let Err(e) = app::storage::checkpoint(&db).await {
-            tracing::warn!(error = %e, "WAL checkpoint failed; retrying in a second");
-        }
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = shutdown.changed() => return,
         }
     }

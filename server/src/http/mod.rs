@@ -94,7 +94,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let dispatch_db = storage::connect_dispatch(&args.database.database_url).await?;
     tokio::spawn(crate::delivery::retention::run(state.db.clone(), args.delivery.retention, stop_rx.clone()));
-    tokio::spawn(crate::delivery::retention::checkpoints(dispatch_db.clone(), stop_rx.clone()));
+    tokio::spawn(crate::checkpoint::run(dispatch_db.clone(), stop_rx.clone()));
     let dispatcher = tokio::spawn(crate::delivery::run(
         dispatch_db,
         state.secrets.clone(),
