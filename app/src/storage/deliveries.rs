@@ -1,7 +1,7 @@
 //! The dispatcher's side of the outbox: claim due deliveries with a lease,
 //! record each attempt and its outcome; plus the delivery log and manual retry.
 
-use super::{Db, StorageError, now_ms};
+use super::{Db, StorageError, json_rows, now_ms};
 use crate::domain::{AuthType, ResourceId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -171,7 +171,10 @@ pub struct Recorded {
 }
 
 /// Records attempts and their outcomes in one transaction (one fsync for
-/// the batch). A failure also disables the hook when none of its attempts
+/// the batch). The whole batch is two statements — every attempt in one
+/// `INSERT`, every delivery's new state in one `UPDATE` (rows passed as a JSON
+/// array) — so a batch of hundreds costs two round trips to SQLite's thread,
+/// not hundreds. A failure also disables the hook when none of its attempts
 /// succeeded for `disable_after_ms` while it kept failing. Returns, per
 /// item, the reason when its hook was disabled now.
 pub async fn record_batch(
@@ -179,55 +182,67 @@ pub async fn record_batch(
     items: &[Recorded],
     disable_after_ms: i64,
 ) -> Result<Vec<Option<String>>, StorageError> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
     let now = now_ms();
+    // Tuples serialize as JSON arrays: `value ->> 0` is the first element.
+    let attempts: Vec<_> = items
+        .iter()
+        .map(|item| {
+            let a = &item.attempt;
+            (&item.delivery_id, a.attempted_at, a.duration_ms, a.status_code, &a.error, &a.response_body)
+        })
+        .collect();
+    let states: Vec<_> = items
+        .iter()
+        .map(|item| match &item.outcome {
+            Outcome::Succeeded => (&item.delivery_id, "succeeded", now),
+            Outcome::RetryAt(at) => (&item.delivery_id, "pending", *at),
+            Outcome::Failed { .. } => (&item.delivery_id, "failed", now),
+        })
+        .collect();
+    let (attempts, states) = (json_rows(&attempts)?, json_rows(&states)?);
+
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    sqlx::query(
+        "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_body)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?)",
+    )
+    .bind(attempts)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE deliveries SET status = s.status, attempt_count = attempt_count + 1, next_attempt_at = s.next_at,
+                lease_until = NULL, updated_at = ?2
+         FROM (SELECT value ->> 0 AS id, value ->> 1 AS status, value ->> 2 AS next_at FROM json_each(?1)) AS s
+         WHERE deliveries.id = s.id",
+    )
+    .bind(states)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     let mut disabled = Vec::with_capacity(items.len());
     for item in items {
-        disabled.push(
-            record_one(&mut tx, &item.delivery_id, &item.hook_id, &item.attempt, &item.outcome, disable_after_ms, now)
-                .await?,
-        );
+        disabled.push(match &item.outcome {
+            Outcome::Succeeded => None,
+            outcome => disable_if_due(&mut tx, &item.hook_id, outcome, disable_after_ms, now).await?,
+        });
     }
     tx.commit().await?;
     Ok(disabled)
 }
 
-async fn record_one(
+/// After a failed attempt: disables the hook when the endpoint said so (410)
+/// or when every attempt failed for `disable_after_ms`; its pending
+/// deliveries then end as failed. Returns the reason when it was disabled.
+async fn disable_if_due(
     conn: &mut sqlx::SqliteConnection,
-    delivery_id: &str,
     hook_id: &str,
-    attempt: &AttemptRecord,
     outcome: &Outcome,
     disable_after_ms: i64,
     now: i64,
 ) -> Result<Option<String>, StorageError> {
-    sqlx::query(
-        "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_body)
-         VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(delivery_id)
-    .bind(attempt.attempted_at)
-    .bind(attempt.duration_ms)
-    .bind(attempt.status_code.map(i64::from))
-    .bind(&attempt.error)
-    .bind(&attempt.response_body)
-    .execute(&mut *conn)
-    .await?;
-    let (status, next) = match outcome {
-        Outcome::Succeeded => ("succeeded", now),
-        Outcome::RetryAt(at) => ("pending", *at),
-        Outcome::Failed { .. } => ("failed", now),
-    };
-    sqlx::query(
-        "UPDATE deliveries SET status = ?, attempt_count = attempt_count + 1, next_attempt_at = ?,
-                lease_until = NULL, updated_at = ? WHERE id = ?",
-    )
-    .bind(status)
-    .bind(next)
-    .bind(now)
-    .bind(delivery_id)
-    .execute(&mut *conn)
-    .await?;
     let mut disabled = None;
     if let Outcome::Failed { disable_hook: Some(reason) } = outcome {
         sqlx::query("UPDATE hooks SET is_active = 0, disabled_reason = ?, updated_at = ? WHERE id = ?")
@@ -237,7 +252,7 @@ async fn record_one(
             .execute(&mut *conn)
             .await?;
         disabled = Some(reason.clone());
-    } else if *outcome != Outcome::Succeeded {
+    } else {
         let reason = format!("every delivery attempt failed for {}", describe_ms(disable_after_ms));
         let since = now - disable_after_ms;
         let changed = sqlx::query(

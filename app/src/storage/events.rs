@@ -2,7 +2,7 @@
 //! transaction (the outbox) before the API answers.
 
 use super::deliveries::{ClaimedDelivery, HookTarget, hook_target_columns};
-use super::{Db, StorageError, now_ms};
+use super::{Db, StorageError, json_rows, now_ms};
 use crate::domain::{ResourceId, Vertical};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -51,13 +51,117 @@ pub async fn publish_batch(
     let lease_until = lease_ms.map(|ms| now + ms);
     // IMMEDIATE: take the write lock up front (no read→write upgrade deadlocks).
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-    let mut out = Vec::with_capacity(requests.len());
     let mut targets = HashMap::new();
+    // Plain events (the bulk of the traffic) are stored together in two
+    // statements; test events and those with an idempotency key one by one.
+    let plain: Vec<&PublishRequest> =
+        requests.iter().filter(|r| r.idempotency_key.is_none() && r.only_hook.is_none()).collect();
+    let mut plain_out = publish_plain(&mut tx, &plain, now, lease_until, &mut targets).await?.into_iter();
+    let mut out = Vec::with_capacity(requests.len());
     for request in requests {
-        out.push(publish_one(&mut tx, request, now, lease_until, &mut targets).await?);
+        if request.idempotency_key.is_none() && request.only_hook.is_none() {
+            out.push(plain_out.next().ok_or(StorageError::Corrupt("publish batch"))?);
+        } else {
+            out.push(publish_one(&mut tx, request, now, lease_until, &mut targets).await?);
+        }
     }
     tx.commit().await?;
     Ok(out)
+}
+
+/// Stores events without an idempotency key or a single target hook: all
+/// events in one `INSERT`, all their deliveries (one per matching active
+/// hook) in one `INSERT … SELECT`, rows passed as JSON arrays. Returns one
+/// result per request, in order.
+async fn publish_plain(
+    conn: &mut sqlx::SqliteConnection,
+    requests: &[&PublishRequest],
+    now: i64,
+    lease_until: Option<i64>,
+    targets: &mut HashMap<String, Arc<HookTarget>>,
+) -> Result<Vec<Published>, StorageError> {
+    if requests.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Tuples serialize as JSON arrays: `value ->> 0` is the first element.
+    let events: Vec<_> =
+        requests.iter().map(|r| (r.id.as_str(), r.account_id.as_str(), &r.hook_type, &r.shop, &r.payload)).collect();
+    let matches: Vec<_> = requests
+        .iter()
+        .map(|r| (r.id.as_str(), r.account_id.as_str(), &r.hook_type, &r.shop, r.vertical.as_str()))
+        .collect();
+    let (events, matches) = (json_rows(&events)?, json_rows(&matches)?);
+    sqlx::query(
+        "INSERT INTO events (id, account_id, hook_type, shop, payload, created_at)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2 FROM json_each(?1)",
+    )
+    .bind(events)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let created: Vec<(String, String, String)> = sqlx::query_as(
+        "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
+                                 lease_until, created_at, updated_at)
+         SELECT lower(hex(randomblob(12))), e.event_id, h.id, h.account_id, 'pending', 0, ?2, ?3, ?2, ?2
+         FROM (SELECT value ->> 0 AS event_id, value ->> 1 AS account_id, value ->> 2 AS hook_type,
+                      value ->> 3 AS shop, value ->> 4 AS vertical FROM json_each(?1)) AS e
+         JOIN hooks h ON h.account_id = e.account_id AND h.is_active = 1
+                     AND (h.hook_type = e.hook_type OR (h.hook_type IS NULL AND h.vertical = e.vertical))
+                     AND (e.shop IS NULL OR h.shop IS NULL OR h.shop = e.shop)
+         RETURNING id, event_id, hook_id",
+    )
+    .bind(matches)
+    .bind(now)
+    .bind(lease_until)
+    .fetch_all(&mut *conn)
+    .await?;
+
+    let index: HashMap<&str, usize> = requests.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+    let mut counts = vec![0u64; requests.len()];
+    let mut leased: Vec<Vec<ClaimedDelivery>> = vec![Vec::new(); requests.len()];
+    if lease_until.is_some() {
+        load_targets(conn, created.iter().map(|(_, _, hook)| hook.as_str()), targets).await?;
+    }
+    let payloads: Vec<Arc<str>> = if lease_until.is_some() {
+        requests.iter().map(|r| Arc::from(r.payload.as_str())).collect()
+    } else {
+        Vec::new()
+    };
+    for (id, event_id, hook_id) in created {
+        let i = *index.get(event_id.as_str()).ok_or(StorageError::Corrupt("delivery event"))?;
+        counts[i] += 1;
+        if lease_until.is_some() {
+            let hook = targets.get(&hook_id).ok_or(StorageError::NotFound("hook"))?.clone();
+            leased[i].push(ClaimedDelivery { id, event_id, attempt_count: 0, payload: payloads[i].clone(), hook });
+        }
+    }
+    Ok(counts.into_iter().zip(leased).map(|(deliveries, leased)| Published::New { deliveries, leased }).collect())
+}
+
+/// Loads (once per batch) the hooks that deliveries are about to be handed over for.
+async fn load_targets<'a>(
+    conn: &mut sqlx::SqliteConnection,
+    hook_ids: impl Iterator<Item = &'a str>,
+    targets: &mut HashMap<String, Arc<HookTarget>>,
+) -> Result<(), StorageError> {
+    let mut missing: Vec<&str> = hook_ids.filter(|id| !targets.contains_key(*id)).collect();
+    missing.sort_unstable();
+    missing.dedup();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let hooks: Vec<HookTarget> = sqlx::query_as(concat!(
+        "SELECT ",
+        hook_target_columns!(),
+        " FROM hooks h WHERE h.id IN (SELECT value FROM json_each(?))"
+    ))
+    .bind(json_rows(&missing)?)
+    .fetch_all(&mut *conn)
+    .await?;
+    for hook in hooks {
+        targets.insert(hook.hook_id.clone(), Arc::new(hook));
+    }
+    Ok(())
 }
 
 async fn publish_one(
@@ -129,21 +233,10 @@ async fn publish_one(
     let mut leased = Vec::new();
     if lease_until.is_some() {
         leased.reserve(created.len());
+        load_targets(conn, created.iter().map(|(_, hook)| hook.as_str()), targets).await?;
         let payload: Arc<str> = Arc::from(r.payload.as_str());
         for (id, hook_id) in created {
-            let hook = match targets.get(&hook_id) {
-                Some(hook) => hook.clone(),
-                None => {
-                    let hook: HookTarget =
-                        sqlx::query_as(concat!("SELECT ", hook_target_columns!(), " FROM hooks h WHERE h.id = ?"))
-                            .bind(&hook_id)
-                            .fetch_one(&mut *conn)
-                            .await?;
-                    let hook = Arc::new(hook);
-                    targets.insert(hook_id, hook.clone());
-                    hook
-                }
-            };
+            let hook = targets.get(&hook_id).ok_or(StorageError::NotFound("hook"))?.clone();
             leased.push(ClaimedDelivery {
                 id,
                 event_id: r.id.to_string(),

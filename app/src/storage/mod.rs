@@ -86,6 +86,12 @@ pub async fn ping(db: &Db) -> Result<(), StorageError> {
     Ok(())
 }
 
+/// Rows (tuples serialize as JSON arrays) for a statement that reads them
+/// with `json_each(?)` and `value ->> n`: a whole batch in one statement.
+fn json_rows<T: serde::Serialize>(rows: &[T]) -> Result<String, StorageError> {
+    serde_json::to_string(rows).map_err(|_| StorageError::Corrupt("row for a JSON batch"))
+}
+
 /// True when `err` is a UNIQUE constraint violation.
 fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
