@@ -4,6 +4,7 @@
 
 use crate::batch::Batcher;
 use crate::delivery::handoff::Handoff;
+use crate::write_gate::WriteGate;
 use app::storage::Db;
 use app::storage::events::{PublishRequest, Published};
 
@@ -11,11 +12,14 @@ const MAX_BATCH: usize = 512;
 
 pub type Ingest = Batcher<PublishRequest, Published>;
 
-pub fn spawn(db: Db, handoff: Handoff) -> Ingest {
+pub fn spawn(db: Db, handoff: Handoff, gate: WriteGate) -> Ingest {
     Batcher::spawn(MAX_BATCH, move |requests: Vec<PublishRequest>| {
-        let (db, handoff) = (db.clone(), handoff.clone());
+        let (db, handoff, gate) = (db.clone(), handoff.clone(), gate.clone());
         async move {
-            handoff.publish(&db, &requests).await.map_err(|e| {
+            let turn = gate.turn().await;
+            let published = handoff.publish(&db, &requests).await;
+            drop(turn);
+            published.map_err(|e| {
                 tracing::error!(error = %e, events = requests.len(), "storing a batch of events failed");
                 e.to_string()
             })

@@ -10,6 +10,7 @@ mod ingest;
 mod metrics;
 mod secret_key;
 mod telemetry;
+mod write_gate;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -1,5 +1,10 @@
 //! Publishing: the event and one delivery per matching hook, written in one
 //! transaction (the outbox) before the API answers.
+//!
+//! Delivery ids are made like resource ids (seconds, then random bytes) by
+//! `printf('%08x', now / 1000) || hex(randomblob(8))`: new rows land at the
+//! right edge of the id indexes instead of on a random page each, which keeps
+//! inserts cheap with the small page cache.
 
 use super::deliveries::{ClaimedDelivery, HookTarget, hook_target_columns};
 use super::{Db, StorageError, json_rows, now_ms};
@@ -102,7 +107,7 @@ async fn publish_plain(
     let created: Vec<(String, String, String)> = sqlx::query_as(
         "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
                                  lease_until, created_at, updated_at)
-         SELECT lower(hex(randomblob(12))), e.event_id, h.id, h.account_id, 'pending', 0, ?2, ?3, ?2, ?2
+         SELECT printf('%08x', ?2 / 1000) || lower(hex(randomblob(8))), e.event_id, h.id, h.account_id, 'pending', 0, ?2, ?3, ?2, ?2
          FROM (SELECT value ->> 0 AS event_id, value ->> 1 AS account_id, value ->> 2 AS hook_type,
                       value ->> 3 AS shop, value ->> 4 AS vertical FROM json_each(?1)) AS e
          JOIN hooks h ON h.account_id = e.account_id AND h.is_active = 1
@@ -201,7 +206,7 @@ async fn publish_one(
         None => sqlx::query_as(
             "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
                                      lease_until, created_at, updated_at)
-             SELECT lower(hex(randomblob(12))), ?1, h.id, h.account_id, 'pending', 0, ?2, ?7, ?2, ?2 FROM hooks h
+             SELECT printf('%08x', ?2 / 1000) || lower(hex(randomblob(8))), ?1, h.id, h.account_id, 'pending', 0, ?2, ?7, ?2, ?2 FROM hooks h
              WHERE h.account_id = ?3 AND h.is_active = 1
                AND (h.hook_type = ?4 OR (h.hook_type IS NULL AND h.vertical = ?5))
                AND (?6 IS NULL OR h.shop IS NULL OR h.shop = ?6)
@@ -217,7 +222,7 @@ async fn publish_one(
         Some(hook_id) => sqlx::query_as(
             "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
                                      lease_until, created_at, updated_at)
-             SELECT lower(hex(randomblob(12))), ?1, h.id, h.account_id, 'pending', 0, ?2, ?5, ?2, ?2 FROM hooks h
+             SELECT printf('%08x', ?2 / 1000) || lower(hex(randomblob(8))), ?1, h.id, h.account_id, 'pending', 0, ?2, ?5, ?2, ?2 FROM hooks h
              WHERE h.account_id = ?3 AND h.id = ?4
              RETURNING id, hook_id",
         )

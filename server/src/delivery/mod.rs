@@ -12,6 +12,7 @@ pub mod sender;
 pub mod ssrf;
 mod writer;
 
+use crate::write_gate::WriteGate;
 use app::security::SecretBox;
 use app::storage::deliveries::{self, AttemptRecord, ClaimedDelivery, Outcome, Recorded};
 use app::storage::{Db, now_ms};
@@ -55,6 +56,9 @@ const MAX_QUEUED: usize = 8192;
 const CLAIM_PER_HOOK: usize = 512;
 /// A handed-over delivery for a hook with this many queued goes back to the outbox.
 const MAX_QUEUED_PER_HOOK: usize = 2048;
+/// Attempts answered but not yet recorded (waiting for the writer) before
+/// no new attempt starts: keeps memory bounded when the writer lags.
+const MAX_UNRECORDED: usize = 2048;
 
 /// A lease outlives an attempt (timeout) by a margin; after a crash it
 /// expires and the delivery is claimed and sent again.
@@ -145,8 +149,10 @@ impl Held {
 
 /// Runs until `shutdown` turns true, then gives back what is queued and
 /// waits (up to the delivery timeout) for attempts in flight.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     db: Db,
+    gate: WriteGate,
     secrets: SecretBox,
     config: DispatcherConfig,
     client: reqwest::Client,
@@ -156,6 +162,7 @@ pub async fn run(
 ) {
     let config = Arc::new(config);
     let global = Arc::new(Semaphore::new(config.workers.max(1)));
+    let unrecorded = Arc::new(Semaphore::new(MAX_UNRECORDED));
     let slot_freed = Arc::new(Notify::new());
     let mut held = Held {
         endpoints: HashMap::new(),
@@ -167,7 +174,11 @@ pub async fn run(
     let mut tasks: JoinSet<String> = JoinSet::new();
     let lease_ms = lease_ms(config.timeout);
     let renew_every = Duration::from_millis(u64::try_from(lease_ms / 4).unwrap_or(5_000));
-    let writer = writer::spawn(db.clone(), i64::try_from(config.disable_after.as_millis()).unwrap_or(i64::MAX / 2));
+    let writer = writer::spawn(
+        db.clone(),
+        gate.clone(),
+        i64::try_from(config.disable_after.as_millis()).unwrap_or(i64::MAX / 2),
+    );
     tracing::info!(workers = config.workers, per_endpoint = config.per_endpoint, "dispatcher started");
 
     // Claim at once on start: after a restart, expired leases are due again.
@@ -201,7 +212,10 @@ pub async fn run(
             let per_hook = u32::try_from(CLAIM_PER_HOOK).unwrap_or(1);
             let saturated = held.saturated();
             let skipped: Vec<&str> = saturated.iter().map(String::as_str).collect();
-            match deliveries::claim(&db, lease_ms, u32::try_from(limit).unwrap_or(1), per_hook, &skipped).await {
+            let turn = gate.turn().await;
+            let claimed = deliveries::claim(&db, lease_ms, u32::try_from(limit).unwrap_or(1), per_hook, &skipped).await;
+            drop(turn);
+            match claimed {
                 Ok(claimed) => {
                     // A full batch: more may be due, claim again right away.
                     claim_now = claimed.len() == limit;
@@ -221,14 +235,17 @@ pub async fn run(
                 Err(e) => tracing::error!(error = %e, "dispatcher: claiming deliveries failed"),
             }
         }
-        hand_back(&db, &give_back).await;
+        hand_back(&db, &gate, &give_back).await;
 
-        start_attempts(&mut held, &global, &mut tasks, &slot_freed, &writer, &secrets, &client, &config);
+        start_attempts(&mut held, &global, &unrecorded, &mut tasks, &slot_freed, &writer, &secrets, &client, &config);
 
         if Instant::now() >= next_renew {
             next_renew = Instant::now() + renew_every;
             let ids: Vec<&str> = held.leased.iter().map(String::as_str).collect();
-            if let Err(e) = deliveries::renew_leases(&db, &ids, lease_ms).await {
+            let turn = gate.turn().await;
+            let renewed = deliveries::renew_leases(&db, &ids, lease_ms).await;
+            drop(turn);
+            if let Err(e) = renewed {
                 tracing::error!(error = %e, "dispatcher: renewing leases failed");
             }
         }
@@ -237,7 +254,7 @@ pub async fn run(
             batch = handed_over.recv(), if handoff_open && held.has_room() => match batch {
                 Some(batch) => {
                     let over = held.enqueue(batch);
-                    hand_back(&db, &over).await;
+                    hand_back(&db, &gate, &over).await;
                 }
                 None => handoff_open = false,
             },
@@ -264,7 +281,7 @@ pub async fn run(
     }
     let queued: Vec<String> =
         held.endpoints.values().flat_map(|e| e.queue.iter().map(|d| d.id.clone())).collect::<Vec<_>>();
-    hand_back(&db, &queued).await;
+    hand_back(&db, &gate, &queued).await;
     tracing::info!(
         in_flight = tasks.len(),
         released = queued.len(),
@@ -281,19 +298,27 @@ pub async fn run(
 }
 
 /// Gives deliveries back to the outbox (lease cleared, due now).
-async fn hand_back(db: &Db, ids: &[String]) {
-    if let Err(e) = deliveries::release(db, ids, now_ms()).await {
+async fn hand_back(db: &Db, gate: &WriteGate, ids: &[String]) {
+    if ids.is_empty() {
+        return;
+    }
+    let turn = gate.turn().await;
+    let released = deliveries::release(db, ids, now_ms()).await;
+    drop(turn);
+    if let Err(e) = released {
         tracing::error!(error = %e, "dispatcher: giving deliveries back failed; their leases will expire");
     }
 }
 
 /// Starts an attempt for every queued delivery whose endpoint has a free
-/// slot, while global workers are free. Each task gives its slots back as
-/// soon as the answer is in (before recording) and returns the delivery id.
+/// slot, while global workers are free and fewer than `MAX_UNRECORDED`
+/// answers wait for the writer. Each task gives its endpoint and worker slots
+/// back as soon as the answer is in (before recording) and returns the delivery id.
 #[allow(clippy::too_many_arguments)]
 fn start_attempts(
     held: &mut Held,
     global: &Arc<Semaphore>,
+    unrecorded: &Arc<Semaphore>,
     tasks: &mut JoinSet<String>,
     slot_freed: &Arc<Notify>,
     writer: &writer::Writer,
@@ -304,6 +329,7 @@ fn start_attempts(
     'endpoints: for endpoint in held.endpoints.values_mut() {
         while !endpoint.queue.is_empty() {
             let Ok(slot) = endpoint.slots.clone().try_acquire_owned() else { continue 'endpoints };
+            let Ok(unrecorded) = unrecorded.clone().try_acquire_owned() else { break 'endpoints };
             let Ok(worker) = global.clone().try_acquire_owned() else { break 'endpoints };
             let Some(delivery) = endpoint.queue.pop_front() else { break };
             held.queued -= 1;
@@ -314,6 +340,8 @@ fn start_attempts(
                 drop((slot, worker));
                 slot_freed.notify_one();
                 record(&writer, &config, &delivery, sent).await;
+                drop(unrecorded);
+                slot_freed.notify_one();
                 delivery.id
             });
         }

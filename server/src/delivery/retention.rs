@@ -2,14 +2,18 @@
 //! deliveries) older than `--retention` whose deliveries are all finished;
 //! idempotency keys older than 24 h; expired dashboard sessions. Runs once an hour.
 
+use crate::write_gate::WriteGate;
 use app::storage::{Db, deliveries, sessions};
 use std::time::Duration;
 use tokio::sync::watch;
 
-pub async fn run(db: Db, retention: Duration, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(db: Db, gate: WriteGate, retention: Duration, mut shutdown: watch::Receiver<bool>) {
     let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX / 2);
     loop {
-        match deliveries::prune(&db, app::storage::now_ms() - retention_ms).await {
+        let turn = gate.turn().await;
+        let pruned = deliveries::prune(&db, app::storage::now_ms() - retention_ms).await;
+        drop(turn);
+        match pruned {
             Ok(removed) if removed > 0 => tracing::info!(removed, "retention: old delivery history removed"),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "retention: pruning failed"),

@@ -63,6 +63,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         &args.database.database_url,
     )?;
     let wake = crate::delivery::Wake::default();
+    // The busy writers (publishing, the dispatcher, retention) take turns here.
+    let gate = crate::write_gate::WriteGate::default();
     let (handoff, handed_over) =
         crate::delivery::handoff::channel(wake.clone(), crate::delivery::lease_ms(args.delivery.delivery_timeout));
     let state = AppState {
@@ -75,7 +77,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         wake,
         attempts_in_schedule: args.delivery.retry_schedule.attempts(),
         metrics: crate::metrics::Metrics::default(),
-        ingest: crate::ingest::spawn(db.clone(), handoff),
+        ingest: crate::ingest::spawn(db.clone(), handoff, gate.clone()),
     };
 
     let config = crate::delivery::DispatcherConfig {
@@ -93,10 +95,16 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let client = crate::delivery::build_client(&config)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let dispatch_db = storage::connect_dispatch(&args.database.database_url).await?;
-    tokio::spawn(crate::delivery::retention::run(state.db.clone(), args.delivery.retention, stop_rx.clone()));
+    tokio::spawn(crate::delivery::retention::run(
+        state.db.clone(),
+        gate.clone(),
+        args.delivery.retention,
+        stop_rx.clone(),
+    ));
     tokio::spawn(crate::checkpoint::run(dispatch_db.clone(), stop_rx.clone()));
     let dispatcher = tokio::spawn(crate::delivery::run(
         dispatch_db,
+        gate,
         state.secrets.clone(),
         config,
         client,
