@@ -16,10 +16,7 @@ pub fn spawn(db: Db, handoff: Handoff, gate: WriteGate) -> Ingest {
     Batcher::spawn(MAX_BATCH, move |requests: Vec<PublishRequest>| {
         let (db, handoff, gate) = (db.clone(), handoff.clone(), gate.clone());
         async move {
-            let turn = gate.turn().await;
-            let published = handoff.publish(&db, &requests).await;
-            drop(turn);
-            published.map_err(|e| {
+            gate.run(handoff.publish(&db, &requests)).await.map_err(|e| {
                 tracing::error!(error = %e, events = requests.len(), "storing a batch of events failed");
                 e.to_string()
             })

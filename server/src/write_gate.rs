@@ -8,15 +8,17 @@
 //! — means a writer starts the moment the previous one commits. Rare writes
 //! (the dashboard, hook registration) still rely on the busy timeout.
 
+use std::future::Future;
 use std::sync::Arc;
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::Mutex;
 
 #[derive(Clone, Default)]
 pub struct WriteGate(Arc<Mutex<()>>);
 
 impl WriteGate {
-    /// Waits for this writer's turn; the turn ends when the guard drops.
-    pub async fn turn(&self) -> MutexGuard<'_, ()> {
-        self.0.lock().await
+    /// Waits for this writer's turn, then runs `write` (one transaction).
+    pub async fn run<T>(&self, write: impl Future<Output = T>) -> T {
+        let _turn = self.0.lock().await;
+        write.await
     }
 }

@@ -76,7 +76,7 @@ pub async fn claim(
     saturated: &[&str],
 ) -> Result<Vec<ClaimedDelivery>, StorageError> {
     let now = now_ms();
-    let saturated = serde_json::to_string(saturated).unwrap_or_else(|_| "[]".into());
+    let saturated = json_rows(saturated)?;
     let ids: Vec<(String,)> = sqlx::query_as(
         "UPDATE deliveries SET lease_until = ?1 + ?2
          WHERE id IN (SELECT id FROM (
@@ -100,7 +100,7 @@ pub async fn claim(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ids_json = serde_json::to_string(&ids.into_iter().map(|(id,)| id).collect::<Vec<_>>()).unwrap_or_default();
+    let ids_json = json_rows(&ids.into_iter().map(|(id,)| id).collect::<Vec<_>>())?;
     let mut claimed = sqlx::query_as::<_, ClaimedDelivery>(concat!(
         "SELECT d.id, d.event_id, d.attempt_count, e.payload, ",
         hook_target_columns!(),
@@ -127,7 +127,7 @@ pub async fn renew_leases(db: &Db, ids: &[&str], lease_ms: i64) -> Result<(), St
     if ids.is_empty() {
         return Ok(());
     }
-    let ids_json = serde_json::to_string(ids).unwrap_or_default();
+    let ids_json = json_rows(ids)?;
     sqlx::query(
         "UPDATE deliveries SET lease_until = ?1 WHERE status = 'pending' AND lease_until IS NOT NULL
            AND id IN (SELECT value FROM json_each(?2))",
@@ -302,7 +302,7 @@ pub async fn release(db: &Db, ids: &[String], retry_at: i64) -> Result<(), Stora
     if ids.is_empty() {
         return Ok(());
     }
-    let ids_json = serde_json::to_string(ids).unwrap_or_default();
+    let ids_json = json_rows(ids)?;
     sqlx::query(
         "UPDATE deliveries SET lease_until = NULL, next_attempt_at = max(next_attempt_at, ?)
          WHERE status = 'pending' AND id IN (SELECT value FROM json_each(?))",
@@ -398,7 +398,7 @@ pub async fn list_for_hook(
     .bind(i64::from(page.saturating_sub(1)) * i64::from(size))
     .fetch_all(db)
     .await?;
-    let ids_json = serde_json::to_string(&rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>()).unwrap_or_default();
+    let ids_json = json_rows(&rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())?;
     let attempts: Vec<AttemptRow> = sqlx::query_as(
         "SELECT delivery_id, attempted_at, duration_ms, status_code, error, response_body FROM attempts
          WHERE delivery_id IN (SELECT value FROM json_each(?)) ORDER BY id",

@@ -86,8 +86,9 @@ pub async fn ping(db: &Db) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// Rows (tuples serialize as JSON arrays) for a statement that reads them
-/// with `json_each(?)` and `value ->> n`: a whole batch in one statement.
+/// A list as one JSON array, for a statement that reads it with
+/// `json_each(?)`: ids (`value`) or rows (tuples become arrays:
+/// `value ->> n`), so a whole batch is one statement.
 fn json_rows<T: serde::Serialize>(rows: &[T]) -> Result<String, StorageError> {
     serde_json::to_string(rows).map_err(|_| StorageError::Corrupt("row for a JSON batch"))
 }

@@ -1,7 +1,7 @@
 //! Figures for the dashboard: hook counts, recent delivery outcomes, the
 //! last delivery status of each hook.
 
-use super::{Db, StorageError, now_ms};
+use super::{Db, StorageError, json_rows, now_ms};
 use crate::domain::ResourceId;
 use std::collections::HashMap;
 
@@ -83,7 +83,7 @@ pub async fn last_delivery_status(
     account_id: &ResourceId,
     hook_ids: &[&str],
 ) -> Result<HashMap<String, String>, StorageError> {
-    let ids = serde_json::to_string(hook_ids).unwrap_or_else(|_| "[]".into());
+    let ids = json_rows(hook_ids)?;
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT j.value, (SELECT d.status FROM deliveries d WHERE d.hook_id = j.value AND d.account_id = ?1
                           ORDER BY d.created_at DESC, d.id DESC LIMIT 1) AS status

@@ -212,10 +212,8 @@ pub async fn run(
             let per_hook = u32::try_from(CLAIM_PER_HOOK).unwrap_or(1);
             let saturated = held.saturated();
             let skipped: Vec<&str> = saturated.iter().map(String::as_str).collect();
-            let turn = gate.turn().await;
-            let claimed = deliveries::claim(&db, lease_ms, u32::try_from(limit).unwrap_or(1), per_hook, &skipped).await;
-            drop(turn);
-            match claimed {
+            let limit_u32 = u32::try_from(limit).unwrap_or(1);
+            match gate.run(deliveries::claim(&db, lease_ms, limit_u32, per_hook, &skipped)).await {
                 Ok(claimed) => {
                     // A full batch: more may be due, claim again right away.
                     claim_now = claimed.len() == limit;
@@ -242,10 +240,7 @@ pub async fn run(
         if Instant::now() >= next_renew {
             next_renew = Instant::now() + renew_every;
             let ids: Vec<&str> = held.leased.iter().map(String::as_str).collect();
-            let turn = gate.turn().await;
-            let renewed = deliveries::renew_leases(&db, &ids, lease_ms).await;
-            drop(turn);
-            if let Err(e) = renewed {
+            if let Err(e) = gate.run(deliveries::renew_leases(&db, &ids, lease_ms)).await {
                 tracing::error!(error = %e, "dispatcher: renewing leases failed");
             }
         }
@@ -302,10 +297,7 @@ async fn hand_back(db: &Db, gate: &WriteGate, ids: &[String]) {
     if ids.is_empty() {
         return;
     }
-    let turn = gate.turn().await;
-    let released = deliveries::release(db, ids, now_ms()).await;
-    drop(turn);
-    if let Err(e) = released {
+    if let Err(e) = gate.run(deliveries::release(db, ids, now_ms())).await {
         tracing::error!(error = %e, "dispatcher: giving deliveries back failed; their leases will expire");
     }
 }

@@ -10,10 +10,7 @@ use tokio::sync::watch;
 pub async fn run(db: Db, gate: WriteGate, retention: Duration, mut shutdown: watch::Receiver<bool>) {
     let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX / 2);
     loop {
-        let turn = gate.turn().await;
-        let pruned = deliveries::prune(&db, app::storage::now_ms() - retention_ms).await;
-        drop(turn);
-        match pruned {
+        match gate.run(deliveries::prune(&db, app::storage::now_ms() - retention_ms)).await {
             Ok(removed) if removed > 0 => tracing::info!(removed, "retention: old delivery history removed"),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "retention: pruning failed"),

@@ -16,9 +16,6 @@ pub type Writer = Batcher<Recorded, Option<String>>;
 pub fn spawn(db: Db, gate: WriteGate, disable_after_ms: i64) -> Writer {
     Batcher::spawn(MAX_BATCH, move |items: Vec<Recorded>| {
         let (db, gate) = (db.clone(), gate.clone());
-        async move {
-            let _turn = gate.turn().await;
-            deliveries::record_batch(&db, &items, disable_after_ms).await.map_err(|e| e.to_string())
-        }
+        async move { gate.run(deliveries::record_batch(&db, &items, disable_after_ms)).await.map_err(|e| e.to_string()) }
     })
 }
