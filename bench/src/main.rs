@@ -21,7 +21,7 @@ struct Args {
     /// The hookrelay binary to measure.
     #[arg(long, default_value = "target/release/hookrelay")]
     binary: String,
-    /// Which scenario: all, throughput, fanout, latency.
+    /// Which scenario: all, throughput, fanout, latency, retention.
     #[arg(long, default_value = "all")]
     scenario: String,
     /// Events for the throughput scenario (1 hook).
@@ -42,6 +42,9 @@ struct Args {
     /// Seconds the latency scenario runs.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Old (past retention) deliveries seeded for the retention scenario.
+    #[arg(long, default_value_t = 500_000)]
+    old_deliveries: u64,
 }
 
 /// What the receiver saw: receipts per (hook path, event id) — more than one
@@ -71,6 +74,9 @@ async fn main() {
     if matches!(args.scenario.as_str(), "all" | "latency") {
         steady(&args).await;
     }
+    if matches!(args.scenario.as_str(), "all" | "retention") {
+        retention(&args).await;
+    }
 }
 
 struct Server {
@@ -89,6 +95,12 @@ impl Drop for Server {
 
 impl Server {
     fn start(binary: &str) -> Server {
+        let (dir, db, key) = Self::prepare(binary);
+        Self::launch(binary, dir, &db, key)
+    }
+
+    /// A new database with one account; returns its directory, URL and API key.
+    fn prepare(binary: &str) -> (tempfile::TempDir, String, String) {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = format!("sqlite://{}", dir.path().join("bench.db").display());
         let out = Command::new(binary)
@@ -106,13 +118,17 @@ impl Server {
             .expect("run hookrelay user create");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let key = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        (dir, db, key)
+    }
+
+    fn launch(binary: &str, dir: tempfile::TempDir, db: &str, key: String) -> Server {
         let mut child = Command::new(binary)
             .args([
                 "serve",
                 "--listen",
                 "127.0.0.1:0",
                 "--database-url",
-                &db,
+                db,
                 "--allow-private-targets",
                 "--rate-limit",
                 "0",
@@ -315,4 +331,117 @@ fn latency_report(published: &[(String, Instant)], receipts: &Receipts) {
         pct(0.99),
         ms[ms.len() - 1]
     );
+}
+
+/// Retention under load: `old_deliveries` events, deliveries and attempts
+/// past the 30-day retention are seeded straight into the database; the
+/// server prunes them at start (in chunks) while events are published at
+/// `rate`/s. Prints publish (202) latency while it runs and how long the
+/// pass took.
+async fn retention(args: &Args) {
+    let (dir, db, key) = Server::prepare(&args.binary);
+    let seeded = Instant::now();
+    seed_old_history(&db, args.old_deliveries).await;
+    println!(
+        "\n== retention: {} old deliveries pruned while publishing {} events/s ==",
+        args.old_deliveries, args.rate
+    );
+    println!("seeded            {:.1} s", seeded.elapsed().as_secs_f64());
+    let started = Instant::now();
+    let server = Server::launch(&args.binary, dir, &db, key);
+    let receipts: Receipts = Arc::default();
+    let receiver = start_receiver(receipts.clone()).await;
+    let client = reqwest::Client::new();
+    create_hooks(&client, &server, &receiver, 1).await;
+    let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    // Publish until the pass is over (at most 120 s).
+    while !pass_done(&db).await && started.elapsed() < Duration::from_secs(120) {
+        for n in 0..(args.rate as usize / 10).max(1) {
+            ticker.tick().await;
+            let (client, url, key, latencies) =
+                (client.clone(), server.url.clone(), server.key.clone(), latencies.clone());
+            tasks.push(tokio::spawn(async move {
+                let t = Instant::now();
+                if publish(&client, &url, &key, n).await.is_some() {
+                    latencies.lock().expect("lock").push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+            }));
+        }
+    }
+    let pass = started.elapsed();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let mut ms = latencies.lock().expect("lock").clone();
+    ms.sort_by(f64::total_cmp);
+    println!("pass              {:.1} s (server start to nothing old left)", pass.as_secs_f64());
+    if !ms.is_empty() {
+        let pct = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+        println!(
+            "publish (202)     {} during the pass: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            ms.len(),
+            pct(0.5),
+            pct(0.99),
+            ms[ms.len() - 1]
+        );
+    }
+    println!("peak RSS          {:.1} MiB", server.peak_rss_mib());
+}
+
+fn sqlite_options(db: &str) -> sqlx::sqlite::SqliteConnectOptions {
+    use std::str::FromStr;
+    sqlx::sqlite::SqliteConnectOptions::from_str(db).expect("db url").busy_timeout(Duration::from_secs(30))
+}
+
+/// Old history for the retention scenario: a hook of the bench account
+/// and `n` events 60 days old, each with one succeeded delivery and attempt.
+async fn seed_old_history(db: &str, n: u64) {
+    let pool = sqlx::SqlitePool::connect_with(sqlite_options(db)).await.expect("open bench db");
+    let old = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as i64
+        - 60 * 86_400_000;
+    let mut tx = pool.begin().await.expect("begin");
+    sqlx::query(
+        "INSERT INTO hooks (id, account_id, vertical, endpoint, auth_type, hook_type, shop, created_at, updated_at)
+         SELECT '0000000000000000000000aa', id, 'flightrates', 'https://example.com/old', 'none', 'old', 'old', ?1, ?1
+         FROM accounts LIMIT 1",
+    )
+    .bind(old)
+    .execute(&mut *tx)
+    .await
+    .expect("old hook");
+    for (table, sql) in [
+        ("events", "INSERT INTO events (id, account_id, hook_type, shop, payload, created_at)
+                    SELECT printf('%024x', n), (SELECT id FROM accounts LIMIT 1), 'old', 'old', '{\"old\":true}', ?2
+                    FROM (WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < ?1) SELECT n FROM c)"),
+        ("deliveries", "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
+                                               created_at, updated_at)
+                        SELECT id, id, '0000000000000000000000aa', account_id, 'succeeded', 1, ?2, ?2, ?2 FROM events
+                        WHERE hook_type = 'old' AND ?1 > 0"),
+        ("attempts", "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code)
+                      SELECT id, ?2, 3, 200 FROM deliveries WHERE hook_id = '0000000000000000000000aa' AND ?1 > 0"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(n as i64)
+            .bind(old)
+            .execute(&mut *tx)
+            .await
+            .unwrap_or_else(|e| panic!("seeding {table}: {e}"));
+    }
+    tx.commit().await.expect("commit");
+    pool.close().await;
+}
+
+/// True once no seeded event is left.
+async fn pass_done(db: &str) -> bool {
+    let Ok(pool) = sqlx::SqlitePool::connect_with(sqlite_options(db).read_only(true)).await else { return false };
+    let left: Result<(i64,), _> =
+        sqlx::query_as("SELECT count(*) FROM (SELECT 1 FROM events WHERE hook_type = 'old' LIMIT 1)")
+            .fetch_one(&pool)
+            .await;
+    pool.close().await;
+    matches!(left, Ok((0,)))
 }

@@ -16,13 +16,13 @@ export interface Account {
 }
 
 /** A new account (unique email) and its first API key, via the CLI against the test database. */
-export function createAccount(prefix: string): Account {
+export function createAccount(prefix: string, vertical = "flightrates"): Account {
   counter += 1;
   const email = `${prefix}-${Date.now()}-${counter}@example.com`;
   const password = "correct horse battery";
   const bin = process.env.HOOKRELAY_BIN;
   if (!bin || !process.env.DATABASE_URL) throw new Error("HOOKRELAY_BIN and DATABASE_URL must be set (scripts/e2e does)");
-  const apiKey = execFileSync(bin, ["user", "create", "--email", email], {
+  const apiKey = execFileSync(bin, ["user", "create", "--email", email, "--vertical", vertical], {
     env: { ...process.env, HOOKRELAY_USER_PASSWORD: password },
     encoding: "utf8",
   }).trim();

@@ -73,18 +73,23 @@ pub struct DeliveryArgs {
     /// How long one attempt may take (e.g. 15s, 500ms).
     #[arg(long, env = "HOOKRELAY_DELIVERY_TIMEOUT", default_value = "15s", value_parser = crate::delivery::schedule::parse_duration)]
     pub delivery_timeout: std::time::Duration,
-    /// Attempts in flight at once, across all endpoints.
-    #[arg(long, env = "HOOKRELAY_WORKERS", default_value_t = 64)]
+    /// Attempts in flight at once, across all destinations (attempts are
+    /// async: a slow endpoint holds a socket, not a thread).
+    #[arg(long, env = "HOOKRELAY_WORKERS", default_value_t = 512)]
     pub workers: usize,
-    /// Attempts in flight at once to one hook's endpoint.
-    #[arg(long, env = "HOOKRELAY_MAX_PER_ENDPOINT", default_value_t = 8)]
-    pub max_per_endpoint: usize,
+    /// Attempts in flight at once to one destination (scheme, host and port
+    /// of the endpoint URL), shared by every hook pointing there.
+    #[arg(long, alias = "max-per-endpoint", env = "HOOKRELAY_MAX_PER_DESTINATION", default_value_t = 32)]
+    pub max_per_destination: usize,
     /// Keep delivery history (events, attempts) this long (e.g. 30d).
     #[arg(long, env = "HOOKRELAY_RETENTION", default_value = "30d", value_parser = crate::delivery::schedule::parse_duration)]
     pub retention: std::time::Duration,
     /// Disable a hook whose delivery attempts all failed for this long.
     #[arg(long, env = "HOOKRELAY_DISABLE_AFTER", default_value = "5d", value_parser = crate::delivery::schedule::parse_duration)]
     pub disable_after: std::time::Duration,
+    /// Test suite only: inject a fault to prove the process is watched.
+    #[arg(long, env = "HOOKRELAY_FAULT", hide = true, value_enum)]
+    pub fault: Option<crate::delivery::Fault>,
 }
 
 fn parse_catalogue(s: &str) -> Result<app::domain::Catalogue, String> {

@@ -10,6 +10,7 @@ mod ingest;
 mod metrics;
 mod secret_key;
 mod telemetry;
+mod watched;
 mod write_gate;
 
 use clap::Parser;
@@ -17,6 +18,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     limit_malloc_arenas();
+    raise_open_file_limit();
     let cli = cli::Cli::parse();
     // Held to the end of main: dropping it flushes the log lines still queued.
     let _log_flush = telemetry::init();
@@ -53,5 +55,19 @@ fn limit_malloc_arenas() {
     // SAFETY: mallopt only sets an allocator tunable; called once, before other threads exist.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 4);
+    }
+}
+
+/// Every attempt in flight holds a socket (`--workers`, 512 by default):
+/// raise the soft limit on open files to the hard one (often 1024 → 1M).
+fn raise_open_file_limit() {
+    #[cfg(unix)]
+    // SAFETY: getrlimit/setrlimit read and write one plain struct we own.
+    unsafe {
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max;
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
     }
 }

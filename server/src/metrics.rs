@@ -25,6 +25,7 @@ pub struct Metrics {
     pub deliveries_queued: Counter,
     pub attempts: Family<OutcomeLabel, Counter>,
     pub attempt_seconds: Histogram,
+    pub records_dropped: Counter,
     pub queue_depth: Gauge,
     pub oldest_pending_seconds: Gauge<f64, AtomicU64>,
 }
@@ -36,6 +37,7 @@ impl Default for Metrics {
         let deliveries_queued = Counter::default();
         let attempts = Family::<OutcomeLabel, Counter>::default();
         let attempt_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 16));
+        let records_dropped = Counter::default();
         let queue_depth = Gauge::default();
         let oldest_pending_seconds = Gauge::<f64, AtomicU64>::default();
         registry.register(
@@ -50,6 +52,11 @@ impl Default for Metrics {
             "Time from sending a delivery to its answer",
             attempt_seconds.clone(),
         );
+        registry.register(
+            "records_dropped",
+            "Attempt records not written: the lease was lost to another holder or the delivery was deleted with its hook",
+            records_dropped.clone(),
+        );
         registry.register("queue_depth", "Deliveries pending (due or scheduled for a retry)", queue_depth.clone());
         registry.register(
             "oldest_pending_age_seconds",
@@ -62,6 +69,7 @@ impl Default for Metrics {
             deliveries_queued,
             attempts,
             attempt_seconds,
+            records_dropped,
             queue_depth,
             oldest_pending_seconds,
         }

@@ -1,6 +1,8 @@
 //! The key that encrypts secrets at rest: `HOOKRELAY_SECRET_KEY` (base64 or
 //! hex of 32 bytes), or a key file — by default `<database file>.key` —
-//! created with mode 0600 on first start.
+//! created with mode 0600 on first start. A database that holds sealed
+//! secrets is never started with a new or wrong key: a missing key file is
+//! not replaced, and the key must open the database's key check.
 
 use app::security::secret_box::KEY_LEN;
 use base64::Engine;
@@ -22,12 +24,48 @@ pub enum SecretKeyError {
     NoLocation,
     #[error("the operating system's random number generator failed")]
     Random,
+    #[error(
+        "the database holds encrypted secrets (hook passwords, tokens, signing secrets) but the key file {0} is missing. \
+         A new key could not open them, so hookrelay does not start. Restore the key file from the backup you made \
+         with the database (or set HOOKRELAY_SECRET_KEY to that key), then start again."
+    )]
+    LostKeyFile(PathBuf),
+    #[error(
+        "the secret key from {0} is not the key this database's secrets were encrypted with, so hookrelay does not \
+         start. Use the original key (restore its key file, or set HOOKRELAY_SECRET_KEY to it)."
+    )]
+    WrongKey(String),
+    #[error("cannot check the secret key against the database: {0}")]
+    Storage(#[from] app::storage::StorageError),
 }
 
+/// The key for this database as a `SecretBox`, checked against the database.
+pub async fn open(
+    args: &crate::cli::SecretKeyArgs,
+    database_url: &str,
+    db: &app::storage::Db,
+) -> Result<app::security::SecretBox, SecretKeyError> {
+    use app::storage::key_check;
+    let holds_secrets = key_check::holds_sealed_secrets(db).await?;
+    let key = load(args.key.as_deref(), args.secret_key_file.as_deref(), database_url, holds_secrets)?;
+    let secrets = app::security::SecretBox::new(&key);
+    if !key_check::verify(db, &secrets).await? {
+        let source = match (&args.key, &args.secret_key_file) {
+            (Some(_), _) => "HOOKRELAY_SECRET_KEY".to_owned(),
+            (None, Some(path)) => path.display().to_string(),
+            (None, None) => default_key_file(database_url).map_or_else(String::new, |p| p.display().to_string()),
+        };
+        return Err(SecretKeyError::WrongKey(source));
+    }
+    Ok(secrets)
+}
+
+/// Reads the key; creates a key file only for a database without secrets.
 pub fn load(
     env_key: Option<&str>,
     key_file: Option<&Path>,
     database_url: &str,
+    holds_secrets: bool,
 ) -> Result<[u8; KEY_LEN], SecretKeyError> {
     if let Some(raw) = env_key.map(str::trim).filter(|k| !k.is_empty()) {
         return decode(raw).ok_or(SecretKeyError::BadEnvKey);
@@ -38,6 +76,7 @@ pub fn load(
     };
     match std::fs::read_to_string(&path) {
         Ok(text) => decode(text.trim()).ok_or(SecretKeyError::BadKeyFile(path)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && holds_secrets => Err(SecretKeyError::LostKeyFile(path)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(&path),
         Err(source) => Err(SecretKeyError::Io { path, source }),
     }
@@ -97,11 +136,20 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_key_file_is_not_replaced_when_the_database_holds_secrets() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("lost.key");
+        let err = load(None, Some(&path), "sqlite::memory:", true).expect_err("must refuse");
+        assert!(matches!(err, SecretKeyError::LostKeyFile(_)));
+        assert!(!path.exists(), "no new key file may be written");
+    }
+
+    #[test]
     fn a_new_key_file_is_created_private_and_read_back() {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("k.key");
-        let first = load(None, Some(&path), "sqlite::memory:").expect("create");
-        let second = load(None, Some(&path), "sqlite::memory:").expect("read");
+        let first = load(None, Some(&path), "sqlite::memory:", false).expect("create");
+        let second = load(None, Some(&path), "sqlite::memory:", true).expect("read");
         assert_eq!(first, second);
         #[cfg(unix)]
         {

@@ -3,7 +3,7 @@
 //! types, and again on the server, whose errors land on the same inputs.
 
 use super::problem_view;
-use crate::components::use_toasts;
+use crate::components::{CopyButton, use_toasts};
 use crate::domain::hook_form::{self, FormField, HookForm, errors_by_field};
 use crate::domain::{AuthType, Catalogue, FieldError, HookState, Mode, StoredSecrets, Vertical};
 use crate::server_fns::types::{FormSetup, SaveOutcome};
@@ -71,6 +71,7 @@ fn HookEditor(setup: FormSetup) -> impl IntoView {
     let touched = RwSignal::new(HashSet::<FormField>::new());
     let submitted = RwSignal::new(false);
     let server_errors = RwSignal::new(Vec::<FieldError>::new());
+    let fresh_token = RwSignal::new(None::<(String, String)>);
 
     // The shared validation, re-run on every change.
     let client_errors = Memo::new(move |_| {
@@ -97,7 +98,12 @@ fn HookEditor(setup: FormSetup) -> impl IntoView {
     Effect::new(move |_| {
         let Some(result) = save.value().get() else { return };
         match result {
-            Ok(SaveOutcome::Saved { id }) => {
+            // A token Hookrelay made (EventsShop Basic Auth) is shown once, here.
+            Ok(SaveOutcome::Saved { id, generated_token: Some(token) }) => {
+                toasts.success("Hook saved. Copy its token now: it is shown only once.");
+                fresh_token.set(Some((id, token)));
+            }
+            Ok(SaveOutcome::Saved { id, generated_token: None }) => {
                 toasts.success("Hook saved.");
                 navigate(&format!("/hooks/{id}"), Default::default());
             }
@@ -158,7 +164,20 @@ fn HookEditor(setup: FormSetup) -> impl IntoView {
         <Title text=title/>
         <section class="page narrow">
             <h1>{title}</h1>
-            <form class="card form" novalidate on:submit=on_submit>
+            {move || fresh_token.get().map(|(id, token)| view! {
+                <div class="fresh-key card" role="status">
+                    <p><strong>"Hook saved. "</strong>
+                       "Hookrelay made this token for it; every delivery sends it as "
+                       <code>"x-hook-token"</code>". Copy it now: it will not be shown again."</p>
+                    <div class="secret-row">
+                        <code class="secret" data-testid="generated-token">{token.clone()}</code>
+                        <CopyButton text=Signal::derive(move || token.clone()) label="Copy token"/>
+                    </div>
+                    <a class="button" href=format!("/hooks/{id}")>"Go to the hook"</a>
+                </div>
+            })}
+            <form class="card form" novalidate on:submit=on_submit
+                  style:display=move || if fresh_token.read().is_some() { "none" } else { "" }>
                 {move || other_errors().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
                 {text_input(FormField::Endpoint, "hook-endpoint", "Endpoint URL", "url",
                     |f| f.endpoint.clone(), |f, v| f.endpoint = v)}

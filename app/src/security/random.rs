@@ -16,3 +16,13 @@ pub fn new_id() -> Result<ResourceId, SecurityError> {
     // Truncation is intended: ObjectId-style 32-bit seconds (wraps in 2106).
     Ok(ResourceId::from_parts(secs as u32, bytes::<8>()?))
 }
+
+/// A random (version 4) UUID in its usual text form: the token Hookrelay
+/// makes for EventsShop Basic Auth hooks.
+pub fn uuid_v4() -> Result<String, SecurityError> {
+    let mut b = bytes::<16>()?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    Ok(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
+}

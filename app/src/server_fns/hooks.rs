@@ -164,10 +164,11 @@ pub async fn save_hook(id: Option<String>, form: HookForm) -> Result<SaveOutcome
     let vertical = existing.as_ref().map_or(account.vertical, |h| h.vertical);
     let state = existing.as_ref().map(hooks::Hook::state);
     let mode = state.as_ref().map_or(Mode::Create, Mode::Replace);
-    let spec = match form.validate(vertical, mode, &services.catalogue) {
+    let mut spec = match form.validate(vertical, mode, &services.catalogue) {
         Ok(spec) => spec,
         Err(errors) => return Ok(SaveOutcome::Invalid(errors)),
     };
+    let generated_token = hooks::settle_generated_token(&mut spec, existing.as_ref()).map_err(internal)?;
     let saved = match &existing {
         None => hooks::create(&services.db, &services.secrets, &account.id, &spec).await.map_err(internal)?,
         Some(hook) => hooks::update(&services.db, &services.secrets, &account.id, &hook.id, &spec)
@@ -176,7 +177,7 @@ pub async fn save_hook(id: Option<String>, form: HookForm) -> Result<SaveOutcome
             .ok_or_else(|| not_found("Hook"))?,
     };
     tracing::info!(hook = %saved.id, created = existing.is_none(), "hook saved from the dashboard");
-    Ok(SaveOutcome::Saved { id: saved.id.to_string() })
+    Ok(SaveOutcome::Saved { id: saved.id.to_string(), generated_token })
 }
 
 #[server(name = HookDetailFn, prefix = "/_rpc", endpoint = "hook_detail")]

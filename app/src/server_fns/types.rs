@@ -99,6 +99,8 @@ pub struct FormSetup {
 pub enum SaveOutcome {
     Saved {
         id: String,
+        /// The token Hookrelay made for an EventsShop Basic Auth hook (shown once).
+        generated_token: Option<String>,
     },
     /// The server's validation failed: every field error.
     Invalid(Vec<FieldError>),

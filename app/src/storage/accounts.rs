@@ -51,7 +51,7 @@ pub async fn create(db: &Db, new: NewAccount<'_>) -> Result<Account, StorageErro
     .bind(new.is_admin)
     .bind(new.vertical.as_str())
     .bind(now_ms())
-    .execute(db)
+    .execute(&db.pool)
     .await;
     match result {
         Ok(_) => Ok(Account { id, email: new.email.to_owned(), is_admin: new.is_admin, vertical: new.vertical }),
@@ -63,7 +63,7 @@ pub async fn create(db: &Db, new: NewAccount<'_>) -> Result<Account, StorageErro
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<Account>, StorageError> {
     sqlx::query_as::<_, AccountRow>("SELECT id, email, is_admin, vertical FROM accounts WHERE email = ?")
         .bind(email)
-        .fetch_optional(db)
+        .fetch_optional(&db.pool)
         .await?
         .map(AccountRow::into_account)
         .transpose()

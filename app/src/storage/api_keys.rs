@@ -18,7 +18,7 @@ pub async fn create(db: &Db, account_id: &ResourceId, name: &str) -> Result<Stri
     .bind(&key.display_prefix)
     .bind(name)
     .bind(now_ms())
-    .execute(db)
+    .execute(&db.pool)
     .await?;
     Ok(key.plaintext)
 }
@@ -45,7 +45,7 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<KeyOwner>, 
          WHERE k.key_hash = ? AND k.revoked_at IS NULL",
     )
     .bind(api_keys::hash_key(presented))
-    .fetch_optional(db)
+    .fetch_optional(&db.pool)
     .await?;
     row.map(|r| Ok(KeyOwner { key_id: r.key_id, account: r.account.into_account()? })).transpose()
 }
@@ -67,7 +67,7 @@ pub async fn list(db: &Db, account_id: &ResourceId) -> Result<Vec<KeyInfo>, Stor
          WHERE account_id = ? ORDER BY created_at DESC, id DESC",
     )
     .bind(account_id.as_str())
-    .fetch_all(db)
+    .fetch_all(&db.pool)
     .await?)
 }
 
@@ -78,7 +78,7 @@ pub async fn revoke(db: &Db, account_id: &ResourceId, key_id: &str) -> Result<bo
             .bind(now_ms())
             .bind(key_id)
             .bind(account_id.as_str())
-            .execute(db)
+            .execute(&db.pool)
             .await?
             .rows_affected();
     Ok(changed > 0)

@@ -1,24 +1,45 @@
-//! The dispatcher's side of the outbox: claim due deliveries with a lease,
-//! record each attempt and its outcome; plus the delivery log and manual retry.
+//! The dispatcher's side of the outbox: claim due deliveries with a lease
+//! that names its owner, renew, record each attempt and its outcome, give
+//! back; plus the delivery log, manual retry and retention.
+//!
+//! A lease is `(lease_owner, lease_until)`. Only the owner renews, records
+//! or gives back a row, and only while it is `pending`: a record whose
+//! lease was lost (expired and claimed by another holder) or whose row is
+//! gone (hook deleted) is dropped, never written over newer state, and a
+//! finished delivery never returns to `pending` except by manual retry.
 
 use super::{Db, StorageError, json_rows, now_ms};
-use crate::domain::{AuthType, ResourceId};
+use crate::domain::ResourceId;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-/// A claimed delivery with everything needed to send it. Secrets are still
-/// sealed; the dispatcher opens them. The payload and the hook are shared
-/// (`Arc`) by the deliveries of one event and of one hook, so thousands
-/// queued in memory cost little.
+/// The token a dispatcher claims with: one per process start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseOwner(String);
+
+impl LeaseOwner {
+    pub fn new() -> Result<Self, StorageError> {
+        Ok(Self(hex::encode(crate::security::random::bytes::<12>()?)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A claimed delivery: what to send, and to which hook. The hook's target
+/// is looked up right before each attempt (`directory.rs`), never carried
+/// here, so an edit, a switch-off or a delete reaches queued work. The
+/// payload is shared (`Arc`) by the deliveries of one event.
 #[derive(Debug, Clone)]
 pub struct ClaimedDelivery {
     pub id: String,
     pub event_id: String,
+    pub hook_id: String,
     pub attempt_count: i64,
     pub payload: Arc<str>,
-    pub hook: Arc<HookTarget>,
 }
 
 impl<'r> sqlx::FromRow<'r, SqliteRow> for ClaimedDelivery {
@@ -26,50 +47,21 @@ impl<'r> sqlx::FromRow<'r, SqliteRow> for ClaimedDelivery {
         Ok(Self {
             id: row.try_get("id")?,
             event_id: row.try_get("event_id")?,
+            hook_id: row.try_get("hook_id")?,
             attempt_count: row.try_get("attempt_count")?,
             payload: Arc::from(row.try_get::<String, _>("payload")?),
-            hook: Arc::new(HookTarget::from_row(row)?),
         })
     }
 }
 
-/// Where and how a hook's deliveries are sent (secrets sealed).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct HookTarget {
-    pub hook_id: String,
-    pub endpoint: String,
-    pub auth_type: String,
-    pub username: Option<String>,
-    pub password_enc: Option<Vec<u8>>,
-    pub token_enc: Option<Vec<u8>>,
-    pub token_generated: bool,
-    pub signing_secret_enc: Option<Vec<u8>>,
-    pub previous_signing_secret_enc: Option<Vec<u8>>,
-    pub previous_signing_expires_at: Option<i64>,
-}
-
-impl HookTarget {
-    pub fn auth(&self) -> AuthType {
-        AuthType::parse(&self.auth_type).unwrap_or_default()
-    }
-}
-
-/// The columns of `HookTarget`, for a query on `hooks h` (a macro so that
-/// `concat!` keeps each query a static string).
-macro_rules! hook_target_columns {
-    () => {
-        "h.id AS hook_id, h.endpoint, h.auth_type, h.username, h.password_enc, h.token_enc, h.token_generated,
-         h.signing_secret_enc, h.previous_signing_secret_enc, h.previous_signing_expires_at"
-    };
-}
-pub(super) use hook_target_columns;
-
-/// Claims up to `limit` due deliveries (pending, due, not leased or lease
-/// expired) for `lease_ms`: at most `per_hook` per hook, none for the hooks
-/// in `saturated` (their endpoints are at their concurrency cap). An expired
-/// lease is how deliveries in flight during a crash are picked up again.
+/// Claims up to `limit` due deliveries of active hooks (pending, due, not
+/// leased or lease expired) for `owner` until now + `lease_ms`: at most
+/// `per_hook` per hook, none for the hooks in `saturated` (enough of theirs
+/// are queued already). An expired lease is how deliveries in flight during
+/// a crash are picked up again. A switched-off hook's deliveries wait here.
 pub async fn claim(
     db: &Db,
+    owner: &LeaseOwner,
     lease_ms: i64,
     limit: u32,
     per_hook: u32,
@@ -78,15 +70,16 @@ pub async fn claim(
     let now = now_ms();
     let saturated = json_rows(saturated)?;
     let ids: Vec<(String,)> = sqlx::query_as(
-        "UPDATE deliveries SET lease_until = ?1 + ?2
+        "UPDATE deliveries SET lease_until = ?1 + ?2, lease_owner = ?6
          WHERE id IN (SELECT id FROM (
                          SELECT id, next_attempt_at,
                                 row_number() OVER (PARTITION BY hook_id ORDER BY next_attempt_at) AS rank
-                         FROM (SELECT id, hook_id, next_attempt_at FROM deliveries
-                               WHERE status = 'pending' AND next_attempt_at <= ?1
-                                 AND (lease_until IS NULL OR lease_until < ?1)
-                                 AND hook_id NOT IN (SELECT value FROM json_each(?5))
-                               ORDER BY next_attempt_at LIMIT ?3 * 4))
+                         FROM (SELECT d.id, d.hook_id, d.next_attempt_at FROM deliveries d
+                               JOIN hooks h ON h.id = d.hook_id AND h.is_active = 1
+                               WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
+                                 AND (d.lease_until IS NULL OR d.lease_until < ?1)
+                                 AND d.hook_id NOT IN (SELECT value FROM json_each(?5))
+                               ORDER BY d.next_attempt_at LIMIT ?3 * 4))
                       WHERE rank <= ?4 ORDER BY next_attempt_at LIMIT ?3)
          RETURNING id",
     )
@@ -95,48 +88,53 @@ pub async fn claim(
     .bind(i64::from(limit))
     .bind(i64::from(per_hook))
     .bind(saturated)
-    .fetch_all(db)
+    .bind(owner.as_str())
+    .fetch_all(&db.pool)
     .await?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let ids_json = json_rows(&ids.into_iter().map(|(id,)| id).collect::<Vec<_>>())?;
-    let mut claimed = sqlx::query_as::<_, ClaimedDelivery>(concat!(
-        "SELECT d.id, d.event_id, d.attempt_count, e.payload, ",
-        hook_target_columns!(),
-        " FROM deliveries d JOIN events e ON e.id = d.event_id JOIN hooks h ON h.id = d.hook_id
-         WHERE d.id IN (SELECT value FROM json_each(?))"
-    ))
+    let mut claimed = sqlx::query_as::<_, ClaimedDelivery>(
+        "SELECT d.id, d.event_id, d.hook_id, d.attempt_count, e.payload
+         FROM deliveries d JOIN events e ON e.id = d.event_id
+         WHERE d.id IN (SELECT value FROM json_each(?))",
+    )
     .bind(ids_json)
-    .fetch_all(db)
+    .fetch_all(&db.pool)
     .await?;
-    // One shared copy per hook and per event.
-    let mut hooks: HashMap<String, Arc<HookTarget>> = HashMap::new();
+    // One shared copy per event.
     let mut payloads: HashMap<String, Arc<str>> = HashMap::new();
     for delivery in &mut claimed {
-        delivery.hook = hooks.entry(delivery.hook.hook_id.clone()).or_insert_with(|| delivery.hook.clone()).clone();
         delivery.payload =
             payloads.entry(delivery.event_id.clone()).or_insert_with(|| delivery.payload.clone()).clone();
     }
     Ok(claimed)
 }
 
-/// Extends the lease of deliveries this process holds (queued in memory or
-/// in flight). Rows already recorded (lease cleared) are left alone.
-pub async fn renew_leases(db: &Db, ids: &[&str], lease_ms: i64) -> Result<(), StorageError> {
+/// Extends the leases `owner` still holds among `ids` (queued in memory or
+/// in flight) and returns the ids renewed: a held id missing from the answer
+/// was lost (finished by a record, or taken by another holder).
+pub async fn renew_leases(
+    db: &Db,
+    owner: &LeaseOwner,
+    ids: &[&str],
+    lease_ms: i64,
+) -> Result<HashSet<String>, StorageError> {
     if ids.is_empty() {
-        return Ok(());
+        return Ok(HashSet::new());
     }
-    let ids_json = json_rows(ids)?;
-    sqlx::query(
-        "UPDATE deliveries SET lease_until = ?1 WHERE status = 'pending' AND lease_until IS NOT NULL
-           AND id IN (SELECT value FROM json_each(?2))",
+    let renewed: Vec<(String,)> = sqlx::query_as(
+        "UPDATE deliveries SET lease_until = ?1
+         WHERE status = 'pending' AND lease_owner = ?3 AND id IN (SELECT value FROM json_each(?2))
+         RETURNING id",
     )
     .bind(now_ms() + lease_ms)
-    .bind(ids_json)
-    .execute(db)
+    .bind(json_rows(ids)?)
+    .bind(owner.as_str())
+    .fetch_all(&db.pool)
     .await?;
-    Ok(())
+    Ok(renewed.into_iter().map(|(id,)| id).collect())
 }
 
 /// One attempt as recorded.
@@ -161,6 +159,12 @@ pub enum Outcome {
     },
 }
 
+impl Outcome {
+    pub fn succeeded(&self) -> bool {
+        matches!(self, Outcome::Succeeded)
+    }
+}
+
 /// An attempt to record, with what follows it.
 #[derive(Debug, Clone)]
 pub struct Recorded {
@@ -170,30 +174,35 @@ pub struct Recorded {
     pub outcome: Outcome,
 }
 
+/// What became of one record of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordResult {
+    /// Written; with the reason when its hook was disabled by it.
+    Written { disabled: Option<String> },
+    /// Not written: the lease was no longer this owner's, the delivery had
+    /// finished, or it was deleted with its hook.
+    LeaseLost,
+}
+
 /// Records attempts and their outcomes in one transaction (one fsync for
-/// the batch). The whole batch is two statements — every attempt in one
-/// `INSERT`, every delivery's new state in one `UPDATE` (rows passed as a JSON
-/// array) — so a batch of hundreds costs two round trips to SQLite's thread,
-/// not hundreds. A failure also disables the hook when none of its attempts
-/// succeeded for `disable_after_ms` while it kept failing. Returns, per
-/// item, the reason when its hook was disabled now.
+/// the batch), as a few statements over JSON arrays whatever the batch size.
+/// Only rows whose lease `owner` still holds are written, so one row that
+/// can't be (lost lease, deleted hook) never fails its batch-mates. Failures
+/// also keep each hook's failing window (`hooks.failing_since`): a hook that
+/// has failed for `disable_after_ms` is disabled, like one that answered 410.
+/// Returns one result per item; the caller tells the directory about
+/// disabled hooks.
 pub async fn record_batch(
     db: &Db,
+    owner: &LeaseOwner,
     items: &[Recorded],
     disable_after_ms: i64,
-) -> Result<Vec<Option<String>>, StorageError> {
+) -> Result<Vec<RecordResult>, StorageError> {
     if items.is_empty() {
         return Ok(Vec::new());
     }
     let now = now_ms();
     // Tuples serialize as JSON arrays: `value ->> 0` is the first element.
-    let attempts: Vec<_> = items
-        .iter()
-        .map(|item| {
-            let a = &item.attempt;
-            (&item.delivery_id, a.attempted_at, a.duration_ms, a.status_code, &a.error, &a.response_body)
-        })
-        .collect();
     let states: Vec<_> = items
         .iter()
         .map(|item| match &item.outcome {
@@ -202,114 +211,67 @@ pub async fn record_batch(
             Outcome::Failed { .. } => (&item.delivery_id, "failed", now),
         })
         .collect();
-    let (attempts, states) = (json_rows(&attempts)?, json_rows(&states)?);
-
-    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let written: Vec<(String,)> = sqlx::query_as(
+        "UPDATE deliveries SET status = s.status, attempt_count = attempt_count + 1, next_attempt_at = s.next_at,
+                lease_until = NULL, lease_owner = NULL, updated_at = ?2
+         FROM (SELECT value ->> 0 AS id, value ->> 1 AS status, value ->> 2 AS next_at FROM json_each(?1)) AS s
+         WHERE deliveries.id = s.id AND deliveries.status = 'pending' AND deliveries.lease_owner = ?3
+         RETURNING deliveries.id",
+    )
+    .bind(json_rows(&states)?)
+    .bind(now)
+    .bind(owner.as_str())
+    .fetch_all(&mut *tx)
+    .await?;
+    let written: HashSet<String> = written.into_iter().map(|(id,)| id).collect();
+    let kept: Vec<&Recorded> = items.iter().filter(|item| written.contains(&item.delivery_id)).collect();
+    let attempts: Vec<_> = kept
+        .iter()
+        .map(|item| {
+            let a = &item.attempt;
+            (&item.delivery_id, a.attempted_at, a.duration_ms, a.status_code, &a.error, &a.response_body)
+        })
+        .collect();
     sqlx::query(
         "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_body)
          SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?)",
     )
-    .bind(attempts)
+    .bind(json_rows(&attempts)?)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "UPDATE deliveries SET status = s.status, attempt_count = attempt_count + 1, next_attempt_at = s.next_at,
-                lease_until = NULL, updated_at = ?2
-         FROM (SELECT value ->> 0 AS id, value ->> 1 AS status, value ->> 2 AS next_at FROM json_each(?1)) AS s
-         WHERE deliveries.id = s.id",
-    )
-    .bind(states)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let mut disabled = Vec::with_capacity(items.len());
-    for item in items {
-        disabled.push(match &item.outcome {
-            Outcome::Succeeded => None,
-            outcome => disable_if_due(&mut tx, &item.hook_id, outcome, disable_after_ms, now).await?,
-        });
-    }
+    let disabled = super::failing::track(&mut tx, &kept, disable_after_ms, now).await?;
     tx.commit().await?;
-    Ok(disabled)
+    for hook in disabled.keys() {
+        db.hooks.changed(hook);
+    }
+    Ok(items
+        .iter()
+        .map(|item| {
+            if written.contains(&item.delivery_id) {
+                RecordResult::Written { disabled: disabled.get(&item.hook_id).cloned() }
+            } else {
+                RecordResult::LeaseLost
+            }
+        })
+        .collect())
 }
 
-/// After a failed attempt: disables the hook when the endpoint said so (410)
-/// or when every attempt failed for `disable_after_ms`; its pending
-/// deliveries then end as failed. Returns the reason when it was disabled.
-async fn disable_if_due(
-    conn: &mut sqlx::SqliteConnection,
-    hook_id: &str,
-    outcome: &Outcome,
-    disable_after_ms: i64,
-    now: i64,
-) -> Result<Option<String>, StorageError> {
-    let mut disabled = None;
-    if let Outcome::Failed { disable_hook: Some(reason) } = outcome {
-        sqlx::query("UPDATE hooks SET is_active = 0, disabled_reason = ?, updated_at = ? WHERE id = ?")
-            .bind(reason)
-            .bind(now)
-            .bind(hook_id)
-            .execute(&mut *conn)
-            .await?;
-        disabled = Some(reason.clone());
-    } else {
-        let reason = format!("every delivery attempt failed for {}", describe_ms(disable_after_ms));
-        let since = now - disable_after_ms;
-        let changed = sqlx::query(
-            "UPDATE hooks SET is_active = 0, disabled_reason = ?1, updated_at = ?2
-             WHERE id = ?3 AND is_active = 1
-               AND EXISTS (SELECT 1 FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
-                           WHERE d.hook_id = ?3 AND a.attempted_at <= ?4)
-               AND NOT EXISTS (SELECT 1 FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
-                               WHERE d.hook_id = ?3 AND a.attempted_at > ?4 AND a.status_code BETWEEN 200 AND 299)",
-        )
-        .bind(&reason)
-        .bind(now)
-        .bind(hook_id)
-        .bind(since)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if changed > 0 {
-            disabled = Some(reason);
-        }
-    }
-    if disabled.is_some() {
-        // A disabled hook gets nothing more: its queued deliveries end as failed (retry by hand).
-        sqlx::query(
-            "UPDATE deliveries SET status = 'failed', lease_until = NULL, updated_at = ? WHERE hook_id = ? AND status = 'pending'",
-        )
-        .bind(now)
-        .bind(hook_id)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(disabled)
-}
-
-fn describe_ms(ms: i64) -> String {
-    const DAY: i64 = 86_400_000;
-    match ms {
-        ms if ms >= DAY && ms % DAY == 0 => format!("{} days", ms / DAY),
-        ms if ms >= 3_600_000 && ms % 3_600_000 == 0 => format!("{} hours", ms / 3_600_000),
-        ms if ms >= 1000 => format!("{} seconds", ms / 1000),
-        ms => format!("{ms} ms"),
-    }
-}
-
-/// Gives claimed deliveries back (shutdown, or their endpoint is at its cap).
-pub async fn release(db: &Db, ids: &[String], retry_at: i64) -> Result<(), StorageError> {
+/// Gives claimed deliveries back (shutdown, their hook was switched off, or
+/// their hook's queue is full): lease cleared, due at `retry_at` at the
+/// earliest. Only rows `owner` still holds.
+pub async fn release(db: &Db, owner: &LeaseOwner, ids: &[String], retry_at: i64) -> Result<(), StorageError> {
     if ids.is_empty() {
         return Ok(());
     }
-    let ids_json = json_rows(ids)?;
     sqlx::query(
-        "UPDATE deliveries SET lease_until = NULL, next_attempt_at = max(next_attempt_at, ?)
-         WHERE status = 'pending' AND id IN (SELECT value FROM json_each(?))",
+        "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, next_attempt_at = max(next_attempt_at, ?1)
+         WHERE status = 'pending' AND lease_owner = ?3 AND id IN (SELECT value FROM json_each(?2))",
     )
     .bind(retry_at)
-    .bind(ids_json)
-    .execute(db)
+    .bind(json_rows(ids)?)
+    .bind(owner.as_str())
+    .execute(&db.pool)
     .await?;
     Ok(())
 }
@@ -326,7 +288,7 @@ pub async fn retry(
     let found: Option<(String,)> = sqlx::query_as("SELECT status FROM deliveries WHERE id = ? AND account_id = ?")
         .bind(delivery_id)
         .bind(account_id.as_str())
-        .fetch_optional(db)
+        .fetch_optional(&db.pool)
         .await?;
     match found {
         None => Ok(RetryResult::NotFound),
@@ -334,14 +296,14 @@ pub async fn retry(
         Some(_) => {
             sqlx::query(
                 "UPDATE deliveries SET status = 'pending', attempt_count = ?, next_attempt_at = ?, lease_until = NULL,
-                        updated_at = ? WHERE id = ? AND account_id = ?",
+                        lease_owner = NULL, updated_at = ? WHERE id = ? AND account_id = ? AND status <> 'pending'",
             )
             .bind((attempts_in_schedule - 1).max(0))
             .bind(now)
             .bind(now)
             .bind(delivery_id)
             .bind(account_id.as_str())
-            .execute(db)
+            .execute(&db.pool)
             .await?;
             Ok(RetryResult::Queued)
         }
@@ -386,7 +348,7 @@ pub async fn list_for_hook(
     let (total,): (i64,) = sqlx::query_as("SELECT count(*) FROM deliveries WHERE hook_id = ? AND account_id = ?")
         .bind(hook_id.as_str())
         .bind(account_id.as_str())
-        .fetch_one(db)
+        .fetch_one(&db.pool)
         .await?;
     let rows: Vec<DeliveryRow> = sqlx::query_as(
         "SELECT id, event_id, status, attempt_count, next_attempt_at, created_at FROM deliveries
@@ -396,7 +358,7 @@ pub async fn list_for_hook(
     .bind(account_id.as_str())
     .bind(i64::from(size))
     .bind(i64::from(page.saturating_sub(1)) * i64::from(size))
-    .fetch_all(db)
+    .fetch_all(&db.pool)
     .await?;
     let ids_json = json_rows(&rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())?;
     let attempts: Vec<AttemptRow> = sqlx::query_as(
@@ -404,7 +366,7 @@ pub async fn list_for_hook(
          WHERE delivery_id IN (SELECT value FROM json_each(?)) ORDER BY id",
     )
     .bind(ids_json)
-    .fetch_all(db)
+    .fetch_all(&db.pool)
     .await?;
     let out = rows
         .into_iter()
@@ -419,27 +381,50 @@ pub async fn list_for_hook(
 /// Pending deliveries and the creation time of the oldest one.
 pub async fn queue_stats(db: &Db) -> Result<(i64, Option<i64>), StorageError> {
     Ok(sqlx::query_as("SELECT count(*), min(created_at) FROM deliveries WHERE status = 'pending'")
-        .fetch_one(db)
+        .fetch_one(&db.pool)
         .await?)
 }
 
-/// Deletes history older than `cutoff` (ms): attempts, finished events (their
-/// deliveries go with them) and expired idempotency keys. Returns rows removed.
-pub async fn prune(db: &Db, cutoff: i64) -> Result<u64, StorageError> {
+/// How many rows one retention step deletes: small enough that publishing,
+/// which waits for the same write lock, never waits long.
+pub const PRUNE_CHUNK: i64 = 2_000;
+
+/// Deletes one chunk of history older than `cutoff` (ms): attempts first,
+/// then finished events (their deliveries and attempts go with them), then
+/// expired idempotency keys. Returns rows removed; 0 means nothing is left.
+/// Retention calls it again and again, handing the write lock back between.
+pub async fn prune_step(db: &Db, cutoff: i64) -> Result<u64, StorageError> {
     let attempts =
-        sqlx::query("DELETE FROM attempts WHERE attempted_at < ?").bind(cutoff).execute(db).await?.rows_affected();
+        sqlx::query("DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE attempted_at < ?1 LIMIT ?2)")
+            .bind(cutoff)
+            .bind(PRUNE_CHUNK)
+            .execute(&db.pool)
+            .await?
+            .rows_affected();
+    if attempts > 0 {
+        return Ok(attempts);
+    }
+    // Events go a few at a time: each takes its deliveries along (cascade).
     let events = sqlx::query(
-        "DELETE FROM events WHERE created_at < ?
-           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status = 'pending')",
+        "DELETE FROM events WHERE id IN (
+             SELECT id FROM events WHERE created_at < ?1
+               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status = 'pending')
+             LIMIT ?2)",
     )
     .bind(cutoff)
-    .execute(db)
+    .bind(PRUNE_CHUNK / 4)
+    .execute(&db.pool)
     .await?
     .rows_affected();
-    let keys = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
-        .bind(now_ms() - super::events::IDEMPOTENCY_WINDOW_MS)
-        .execute(db)
-        .await?
-        .rows_affected();
-    Ok(attempts + events + keys)
+    if events > 0 {
+        return Ok(events);
+    }
+    Ok(sqlx::query(
+        "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ?1 LIMIT ?2)",
+    )
+    .bind(now_ms() - super::events::IDEMPOTENCY_WINDOW_MS)
+    .bind(PRUNE_CHUNK)
+    .execute(&db.pool)
+    .await?
+    .rows_affected())
 }

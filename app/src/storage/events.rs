@@ -6,10 +6,10 @@
 //! right edge of the id indexes instead of on a random page each, which keeps
 //! inserts cheap with the small page cache.
 
-use super::deliveries::{ClaimedDelivery, HookTarget, hook_target_columns};
+use super::deliveries::{ClaimedDelivery, LeaseOwner};
 use super::{Db, StorageError, json_rows, now_ms};
 use crate::domain::{ResourceId, Vertical};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 pub enum Published {
@@ -18,6 +18,17 @@ pub enum Published {
     New { deliveries: u64, leased: Vec<ClaimedDelivery> },
     /// The idempotency key was used in the last 24 h: the first answer, verbatim.
     Replayed(String),
+    /// No account has the id the request named (an admin's `_user`):
+    /// nothing was stored for it, and the rest of its batch went ahead.
+    UnknownAccount,
+}
+
+/// A lease for new deliveries: stored already claimed by `owner` until
+/// `until` (ms), so the dispatcher can send them without a claim query.
+#[derive(Debug, Clone, Copy)]
+pub struct NewLease<'a> {
+    pub owner: &'a LeaseOwner,
+    pub until: i64,
 }
 
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
@@ -41,33 +52,33 @@ pub struct PublishRequest {
 
 /// Stores several publish requests in one transaction (one fsync): each
 /// event with its deliveries, or, for an idempotency key seen in the last
-/// 24 h, nothing but the first answer. All or none are stored.
+/// 24 h, nothing but the first answer. A request naming an unknown account
+/// is skipped (`UnknownAccount`) without failing the others.
 ///
-/// With `lease_ms`, the new deliveries are stored already claimed by this
-/// process for that long and returned, so the dispatcher can send them
-/// without a claim query (the in-process fast path); if the process dies
-/// the lease expires and they are claimed again like any other.
+/// With `lease` (owner, duration), the new deliveries are stored already
+/// claimed by that owner and returned, so the dispatcher can send them
+/// without a claim query (the in-process fast path); if the process dies the
+/// lease expires and they are claimed again like any other.
 pub async fn publish_batch(
     db: &Db,
     requests: &[PublishRequest],
-    lease_ms: Option<i64>,
+    lease: Option<(&LeaseOwner, i64)>,
 ) -> Result<Vec<Published>, StorageError> {
     let now = now_ms();
-    let lease_until = lease_ms.map(|ms| now + ms);
+    let lease = lease.map(|(owner, ms)| NewLease { owner, until: now + ms });
     // IMMEDIATE: take the write lock up front (no read→write upgrade deadlocks).
-    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-    let mut targets = HashMap::new();
+    let mut tx = db.pool.begin_with("BEGIN IMMEDIATE").await?;
     // Plain events (the bulk of the traffic) are stored together in two
     // statements; test events and those with an idempotency key one by one.
     let plain: Vec<&PublishRequest> =
         requests.iter().filter(|r| r.idempotency_key.is_none() && r.only_hook.is_none()).collect();
-    let mut plain_out = publish_plain(&mut tx, &plain, now, lease_until, &mut targets).await?.into_iter();
+    let mut plain_out = publish_plain(&mut tx, &plain, now, lease).await?.into_iter();
     let mut out = Vec::with_capacity(requests.len());
     for request in requests {
         if request.idempotency_key.is_none() && request.only_hook.is_none() {
             out.push(plain_out.next().ok_or(StorageError::Corrupt("publish batch"))?);
         } else {
-            out.push(publish_one(&mut tx, request, now, lease_until, &mut targets).await?);
+            out.push(publish_one(&mut tx, request, now, lease).await?);
         }
     }
     tx.commit().await?;
@@ -82,8 +93,7 @@ async fn publish_plain(
     conn: &mut sqlx::SqliteConnection,
     requests: &[&PublishRequest],
     now: i64,
-    lease_until: Option<i64>,
-    targets: &mut HashMap<String, Arc<HookTarget>>,
+    lease: Option<NewLease<'_>>,
 ) -> Result<Vec<Published>, StorageError> {
     if requests.is_empty() {
         return Ok(Vec::new());
@@ -96,18 +106,23 @@ async fn publish_plain(
         .map(|r| (r.id.as_str(), r.account_id.as_str(), &r.hook_type, &r.shop, r.vertical.as_str()))
         .collect();
     let (events, matches) = (json_rows(&events)?, json_rows(&matches)?);
-    sqlx::query(
+    // Only events of existing accounts: one unknown `_user` fails alone.
+    let stored: Vec<(String,)> = sqlx::query_as(
         "INSERT INTO events (id, account_id, hook_type, shop, payload, created_at)
-         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2 FROM json_each(?1)",
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2 FROM json_each(?1)
+         WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.id = value ->> 1)
+         RETURNING id",
     )
     .bind(events)
     .bind(now)
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
+    let stored: HashSet<String> = stored.into_iter().map(|(id,)| id).collect();
     let created: Vec<(String, String, String)> = sqlx::query_as(
         "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
-                                 lease_until, created_at, updated_at)
-         SELECT printf('%08x', ?2 / 1000) || lower(hex(randomblob(8))), e.event_id, h.id, h.account_id, 'pending', 0, ?2, ?3, ?2, ?2
+                                 lease_until, lease_owner, created_at, updated_at)
+         SELECT printf('%08x', ?2 / 1000) || lower(hex(randomblob(8))), e.event_id, h.id, h.account_id, 'pending', 0,
+                ?2, ?3, ?4, ?2, ?2
          FROM (SELECT value ->> 0 AS event_id, value ->> 1 AS account_id, value ->> 2 AS hook_type,
                       value ->> 3 AS shop, value ->> 4 AS vertical FROM json_each(?1)) AS e
          JOIN hooks h ON h.account_id = e.account_id AND h.is_active = 1
@@ -117,65 +132,49 @@ async fn publish_plain(
     )
     .bind(matches)
     .bind(now)
-    .bind(lease_until)
+    .bind(lease.map(|l| l.until))
+    .bind(lease.map(|l| l.owner.as_str()))
     .fetch_all(&mut *conn)
     .await?;
 
     let index: HashMap<&str, usize> = requests.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
     let mut counts = vec![0u64; requests.len()];
     let mut leased: Vec<Vec<ClaimedDelivery>> = vec![Vec::new(); requests.len()];
-    if lease_until.is_some() {
-        load_targets(conn, created.iter().map(|(_, _, hook)| hook.as_str()), targets).await?;
-    }
-    let payloads: Vec<Arc<str>> = if lease_until.is_some() {
-        requests.iter().map(|r| Arc::from(r.payload.as_str())).collect()
-    } else {
-        Vec::new()
-    };
+    let payloads: Vec<Arc<str>> =
+        if lease.is_some() { requests.iter().map(|r| Arc::from(r.payload.as_str())).collect() } else { Vec::new() };
     for (id, event_id, hook_id) in created {
         let i = *index.get(event_id.as_str()).ok_or(StorageError::Corrupt("delivery event"))?;
         counts[i] += 1;
-        if lease_until.is_some() {
-            let hook = targets.get(&hook_id).ok_or(StorageError::NotFound("hook"))?.clone();
-            leased[i].push(ClaimedDelivery { id, event_id, attempt_count: 0, payload: payloads[i].clone(), hook });
+        if lease.is_some() {
+            leased[i].push(ClaimedDelivery { id, event_id, hook_id, attempt_count: 0, payload: payloads[i].clone() });
         }
     }
-    Ok(counts.into_iter().zip(leased).map(|(deliveries, leased)| Published::New { deliveries, leased }).collect())
-}
-
-/// Loads (once per batch) the hooks that deliveries are about to be handed over for.
-async fn load_targets<'a>(
-    conn: &mut sqlx::SqliteConnection,
-    hook_ids: impl Iterator<Item = &'a str>,
-    targets: &mut HashMap<String, Arc<HookTarget>>,
-) -> Result<(), StorageError> {
-    let mut missing: Vec<&str> = hook_ids.filter(|id| !targets.contains_key(*id)).collect();
-    missing.sort_unstable();
-    missing.dedup();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let hooks: Vec<HookTarget> = sqlx::query_as(concat!(
-        "SELECT ",
-        hook_target_columns!(),
-        " FROM hooks h WHERE h.id IN (SELECT value FROM json_each(?))"
-    ))
-    .bind(json_rows(&missing)?)
-    .fetch_all(&mut *conn)
-    .await?;
-    for hook in hooks {
-        targets.insert(hook.hook_id.clone(), Arc::new(hook));
-    }
-    Ok(())
+    Ok(requests
+        .iter()
+        .zip(counts.into_iter().zip(leased))
+        .map(|(request, (deliveries, leased))| {
+            if stored.contains(request.id.as_str()) {
+                Published::New { deliveries, leased }
+            } else {
+                Published::UnknownAccount
+            }
+        })
+        .collect())
 }
 
 async fn publish_one(
     conn: &mut sqlx::SqliteConnection,
     r: &PublishRequest,
     now: i64,
-    lease_until: Option<i64>,
-    targets: &mut HashMap<String, Arc<HookTarget>>,
+    lease: Option<NewLease<'_>>,
 ) -> Result<Published, StorageError> {
+    let (known,): (bool,) = sqlx::query_as("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?)")
+        .bind(r.account_id.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+    if !known {
+        return Ok(Published::UnknownAccount);
+    }
     if let Some(key) = &r.idempotency_key {
         sqlx::query("DELETE FROM idempotency_keys WHERE account_id = ? AND key = ? AND created_at <= ?")
             .bind(r.account_id.as_str())
@@ -205,8 +204,9 @@ async fn publish_one(
     let created: Vec<(String, String)> = match &r.only_hook {
         None => sqlx::query_as(
             "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
-                                     lease_until, created_at, updated_at)
-             SELECT printf('%08x', ?2 / 1000) || lower(hex(randomblob(8))), ?1, h.id, h.account_id, 'pending', 0, ?2, ?7, ?2, ?2 FROM hooks h
+                                     lease_until, lease_owner, created_at, updated_at)
+             SELECT printf('%08x', ?2 / 1000) || lower(hex(randomblob(8))), ?1, h.id, h.account_id, 'pending', 0,
+                    ?2, ?7, ?8, ?2, ?2 FROM hooks h
              WHERE h.account_id = ?3 AND h.is_active = 1
                AND (h.hook_type = ?4 OR (h.hook_type IS NULL AND h.vertical = ?5))
                AND (?6 IS NULL OR h.shop IS NULL OR h.shop = ?6)
@@ -218,11 +218,13 @@ async fn publish_one(
         .bind(&r.hook_type)
         .bind(r.vertical.as_str())
         .bind(&r.shop)
-        .bind(lease_until),
+        .bind(lease.map(|l| l.until))
+        .bind(lease.map(|l| l.owner.as_str())),
         Some(hook_id) => sqlx::query_as(
             "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
-                                     lease_until, created_at, updated_at)
-             SELECT printf('%08x', ?2 / 1000) || lower(hex(randomblob(8))), ?1, h.id, h.account_id, 'pending', 0, ?2, ?5, ?2, ?2 FROM hooks h
+                                     lease_until, lease_owner, created_at, updated_at)
+             SELECT printf('%08x', ?2 / 1000) || lower(hex(randomblob(8))), ?1, h.id, h.account_id, 'pending', 0,
+                    ?2, ?5, ?6, ?2, ?2 FROM hooks h
              WHERE h.account_id = ?3 AND h.id = ?4
              RETURNING id, hook_id",
         )
@@ -230,26 +232,25 @@ async fn publish_one(
         .bind(now)
         .bind(r.account_id.as_str())
         .bind(hook_id.as_str())
-        .bind(lease_until),
+        .bind(lease.map(|l| l.until))
+        .bind(lease.map(|l| l.owner.as_str())),
     }
     .fetch_all(&mut *conn)
     .await?;
     let inserted = u64::try_from(created.len()).unwrap_or(u64::MAX);
     let mut leased = Vec::new();
-    if lease_until.is_some() {
-        leased.reserve(created.len());
-        load_targets(conn, created.iter().map(|(_, hook)| hook.as_str()), targets).await?;
+    if lease.is_some() {
         let payload: Arc<str> = Arc::from(r.payload.as_str());
-        for (id, hook_id) in created {
-            let hook = targets.get(&hook_id).ok_or(StorageError::NotFound("hook"))?.clone();
-            leased.push(ClaimedDelivery {
+        leased = created
+            .into_iter()
+            .map(|(id, hook_id)| ClaimedDelivery {
                 id,
                 event_id: r.id.to_string(),
+                hook_id,
                 attempt_count: 0,
                 payload: payload.clone(),
-                hook,
-            });
-        }
+            })
+            .collect();
     }
     if let Some(key) = &r.idempotency_key {
         sqlx::query("INSERT INTO idempotency_keys (account_id, key, response, created_at) VALUES (?, ?, ?, ?)")

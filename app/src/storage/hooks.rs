@@ -116,6 +116,23 @@ fn sealed(
     })
 }
 
+/// EventsShop Basic Auth hooks carry a token Hookrelay makes (SPEC §2.2):
+/// a new one when the hook is created or switched to Basic Auth, the stored
+/// one kept on every other edit. Returns a new token, to be shown once.
+/// The REST route and the dashboard both call this before saving.
+pub fn settle_generated_token(spec: &mut HookSpec, existing: Option<&Hook>) -> Result<Option<String>, StorageError> {
+    if !spec.generate_token {
+        return Ok(None);
+    }
+    if existing.is_some_and(|h| h.token_generated && h.secrets.token && h.auth_type == AuthType::Basic) {
+        spec.token = SecretChange::Keep;
+        return Ok(None);
+    }
+    let token = random::uuid_v4()?;
+    spec.token = SecretChange::Set(token.clone());
+    Ok(Some(token))
+}
+
 pub async fn create(
     db: &Db,
     secrets: &SecretBox,
@@ -141,14 +158,14 @@ pub async fn create(
     .bind(&spec.username)
     .bind(password)
     .bind(token)
-    .bind(spec.generate_token)
+    .bind(spec.generate_token && matches!(spec.token, SecretChange::Set(_)))
     .bind(&spec.hook_type)
     .bind(&spec.shop)
     .bind(spec.is_active)
     .bind(now)
     .bind(now)
     .bind(signing)
-    .execute(db)
+    .execute(&db.pool)
     .await?;
     get(db, account_id, None, &id).await?.ok_or(StorageError::NotFound("hook"))
 }
@@ -166,7 +183,7 @@ pub async fn get(
         .bind(id.as_str())
         .bind(account_id.as_str())
         .bind(vertical.map(Vertical::as_str))
-        .fetch_optional(db)
+        .fetch_optional(&db.pool)
         .await?
         .map(Hook::try_from)
         .transpose()
@@ -192,7 +209,7 @@ pub async fn list(
         .bind(&filter.shop)
         .bind(filter.is_active)
         .bind(&filter.endpoint_contains)
-        .fetch_one(db)
+        .fetch_one(&db.pool)
         .await?;
     let offset = i64::from(page.saturating_sub(1)) * i64::from(size);
     let sql = format!("SELECT {COLUMNS} FROM hooks WHERE {WHERE} ORDER BY created_at DESC, id DESC LIMIT ?7 OFFSET ?8");
@@ -205,7 +222,7 @@ pub async fn list(
         .bind(&filter.endpoint_contains)
         .bind(i64::from(size))
         .bind(offset)
-        .fetch_all(db)
+        .fetch_all(&db.pool)
         .await?;
     let hooks = rows.into_iter().map(Hook::try_from).collect::<Result<Vec<_>, _>>()?;
     Ok((hooks, u64::try_from(total).unwrap_or(0)))
@@ -225,9 +242,10 @@ pub async fn update(
         "UPDATE hooks SET endpoint = ?1, auth_type = ?2, username = ?3,
              password_enc = CASE WHEN ?4 THEN ?5 ELSE password_enc END,
              token_enc = CASE WHEN ?6 THEN ?7 ELSE token_enc END,
-             token_generated = CASE WHEN ?6 THEN 0 ELSE token_generated END,
+             token_generated = CASE WHEN ?6 THEN ?15 ELSE token_generated END,
              hook_type = ?8, shop = ?9, is_active = ?10,
              disabled_reason = CASE WHEN ?10 THEN NULL ELSE disabled_reason END,
+             failing_since = CASE WHEN ?10 AND is_active = 0 THEN NULL ELSE failing_since END,
              updated_at = ?11
          WHERE id = ?12 AND account_id = ?13 AND vertical = ?14",
     )
@@ -245,11 +263,13 @@ pub async fn update(
     .bind(id.as_str())
     .bind(account_id.as_str())
     .bind(spec.vertical.as_str())
-    .execute(db)
+    .bind(spec.generate_token && matches!(spec.token, SecretChange::Set(_)))
+    .execute(&db.pool)
     .await?;
     if result.rows_affected() == 0 {
         return Ok(None);
     }
+    db.hooks.changed(id.as_str());
     get(db, account_id, None, id).await
 }
 
@@ -264,8 +284,9 @@ pub async fn delete(
         .bind(id.as_str())
         .bind(account_id.as_str())
         .bind(vertical.map(Vertical::as_str))
-        .execute(db)
+        .execute(&db.pool)
         .await?;
+    db.hooks.changed(id.as_str());
     Ok(result.rows_affected() > 0)
 }
 
@@ -280,7 +301,7 @@ pub async fn signing_secret(
         sqlx::query_as("SELECT signing_secret_enc FROM hooks WHERE id = ? AND account_id = ?")
             .bind(id.as_str())
             .bind(account_id.as_str())
-            .fetch_optional(db)
+            .fetch_optional(&db.pool)
             .await?;
     match row {
         None => Ok(None),
@@ -310,8 +331,9 @@ pub async fn rotate_signing_secret(
     .bind(now)
     .bind(id.as_str())
     .bind(account_id.as_str())
-    .execute(db)
+    .execute(&db.pool)
     .await?;
+    db.hooks.changed(id.as_str());
     Ok((result.rows_affected() > 0).then_some(fresh))
 }
 
@@ -320,6 +342,7 @@ pub async fn rotate_signing_secret(
 pub async fn set_active(db: &Db, account_id: &ResourceId, id: &ResourceId, active: bool) -> Result<bool, StorageError> {
     let result = sqlx::query(
         "UPDATE hooks SET is_active = ?1, disabled_reason = CASE WHEN ?1 THEN NULL ELSE disabled_reason END,
+                failing_since = CASE WHEN ?1 AND is_active = 0 THEN NULL ELSE failing_since END,
                 updated_at = ?2
          WHERE id = ?3 AND account_id = ?4",
     )
@@ -327,7 +350,8 @@ pub async fn set_active(db: &Db, account_id: &ResourceId, id: &ResourceId, activ
     .bind(now_ms())
     .bind(id.as_str())
     .bind(account_id.as_str())
-    .execute(db)
+    .execute(&db.pool)
     .await?;
+    db.hooks.changed(id.as_str());
     Ok(result.rows_affected() > 0)
 }

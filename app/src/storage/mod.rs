@@ -6,8 +6,11 @@ pub mod accounts;
 pub mod api_keys;
 mod clock;
 pub mod deliveries;
+pub mod directory;
 pub mod events;
+mod failing;
 pub mod hooks;
+pub mod key_check;
 pub mod sessions;
 pub mod stats;
 
@@ -16,8 +19,31 @@ pub use clock::now_ms;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::{str::FromStr, time::Duration};
 
-/// The database handle shared by the API, the server functions and (later) the dispatcher.
-pub type Db = SqlitePool;
+/// The database handle shared by the API, the server functions and the
+/// dispatcher: a connection pool plus the process's `HookDirectory`, which
+/// every hook write updates after its commit (so queued deliveries always
+/// go out with the hook as it is now, see `directory.rs`).
+#[derive(Clone)]
+pub struct Db {
+    pool: SqlitePool,
+    hooks: directory::HookDirectory,
+}
+
+impl Db {
+    /// The hooks as the dispatcher sends to them.
+    pub fn hooks(&self) -> &directory::HookDirectory {
+        &self.hooks
+    }
+
+    /// A second handle on the same database for the dispatcher's bookkeeping
+    /// (claims, attempt records), whose commits are not fsynced on their own
+    /// (`synchronous=NORMAL`: durable against a crash; after a power loss the
+    /// last ones may be lost, which at worst sends a delivery again). The
+    /// next FULL commit fsyncs them too. It shares this handle's directory.
+    pub async fn for_dispatch(&self, url: &str) -> Result<Db, StorageError> {
+        Ok(Db { pool: open(url, SqliteSynchronous::Normal, 2).await?, hooks: self.hooks.clone() })
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -43,19 +69,10 @@ pub enum StorageError {
 pub async fn connect(url: &str) -> Result<Db, StorageError> {
     let pool = open(url, SqliteSynchronous::Full, 4).await?;
     sqlx::migrate!("../migrations").run(&pool).await?;
-    Ok(pool)
+    Ok(Db { pool, hooks: directory::HookDirectory::default() })
 }
 
-/// A second pool on the same database for the dispatcher's bookkeeping
-/// (claims, attempt records), whose commits are not fsynced on their own
-/// (`synchronous=NORMAL`: durable against a crash; after a power loss the last
-/// ones may be lost, which at worst sends a delivery again). The next FULL
-/// commit fsyncs them too. Call after `connect`.
-pub async fn connect_dispatch(url: &str) -> Result<Db, StorageError> {
-    open(url, SqliteSynchronous::Normal, 2).await
-}
-
-async fn open(url: &str, synchronous: SqliteSynchronous, max: u32) -> Result<Db, StorageError> {
+async fn open(url: &str, synchronous: SqliteSynchronous, max: u32) -> Result<SqlitePool, StorageError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(StorageError::InvalidUrl)?
         .create_if_missing(true)
@@ -76,13 +93,13 @@ async fn open(url: &str, synchronous: SqliteSynchronous, max: u32) -> Result<Db,
 /// writers (PASSIVE), so the WAL stays small. Called every second by the
 /// server instead of SQLite's in-commit auto-checkpoint.
 pub async fn checkpoint(db: &Db) -> Result<(), StorageError> {
-    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(db).await?;
+    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&db.pool).await?;
     Ok(())
 }
 
 /// One round trip to the database: used by `/healthz`.
 pub async fn ping(db: &Db) -> Result<(), StorageError> {
-    sqlx::query("SELECT 1").execute(db).await?;
+    sqlx::query("SELECT 1").execute(&db.pool).await?;
     Ok(())
 }
 

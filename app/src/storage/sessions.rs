@@ -27,7 +27,7 @@ pub async fn login(db: &Db, email: &str, password: &str) -> Result<Option<(Strin
         "SELECT password_hash, id, email, is_admin, vertical FROM accounts WHERE email = ?",
     )
     .bind(&email)
-    .fetch_optional(db)
+    .fetch_optional(&db.pool)
     .await?
     .map(|r| (r.password_hash, r.account));
     let stored: &str = match &found {
@@ -46,7 +46,7 @@ pub async fn login(db: &Db, email: &str, password: &str) -> Result<Option<(Strin
         .bind(account.id.as_str())
         .bind(now)
         .bind(now + SESSION_TTL_MS)
-        .execute(db)
+        .execute(&db.pool)
         .await?;
     Ok(Some((token, account)))
 }
@@ -66,7 +66,7 @@ pub async fn account(db: &Db, token: &str) -> Result<Option<Account>, StorageErr
     )
     .bind(hash_key(token))
     .bind(now_ms())
-    .fetch_optional(db)
+    .fetch_optional(&db.pool)
     .await?
     .map(AccountRow::into_account)
     .transpose()
@@ -74,11 +74,15 @@ pub async fn account(db: &Db, token: &str) -> Result<Option<Account>, StorageErr
 
 /// Ends a session (logout).
 pub async fn end(db: &Db, token: &str) -> Result<(), StorageError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(hash_key(token)).execute(db).await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(hash_key(token)).execute(&db.pool).await?;
     Ok(())
 }
 
 /// Removes expired sessions; returns how many.
 pub async fn prune(db: &Db) -> Result<u64, StorageError> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= ?").bind(now_ms()).execute(db).await?.rows_affected())
+    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        .bind(now_ms())
+        .execute(&db.pool)
+        .await?
+        .rows_affected())
 }

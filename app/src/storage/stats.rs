@@ -37,7 +37,7 @@ pub async fn for_account(db: &Db, account_id: &ResourceId) -> Result<AccountStat
         "SELECT coalesce(sum(is_active = 1), 0), coalesce(sum(is_active = 0), 0) FROM hooks WHERE account_id = ?",
     )
     .bind(account_id.as_str())
-    .fetch_one(db)
+    .fetch_one(&db.pool)
     .await?;
     let now = now_ms();
     let first_hour = (now / HOUR_MS - 23) * HOUR_MS;
@@ -48,7 +48,7 @@ pub async fn for_account(db: &Db, account_id: &ResourceId) -> Result<AccountStat
     .bind(HOUR_MS)
     .bind(account_id.as_str())
     .bind(first_hour)
-    .fetch_all(db)
+    .fetch_all(&db.pool)
     .await?;
     let mut hours: Vec<HourBucket> =
         (0..24).map(|i| HourBucket { start: first_hour + i * HOUR_MS, ..HourBucket::default() }).collect();
@@ -91,7 +91,7 @@ pub async fn last_delivery_status(
     )
     .bind(account_id.as_str())
     .bind(ids)
-    .fetch_all(db)
+    .fetch_all(&db.pool)
     .await?;
     Ok(rows.into_iter().collect())
 }

@@ -1,6 +1,12 @@
 //! Removes old delivery history: attempts, and events (with their
 //! deliveries) older than `--retention` whose deliveries are all finished;
-//! idempotency keys older than 24 h; expired dashboard sessions. Runs once an hour.
+//! idempotency keys older than 24 h; expired dashboard sessions. Runs at
+//! start, then once an hour.
+//!
+//! Pruning goes in chunks of `PRUNE_CHUNK` rows, each its own transaction at
+//! the write gate: publishing and the dispatcher take their turns between
+//! chunks, so a pass over millions of rows never holds the write lock for
+//! long (docs/BENCHMARKS.md has the figure under load).
 
 use crate::write_gate::WriteGate;
 use app::storage::{Db, deliveries, sessions};
@@ -10,10 +16,9 @@ use tokio::sync::watch;
 pub async fn run(db: Db, gate: WriteGate, retention: Duration, mut shutdown: watch::Receiver<bool>) {
     let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX / 2);
     loop {
-        match gate.run(deliveries::prune(&db, app::storage::now_ms() - retention_ms)).await {
-            Ok(removed) if removed > 0 => tracing::info!(removed, "retention: old delivery history removed"),
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "retention: pruning failed"),
+        let removed = prune(&db, &gate, app::storage::now_ms() - retention_ms, &shutdown).await;
+        if removed > 0 {
+            tracing::info!(removed, "retention: old delivery history removed");
         }
         if let Err(e) = sessions::prune(&db).await {
             tracing::error!(error = %e, "retention: removing expired sessions failed");
@@ -23,4 +28,22 @@ pub async fn run(db: Db, gate: WriteGate, retention: Duration, mut shutdown: wat
             _ = shutdown.changed() => return,
         }
     }
+}
+
+/// One pass: chunk after chunk until nothing older than `cutoff` is left.
+async fn prune(db: &Db, gate: &WriteGate, cutoff: i64, shutdown: &watch::Receiver<bool>) -> u64 {
+    let mut removed = 0;
+    while !*shutdown.borrow() {
+        match gate.run(deliveries::prune_step(db, cutoff)).await {
+            Ok(0) => break,
+            Ok(n) => removed += n,
+            Err(e) => {
+                tracing::error!(error = %e, "retention: pruning failed; the next pass tries again");
+                break;
+            }
+        }
+        // Let whoever waits for the gate go first.
+        tokio::task::yield_now().await;
+    }
+    removed
 }

@@ -6,6 +6,7 @@ use app::domain::AuthType;
 use app::domain::ResourceId;
 use app::security::{SecretBox, signing};
 use app::storage::deliveries::ClaimedDelivery;
+use app::storage::directory::HookTarget;
 use app::storage::hooks::context;
 use base64::Engine;
 use std::time::{Duration, SystemTime};
@@ -34,49 +35,83 @@ pub async fn send(
     secrets: &SecretBox,
     guard: bool,
     delivery: &ClaimedDelivery,
+    target: &HookTarget,
 ) -> Result<Answer, SendError> {
-    let url = reqwest::Url::parse(&delivery.hook.endpoint)
-        .map_err(|e| SendError::Prepare(format!("bad endpoint URL: {e}")))?;
+    let url =
+        reqwest::Url::parse(&target.endpoint).map_err(|e| SendError::Prepare(format!("bad endpoint URL: {e}")))?;
     if guard {
         ssrf::check_literal(&url)?;
     }
-    let hook_id = ResourceId::parse(&delivery.hook.hook_id).map_err(|_| SendError::Prepare("bad hook id".into()))?;
-    let open = |sealed: &Option<Vec<u8>>, field: &str| -> Result<Option<String>, SendError> {
-        sealed
-            .as_ref()
-            .map(|s| secrets.open(s, &context(&hook_id, field)))
-            .transpose()
-            .map_err(|e| SendError::Prepare(e.to_string()))
-    };
+    let sealed = Sealed::new(secrets, target)?;
     let timestamp = chrono::Utc::now().timestamp();
-    let body = delivery.payload.as_bytes();
-
-    // Standard Webhooks signature(s): during a rotation both keys sign.
-    let mut signatures = Vec::new();
-    if let Some(secret) = open(&delivery.hook.signing_secret_enc, "signing")? {
-        signatures.push(sign(&secret, &delivery.event_id, timestamp, body)?);
-    }
-    let now_ms = app::storage::now_ms();
-    if delivery.hook.previous_signing_expires_at.is_some_and(|t| t > now_ms)
-        && let Some(previous) = open(&delivery.hook.previous_signing_secret_enc, "signing")?
-    {
-        signatures.push(sign(&previous, &delivery.event_id, timestamp, body)?);
-    }
-
-    let mut request = client
+    let request = client
         .post(url)
         .header("content-type", "application/json")
         .header("webhook-id", &delivery.event_id)
         .header("webhook-timestamp", timestamp.to_string())
-        .header("webhook-signature", signatures.join(" "))
+        .header("webhook-signature", signatures(&sealed, target, delivery, timestamp)?)
         .body(delivery.payload.to_string());
+    let request = authorize(request, &sealed, target, delivery, timestamp)?;
+    let response = request.send().await.map_err(|e| SendError::Http(describe(&e.without_url())))?;
+    Ok(read_answer(response).await)
+}
 
-    let token = open(&delivery.hook.token_enc, "token")?;
-    match delivery.hook.auth() {
+/// Opens a hook's sealed fields (each bound to the hook and the field).
+struct Sealed<'a> {
+    secrets: &'a SecretBox,
+    hook_id: ResourceId,
+}
+
+impl<'a> Sealed<'a> {
+    fn new(secrets: &'a SecretBox, target: &HookTarget) -> Result<Self, SendError> {
+        let hook_id = ResourceId::parse(&target.hook_id).map_err(|_| SendError::Prepare("bad hook id".into()))?;
+        Ok(Self { secrets, hook_id })
+    }
+
+    fn open(&self, sealed: &Option<Vec<u8>>, field: &str) -> Result<Option<String>, SendError> {
+        sealed
+            .as_ref()
+            .map(|s| self.secrets.open(s, &context(&self.hook_id, field)))
+            .transpose()
+            .map_err(|e| SendError::Prepare(e.to_string()))
+    }
+}
+
+/// Standard Webhooks signature(s): during a rotation both keys sign.
+fn signatures(
+    sealed: &Sealed<'_>,
+    target: &HookTarget,
+    delivery: &ClaimedDelivery,
+    timestamp: i64,
+) -> Result<String, SendError> {
+    let body = delivery.payload.as_bytes();
+    let mut signatures = Vec::new();
+    if let Some(secret) = sealed.open(&target.signing_secret_enc, "signing")? {
+        signatures.push(sign(&secret, &delivery.event_id, timestamp, body)?);
+    }
+    let now_ms = app::storage::now_ms();
+    if target.previous_signing_expires_at.is_some_and(|t| t > now_ms)
+        && let Some(previous) = sealed.open(&target.previous_signing_secret_enc, "signing")?
+    {
+        signatures.push(sign(&previous, &delivery.event_id, timestamp, body)?);
+    }
+    Ok(signatures.join(" "))
+}
+
+/// The hook's own auth (`Authorization` by auth type) and `x-hook-token`.
+fn authorize(
+    mut request: reqwest::RequestBuilder,
+    sealed: &Sealed<'_>,
+    target: &HookTarget,
+    delivery: &ClaimedDelivery,
+    timestamp: i64,
+) -> Result<reqwest::RequestBuilder, SendError> {
+    let token = sealed.open(&target.token_enc, "token")?;
+    match target.auth() {
         AuthType::None => {}
         AuthType::Basic => {
-            let user = delivery.hook.username.clone().unwrap_or_default();
-            let password = open(&delivery.hook.password_enc, "password")?.unwrap_or_default();
+            let user = target.username.clone().unwrap_or_default();
+            let password = sealed.open(&target.password_enc, "password")?.unwrap_or_default();
             let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
             request = request.header("authorization", format!("Basic {encoded}"));
         }
@@ -87,19 +122,22 @@ pub async fn send(
         }
         AuthType::Jwt => {
             let secret = token.clone().unwrap_or_default();
-            let sub = delivery.hook.username.clone().unwrap_or_default();
+            let sub = target.username.clone().unwrap_or_default();
             let jwt = signing::jwt_hs256(&secret, &sub, &delivery.id, timestamp)
                 .map_err(|e| SendError::Prepare(e.to_string()))?;
             request = request.header("authorization", format!("Bearer {jwt}"));
         }
     }
-    if delivery.hook.token_generated
+    if target.token_generated
         && let Some(token) = &token
     {
         request = request.header("x-hook-token", token);
     }
+    Ok(request)
+}
 
-    let mut response = request.send().await.map_err(|e| SendError::Http(describe(&e.without_url())))?;
+/// The status, `Retry-After` and the first `RESPONSE_SNIPPET` bytes of the body.
+async fn read_answer(mut response: reqwest::Response) -> Answer {
     let status = response.status().as_u16();
     let retry_after = response
         .headers()
@@ -113,7 +151,7 @@ pub async fn send(
             _ => break,
         }
     }
-    Ok(Answer { status, retry_after, body: String::from_utf8_lossy(&snippet).into_owned() })
+    Answer { status, retry_after, body: String::from_utf8_lossy(&snippet).into_owned() }
 }
 
 /// `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 §10.2.3).

@@ -1,21 +1,27 @@
 //! Group commit for attempt records: attempt tasks hand their record to one
-//! writer task that writes whatever has queued up in one transaction (two
-//! statements), taking its turn at the write gate. Until its record is
-//! written an attempt counts against the dispatcher's `MAX_UNRECORDED`.
+//! writer task that writes whatever has queued up in one transaction,
+//! taking its turn at the write gate. Until its record is written an
+//! attempt counts against the dispatcher's `MAX_UNRECORDED`.
 
 use crate::batch::Batcher;
 use crate::write_gate::WriteGate;
-use app::storage::Db;
-use app::storage::deliveries::{self, Recorded};
+use app::storage::deliveries::{self, LeaseOwner, RecordResult, Recorded};
+use app::storage::{Db, StorageError};
+use std::future::Future;
 
 const MAX_BATCH: usize = 1024;
 
-/// Each result is the reason when the attempt's hook was disabled by it.
-pub type Writer = Batcher<Recorded, Option<String>>;
+pub type Writer = Batcher<Recorded, RecordResult, StorageError>;
 
-pub fn spawn(db: Db, gate: WriteGate, disable_after_ms: i64) -> Writer {
-    Batcher::spawn(MAX_BATCH, move |items: Vec<Recorded>| {
-        let (db, gate) = (db.clone(), gate.clone());
-        async move { gate.run(deliveries::record_batch(&db, &items, disable_after_ms)).await.map_err(|e| e.to_string()) }
+/// The writer and its task (spawned and watched by `serve`).
+pub fn new(
+    db: Db,
+    gate: WriteGate,
+    owner: LeaseOwner,
+    disable_after_ms: i64,
+) -> (Writer, impl Future<Output = ()> + Send + 'static) {
+    Batcher::new(MAX_BATCH, move |items: Vec<Recorded>| {
+        let (db, gate, owner) = (db.clone(), gate.clone(), owner.clone());
+        async move { gate.run(deliveries::record_batch(&db, &owner, &items, disable_after_ms)).await }
     })
 }

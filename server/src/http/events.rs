@@ -164,7 +164,7 @@ async fn store(
         idempotency_key,
         answer: remembered_answer,
     };
-    match state.ingest.submit(request).await.map_err(|e| ApiError::Internal(e.into()))? {
+    match state.ingest.submit(request).await.map_err(ApiError::internal)? {
         // The dispatcher already has the deliveries (or was woken): see delivery/handoff.rs.
         Published::New { deliveries, .. } => {
             state.metrics.events_accepted.inc();
@@ -173,6 +173,9 @@ async fn store(
             Ok(Stored::New(EventAccepted { id: id.to_string(), deliveries }))
         }
         Published::Replayed(first) => Ok(Stored::Replayed(serde_json::from_str(&first).map_err(ApiError::internal)?)),
+        Published::UnknownAccount => {
+            Err(ApiError::Validation(vec![FieldError::new("_user", "no account has this id")]))
+        }
     }
 }
 

@@ -44,11 +44,14 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
     #[error("cannot build the delivery HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+    #[error("{0}; stopping so that a supervisor restarts the service (leases bring queued work back)")]
+    TaskEnded(#[from] crate::watched::TaskEnded),
 }
 
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let shutdown = shutdown::install();
     let db = storage::connect(&args.database.database_url).await?;
+    let secrets = crate::secret_key::open(&args.secret_key, &args.database.database_url, &db).await?;
 
     let mut leptos_options = get_configuration(None).map_err(|e| ServeError::Config(e.to_string()))?.leptos_options;
     // Fixed here rather than taken from build-time env, so a binary built by
@@ -57,61 +60,75 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     leptos_options.site_root = args.site_root.as_str().into();
     leptos_options.site_addr = args.listen;
 
-    let key = crate::secret_key::load(
-        args.secret_key.key.as_deref(),
-        args.secret_key.secret_key_file.as_deref(),
-        &args.database.database_url,
-    )?;
+    let delivery = &args.delivery;
+    let lease_ms = crate::delivery::lease_ms(delivery.delivery_timeout);
+    let owner = storage::deliveries::LeaseOwner::new()?;
     let wake = crate::delivery::Wake::default();
+    let heartbeat = crate::delivery::Heartbeat::default();
     // The busy writers (publishing, the dispatcher, retention) take turns here.
     let gate = crate::write_gate::WriteGate::default();
-    let (handoff, handed_over) =
-        crate::delivery::handoff::channel(wake.clone(), crate::delivery::lease_ms(args.delivery.delivery_timeout));
+    let mut watched = crate::watched::Watched::default();
+    let (handoff, handed_over) = crate::delivery::handoff::channel(wake.clone(), owner.clone(), lease_ms);
+    let (ingest, ingest_task) = crate::ingest::new(db.clone(), handoff, gate.clone());
+    watched.spawn("ingest writer", ingest_task);
     let state = AppState {
         db: db.clone(),
         leptos_options,
-        secrets: app::security::SecretBox::new(&key),
+        secrets: secrets.clone(),
         catalogue: Arc::new(args.hook_types.clone()),
         rate_limiter: rate_limit::RateLimiter::new(args.rate_limit, args.rate_limit_burst),
         max_body_bytes: args.max_body_bytes,
-        wake,
-        attempts_in_schedule: args.delivery.retry_schedule.attempts(),
+        wake: wake.clone(),
+        attempts_in_schedule: delivery.retry_schedule.attempts(),
         metrics: crate::metrics::Metrics::default(),
-        ingest: crate::ingest::spawn(db.clone(), handoff, gate.clone()),
+        ingest,
+        heartbeat: heartbeat.clone(),
+        lease_ms,
     };
 
     let config = crate::delivery::DispatcherConfig {
-        workers: args.delivery.workers,
-        per_endpoint: args.delivery.max_per_endpoint,
-        timeout: args.delivery.delivery_timeout,
-        schedule: args.delivery.retry_schedule.clone(),
-        allow_private_targets: args.delivery.allow_private_targets,
-        disable_after: args.delivery.disable_after,
+        workers: delivery.workers,
+        per_destination: delivery.max_per_destination,
+        timeout: delivery.delivery_timeout,
+        schedule: delivery.retry_schedule.clone(),
+        allow_private_targets: delivery.allow_private_targets,
+        disable_after: delivery.disable_after,
         metrics: state.metrics.clone(),
+        fault: delivery.fault,
     };
     if config.allow_private_targets {
         tracing::warn!("--allow-private-targets: deliveries may reach loopback and private addresses");
     }
     let client = crate::delivery::build_client(&config)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let dispatch_db = storage::connect_dispatch(&args.database.database_url).await?;
-    tokio::spawn(crate::delivery::retention::run(
-        state.db.clone(),
-        gate.clone(),
-        args.delivery.retention,
-        stop_rx.clone(),
-    ));
-    tokio::spawn(crate::checkpoint::run(dispatch_db.clone(), stop_rx.clone()));
-    let dispatcher = tokio::spawn(crate::delivery::run(
-        dispatch_db,
-        gate,
-        state.secrets.clone(),
-        config,
+    let dispatch_db = db.for_dispatch(&args.database.database_url).await?;
+    let disable_after_ms = i64::try_from(config.disable_after.as_millis()).unwrap_or(i64::MAX / 2);
+    let (writer, writer_task) =
+        crate::delivery::writer::new(dispatch_db.clone(), gate.clone(), owner.clone(), disable_after_ms);
+    watched.spawn("attempt-record writer", writer_task);
+    watched.spawn(
+        "retention",
+        crate::delivery::retention::run(db.clone(), gate.clone(), delivery.retention, stop_rx.clone()),
+    );
+    watched.spawn("WAL checkpoint", crate::checkpoint::run(dispatch_db.clone(), stop_rx.clone()));
+    let ctx = crate::delivery::AttemptContext {
+        db: dispatch_db,
+        secrets,
         client,
-        state.wake.clone(),
+        config,
+        writer,
+        slot_freed: tokio::sync::Notify::new(),
+    };
+    let dispatcher = crate::delivery::Dispatcher::new(crate::delivery::Parts {
+        ctx: Arc::new(ctx),
+        gate,
+        owner,
+        wake,
         handed_over,
-        stop_rx,
-    ));
+        heartbeat,
+        shutdown: stop_rx.clone(),
+    });
+    watched.spawn("dispatcher", dispatcher.run());
     let router = router(state);
 
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -123,13 +140,31 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         shutdown.await;
         let _ = stop_tx.send(true);
     };
-    axum::serve(listener, router).with_graceful_shutdown(stop).await?;
-    // The API has stopped; let the dispatcher finish or give back what is in flight.
-    if dispatcher.await.is_err() {
-        tracing::error!("the dispatcher task failed");
+    let server = axum::serve(listener, router).with_graceful_shutdown(stop);
+    tokio::select! {
+        served = server => served?,
+        ended = died_while_running(&mut watched, &stop_rx) => {
+            tracing::error!(task = ended.name, how = ended.how, "a background task ended while serving");
+            return Err(ended.into());
+        }
     }
+    // The API has stopped; let the dispatcher finish or give back what is in flight.
+    watched.finish(delivery.delivery_timeout + std::time::Duration::from_secs(5)).await;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// The first watched task that ends before shutdown was asked for.
+async fn died_while_running(
+    watched: &mut crate::watched::Watched,
+    stopping: &tokio::sync::watch::Receiver<bool>,
+) -> crate::watched::TaskEnded {
+    loop {
+        let ended = watched.next_end().await;
+        if !*stopping.borrow() || ended.how == "panicked" {
+            return ended;
+        }
+    }
 }
 
 /// The whole application as one router (also what tests drive).

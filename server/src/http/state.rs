@@ -24,4 +24,9 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     /// The group-commit writer for published events.
     pub ingest: crate::ingest::Ingest,
+    /// When the dispatcher last made progress (`/healthz`).
+    pub heartbeat: crate::delivery::Heartbeat,
+    /// A delivery lease (ms): a dispatcher silent for longer is stalled.
+    #[from_ref(skip)]
+    pub lease_ms: i64,
 }

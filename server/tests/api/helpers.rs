@@ -154,6 +154,68 @@ impl TestApp {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// Waits (up to `within`) for the server to exit by itself.
+    pub async fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = tokio::time::Instant::now() + within;
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+
+    /// Starts the server again on the same database after `stop`.
+    pub fn start_again(&mut self) {
+        let (child, url, logs) = start(&self.db_url, &self.extra);
+        self.child = child;
+        self.url = url;
+        self.logs = logs;
+    }
+
+    /// SIGTERM and wait, keeping the database and its directory (for a restart by hand).
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill -TERM");
+        assert!(status.success());
+        self.child.wait().expect("wait")
+    }
+
+    /// A direct connection to the server's SQLite file (another holder of leases, in tests).
+    pub async fn sqlite(&self) -> sqlx::SqlitePool {
+        let options =
+            sqlx::sqlite::SqliteConnectOptions::new().filename(&self.db_path).busy_timeout(Duration::from_secs(10));
+        sqlx::SqlitePool::connect_with(options).await.expect("open the test database")
+    }
+}
+
+/// Runs `hookrelay serve` on `db_url` expecting it to refuse to start:
+/// returns its exit status and what it wrote to stderr.
+pub fn serve_expecting_refusal(db_url: &str, env: &[(&str, &str)]) -> (std::process::ExitStatus, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db_url])
+        .envs(env.iter().copied())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hookrelay");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut err = String::new();
+            if let Some(mut stderr) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
+            }
+            return (status, err);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("hookrelay started although it should have refused");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 impl Drop for TestApp {

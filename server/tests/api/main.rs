@@ -14,5 +14,6 @@ mod hooks_limits;
 mod hooks_secrets;
 mod hooks_validation;
 mod openapi;
+mod operations;
 mod property;
 mod server;

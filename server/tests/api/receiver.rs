@@ -13,6 +13,8 @@ use std::time::Duration;
 pub struct Received {
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// When the request arrived (before the scripted delay).
+    pub at: tokio::time::Instant,
 }
 
 impl Received {
@@ -65,6 +67,20 @@ impl Receiver {
         self.inner.lock().expect("lock").delay = delay;
     }
 
+    /// Distinct event ids received, and how many requests carried each.
+    pub fn by_event(&self) -> std::collections::HashMap<String, usize> {
+        let mut counts = std::collections::HashMap::new();
+        for r in self.received() {
+            *counts.entry(r.header("webhook-id")).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// Requests that arrived after `instant`.
+    pub fn arrived_after(&self, instant: tokio::time::Instant) -> usize {
+        self.received().iter().filter(|r| r.at > instant).count()
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.inner.lock().expect("lock").received.clone()
     }
@@ -86,7 +102,7 @@ impl Receiver {
 async fn record(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let (status, delay) = {
         let mut inner = inner.lock().expect("lock");
-        inner.received.push(Received { headers, body });
+        inner.received.push(Received { headers, body, at: tokio::time::Instant::now() });
         (inner.script.pop_front().unwrap_or(inner.default_status), inner.delay)
     };
     tokio::time::sleep(delay).await;

@@ -5,8 +5,8 @@ use crate::http::auth::Authenticated;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{IdPath, JsonBody, QueryPairs};
 use crate::http::state::AppState;
+use app::domain::Vertical;
 use app::domain::hook_input::parse_eventsshop;
-use app::domain::{SecretChange, Vertical};
 use app::storage::hooks;
 use axum::Json;
 use axum::extract::State;
@@ -30,10 +30,7 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<EndpointCreated>), ApiError> {
     let mut spec = parse_eventsshop(&body, &state.catalogue)?;
-    let generated = spec.generate_token.then(|| uuid::Uuid::new_v4().to_string());
-    if let Some(token) = &generated {
-        spec.token = SecretChange::Set(token.clone());
-    }
+    let generated = hooks::settle_generated_token(&mut spec, None)?;
     let hook = hooks::create(&state.db, &state.secrets, &account.id, &spec).await?;
     tracing::info!(hook = %hook.id, "endpoint created");
     Ok((

@@ -1,0 +1,166 @@
+//! The hooks as the dispatcher sends to them: an in-memory copy of each
+//! hook's delivery target, kept true by the hook writes themselves.
+//!
+//! Queued deliveries carry only their hook's id. Right before an attempt
+//! the dispatcher asks the directory for the hook *as it is now*. Every
+//! write that changes a hook (edit, switch, delete, secret rotation, a
+//! system disable) calls `changed` after its commit and before it answers,
+//! which drops the copy; the next attempt loads the committed row. So once a
+//! change has answered, no attempt that starts afterwards uses the old state,
+//! while the common case (nothing changed) costs a map lookup, not a query.
+//!
+//! Revisions make the reload race-free: a load remembers the revision it
+//! started from and keeps its result only if no change came in meanwhile
+//! (a load that read the row before a commit must not be kept after it).
+
+use super::{Db, StorageError, json_rows};
+use crate::domain::AuthType;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::Notify;
+
+/// Where and how a hook's deliveries are sent (secrets still sealed).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HookTarget {
+    pub hook_id: String,
+    pub endpoint: String,
+    pub auth_type: String,
+    pub username: Option<String>,
+    pub password_enc: Option<Vec<u8>>,
+    pub token_enc: Option<Vec<u8>>,
+    pub token_generated: bool,
+    pub signing_secret_enc: Option<Vec<u8>>,
+    pub previous_signing_secret_enc: Option<Vec<u8>>,
+    pub previous_signing_expires_at: Option<i64>,
+}
+
+impl HookTarget {
+    pub fn auth(&self) -> AuthType {
+        AuthType::parse(&self.auth_type).unwrap_or_default()
+    }
+
+    /// The destination concurrency is capped by: scheme, host and port.
+    pub fn destination(&self) -> String {
+        match url::Url::parse(&self.endpoint) {
+            Ok(url) => format!(
+                "{}://{}:{}",
+                url.scheme(),
+                url.host_str().unwrap_or_default(),
+                url.port_or_known_default().unwrap_or_default()
+            ),
+            Err(_) => self.endpoint.clone(),
+        }
+    }
+}
+
+/// A hook's state as far as delivery goes.
+#[derive(Debug, Clone)]
+pub enum HookNow {
+    /// Switched on: send with this target.
+    Active(Arc<HookTarget>),
+    /// Switched off by its owner, or disabled by the system: nothing is sent.
+    Inactive,
+    /// Deleted: its deliveries are gone with it.
+    Gone,
+}
+
+#[derive(Default)]
+struct Entry {
+    revision: u64,
+    /// `None`: not loaded since the last change.
+    now: Option<HookNow>,
+}
+
+#[derive(Default)]
+struct Inner {
+    entries: Mutex<HashMap<String, Entry>>,
+    /// Revisions come from one counter, so a forgotten entry (revision 0) is
+    /// never mistaken for a newer one.
+    next_revision: AtomicU64,
+    /// Woken on every change (a hook switched on has deliveries to claim).
+    changes: Notify,
+}
+
+#[derive(Clone, Default)]
+pub struct HookDirectory(Arc<Inner>);
+
+impl HookDirectory {
+    fn entries(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
+        // A panic while holding this lock cannot leave a map half-written.
+        self.0.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The hook as last loaded, if nothing changed since.
+    pub fn cached(&self, hook_id: &str) -> Option<HookNow> {
+        self.entries().get(hook_id).and_then(|e| e.now.clone())
+    }
+
+    /// Called by every hook write after its commit: the next attempt reloads.
+    pub fn changed(&self, hook_id: &str) {
+        let revision = self.0.next_revision.fetch_add(1, Ordering::Relaxed) + 1;
+        self.entries().insert(hook_id.to_owned(), Entry { revision, now: None });
+        self.0.changes.notify_one();
+    }
+
+    /// Resolves when a hook changed since the last call.
+    pub async fn wait_for_change(&self) {
+        self.0.changes.notified().await;
+    }
+
+    /// The hook as it is now: from memory, or loaded from the database.
+    pub async fn current(&self, db: &Db, hook_id: &str) -> Result<HookNow, StorageError> {
+        if let Some(now) = self.cached(hook_id) {
+            return Ok(now);
+        }
+        let mut loaded = self.load(db, &[hook_id]).await?;
+        Ok(loaded.remove(hook_id).unwrap_or(HookNow::Gone))
+    }
+
+    /// Loads several hooks in one query and keeps each result unless the
+    /// hook changed meanwhile. Returns what was read (fresh as of the call).
+    pub async fn load(&self, db: &Db, hook_ids: &[&str]) -> Result<HashMap<String, HookNow>, StorageError> {
+        let started: Vec<u64> = {
+            let entries = self.entries();
+            hook_ids.iter().map(|id| entries.get(*id).map_or(0, |e| e.revision)).collect()
+        };
+        let rows = sqlx::query_as::<_, TargetRow>(
+            "SELECT h.id AS hook_id, h.endpoint, h.auth_type, h.username, h.password_enc, h.token_enc,
+                    h.token_generated, h.signing_secret_enc, h.previous_signing_secret_enc,
+                    h.previous_signing_expires_at, h.is_active
+             FROM hooks h WHERE h.id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(json_rows(hook_ids)?)
+        .fetch_all(&db.pool)
+        .await?;
+        let mut found: HashMap<String, HookNow> = rows
+            .into_iter()
+            .map(|row| {
+                let id = row.target.hook_id.clone();
+                let now = if row.is_active { HookNow::Active(Arc::new(row.target)) } else { HookNow::Inactive };
+                (id, now)
+            })
+            .collect();
+        let mut entries = self.entries();
+        for (id, revision) in hook_ids.iter().zip(started) {
+            let now = found.entry((*id).to_owned()).or_insert(HookNow::Gone).clone();
+            let entry = entries.entry((*id).to_owned()).or_default();
+            if entry.revision == revision {
+                entry.now = Some(now);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Drops entries of deleted hooks (called now and then, so the map holds live hooks only).
+    pub fn forget_gone(&self) {
+        self.entries().retain(|_, e| !matches!(e.now, Some(HookNow::Gone)));
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TargetRow {
+    #[sqlx(flatten)]
+    target: HookTarget,
+    is_active: bool,
+}

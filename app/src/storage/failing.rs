@@ -1,0 +1,156 @@
+//! Which hooks to disable after a batch of attempts, in O(1) per attempt.
+//!
+//! `hooks.failing_since` is when the hook's current run of failed attempts
+//! began (NULL after a success). A batch moves it in one statement; a hook
+//! whose run is older than `--disable-after` is disabled, as is one whose
+//! endpoint answered 410 Gone. A disabled hook's pending deliveries end as
+//! failed (recoverable by manual retry).
+
+use super::StorageError;
+use super::deliveries::{Outcome, Recorded};
+use super::json_rows;
+use std::collections::HashMap;
+
+/// One hook's effect of a batch: `reset` when it succeeded in the batch
+/// (then `fail_at` is the first failure after its last success), else
+/// `fail_at` is its first failure in the batch.
+#[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
+struct Run {
+    reset: bool,
+    fail_at: Option<i64>,
+}
+
+/// The failing-window change of each hook in `items` (in attempt order).
+fn runs<'a>(items: &[&'a Recorded]) -> HashMap<&'a str, Run> {
+    let mut runs: HashMap<&str, Run> = HashMap::new();
+    for item in items {
+        let run = runs.entry(item.hook_id.as_str()).or_default();
+        if item.outcome.succeeded() {
+            *run = Run { reset: true, fail_at: None };
+        } else if run.fail_at.is_none() {
+            run.fail_at = Some(item.attempt.attempted_at);
+        }
+    }
+    runs
+}
+
+/// Moves the failing windows and disables the hooks that are due; returns
+/// each disabled hook with its reason.
+pub async fn track(
+    conn: &mut sqlx::SqliteConnection,
+    items: &[&Recorded],
+    disable_after_ms: i64,
+    now: i64,
+) -> Result<HashMap<String, String>, StorageError> {
+    if items.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(&str, bool, Option<i64>)> =
+        runs(items).into_iter().map(|(hook, run)| (hook, run.reset, run.fail_at)).collect();
+    sqlx::query(
+        "UPDATE hooks SET failing_since = CASE WHEN s.reset THEN s.fail_at ELSE coalesce(hooks.failing_since, s.fail_at) END
+         FROM (SELECT value ->> 0 AS id, value ->> 1 AS reset, value ->> 2 AS fail_at FROM json_each(?)) AS s
+         WHERE hooks.id = s.id",
+    )
+    .bind(json_rows(&rows)?)
+    .execute(&mut *conn)
+    .await?;
+
+    let mut disabled: HashMap<String, String> = HashMap::new();
+    for item in items {
+        if let Outcome::Failed { disable_hook: Some(reason) } = &item.outcome {
+            disabled.insert(item.hook_id.clone(), reason.clone());
+        }
+    }
+    let failing: Vec<&str> = rows.iter().filter(|(_, _, at)| at.is_some()).map(|(hook, _, _)| *hook).collect();
+    let reason = format!("every delivery attempt failed for {}", describe_ms(disable_after_ms));
+    let due: Vec<(String,)> = sqlx::query_as(
+        "SELECT id FROM hooks WHERE id IN (SELECT value FROM json_each(?1)) AND is_active = 1
+           AND failing_since IS NOT NULL AND failing_since <= ?2",
+    )
+    .bind(json_rows(&failing)?)
+    .bind(now - disable_after_ms)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (hook,) in due {
+        disabled.entry(hook).or_insert_with(|| reason.clone());
+    }
+    for (hook, reason) in &disabled {
+        disable(conn, hook, reason, now).await?;
+    }
+    Ok(disabled)
+}
+
+/// Disables the hook with a reason; its pending deliveries end as failed.
+async fn disable(conn: &mut sqlx::SqliteConnection, hook: &str, reason: &str, now: i64) -> Result<(), StorageError> {
+    sqlx::query("UPDATE hooks SET is_active = 0, disabled_reason = ?, updated_at = ? WHERE id = ?")
+        .bind(reason)
+        .bind(now)
+        .bind(hook)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "UPDATE deliveries SET status = 'failed', lease_until = NULL, lease_owner = NULL, updated_at = ?
+         WHERE hook_id = ? AND status = 'pending'",
+    )
+    .bind(now)
+    .bind(hook)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn describe_ms(ms: i64) -> String {
+    const DAY: i64 = 86_400_000;
+    match ms {
+        ms if ms >= DAY && ms % DAY == 0 => format!("{} days", ms / DAY),
+        ms if ms >= 3_600_000 && ms % 3_600_000 == 0 => format!("{} hours", ms / 3_600_000),
+        ms if ms >= 1000 => format!("{} seconds", ms / 1000),
+        ms => format!("{ms} ms"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::deliveries::AttemptRecord;
+
+    fn item(hook: &str, at: i64, ok: bool) -> Recorded {
+        Recorded {
+            delivery_id: format!("d{at}"),
+            hook_id: hook.to_owned(),
+            attempt: AttemptRecord {
+                attempted_at: at,
+                duration_ms: 1,
+                status_code: None,
+                error: None,
+                response_body: None,
+            },
+            outcome: if ok { Outcome::Succeeded } else { Outcome::RetryAt(at + 1) },
+        }
+    }
+
+    #[test]
+    fn a_success_resets_the_run_and_later_failures_start_a_new_one() {
+        let items = [item("a", 1, false), item("a", 2, true), item("a", 3, false), item("a", 4, false)];
+        let refs: Vec<&Recorded> = items.iter().collect();
+        assert_eq!(runs(&refs)["a"], Run { reset: true, fail_at: Some(3) });
+    }
+
+    #[test]
+    fn failures_only_keep_the_first_and_a_final_success_clears() {
+        let items = [item("a", 5, false), item("a", 6, false), item("b", 7, false), item("b", 8, true)];
+        let refs: Vec<&Recorded> = items.iter().collect();
+        let runs = runs(&refs);
+        assert_eq!(runs["a"], Run { reset: false, fail_at: Some(5) });
+        assert_eq!(runs["b"], Run { reset: true, fail_at: None });
+    }
+
+    #[test]
+    fn windows_read_as_words() {
+        assert_eq!(describe_ms(5 * 86_400_000), "5 days");
+        assert_eq!(describe_ms(7_200_000), "2 hours");
+        assert_eq!(describe_ms(2_000), "2 seconds");
+        assert_eq!(describe_ms(300), "300 ms");
+    }
+}

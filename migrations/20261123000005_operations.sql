@@ -1,0 +1,23 @@
+-- Delivery while people operate it (issue 11).
+
+-- Leases have an owner: the token of the dispatcher that claimed the row.
+-- Renewals, records and hand-backs touch only rows whose lease they hold.
+ALTER TABLE deliveries ADD COLUMN lease_owner TEXT;
+
+-- The failing window in O(1): when the hook's current run of failed attempts
+-- began (NULL after a success). A hook failing since longer than
+-- --disable-after is disabled.
+ALTER TABLE hooks ADD COLUMN failing_since INTEGER;
+
+-- Retention deletes events by age and their deliveries by event (cascade),
+-- attempts by age.
+CREATE INDEX deliveries_by_event ON deliveries(event_id);
+CREATE INDEX attempts_by_age ON attempts(attempted_at);
+
+-- A value sealed with the at-rest key when the database first held a key:
+-- a server started with another key (a lost key file replaced by a new
+-- one, a wrong HOOKRELAY_SECRET_KEY) cannot open it and refuses to start.
+CREATE TABLE key_check (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    sealed BLOB NOT NULL
+);

@@ -1,0 +1,331 @@
+//! The dispatcher's loop: one `Dispatcher` owns what is held in memory and
+//! takes one step after another — take hand-overs, claim from the outbox,
+//! resolve hooks, start attempts, renew leases, give back — then waits for
+//! the next thing to do. Attempts run as their own tasks (`attempt.rs`).
+
+use super::attempt::{self, AttemptContext, Permits, TaskEnd};
+use super::handoff::HandoffReceiver;
+use super::held::{CLAIM_PER_HOOK, Enqueued, Held};
+use super::{Fault, Heartbeat, Wake};
+use crate::write_gate::WriteGate;
+use app::storage::deliveries::{self, ClaimedDelivery, LeaseOwner};
+use app::storage::directory::HookNow;
+use app::storage::now_ms;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+/// How often the outbox is checked for due deliveries (retries) when nothing wakes the dispatcher.
+const POLL: Duration = Duration::from_millis(500);
+/// At most this many claimed per query.
+const CLAIM_BATCH: usize = 1024;
+/// Attempts answered but not yet recorded (waiting for the writer) before
+/// no new attempt starts: keeps memory bounded when the writer lags.
+const MAX_UNRECORDED: usize = 2048;
+
+/// What the dispatcher is given at start.
+pub struct Parts {
+    pub ctx: Arc<AttemptContext>,
+    pub gate: WriteGate,
+    pub owner: LeaseOwner,
+    pub wake: Wake,
+    pub handed_over: HandoffReceiver,
+    pub heartbeat: Heartbeat,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+pub struct Dispatcher {
+    parts: Parts,
+    held: Held,
+    tasks: JoinSet<TaskEnd>,
+    workers: Arc<Semaphore>,
+    unrecorded: Arc<Semaphore>,
+    lease_ms: i64,
+    renew_every: Duration,
+    give_back: Vec<String>,
+    handoff_open: bool,
+    claim_now: bool,
+    next_poll: Instant,
+    next_renew: Instant,
+}
+
+impl Dispatcher {
+    pub fn new(parts: Parts) -> Self {
+        let config = &parts.ctx.config;
+        let lease_ms = super::lease_ms(config.timeout);
+        let held = Held::new(config.per_destination);
+        let workers = Arc::new(Semaphore::new(config.workers.max(1)));
+        let renew_every = Duration::from_millis(u64::try_from(lease_ms / 4).unwrap_or(5_000));
+        Self {
+            parts,
+            held,
+            tasks: JoinSet::new(),
+            workers,
+            unrecorded: Arc::new(Semaphore::new(MAX_UNRECORDED)),
+            lease_ms,
+            renew_every,
+            give_back: Vec::new(),
+            handoff_open: true,
+            // Claim at once on start: after a restart, expired leases are due again.
+            claim_now: true,
+            next_poll: Instant::now() + POLL,
+            next_renew: Instant::now() + renew_every,
+        }
+    }
+
+    /// Runs until shutdown, then gives back what is queued and waits (up to
+    /// the delivery timeout) for attempts in flight.
+    pub async fn run(mut self) {
+        let config = &self.parts.ctx.config;
+        tracing::info!(workers = config.workers, per_destination = config.per_destination, "dispatcher started");
+        loop {
+            self.parts.heartbeat.beat();
+            if *self.parts.shutdown.borrow() {
+                break;
+            }
+            self.reap_finished();
+            self.take_handoffs();
+            self.claim_if_due().await;
+            self.inject_fault().await;
+            self.resolve_hooks().await;
+            self.start_attempts();
+            self.renew_if_due().await;
+            self.hand_back().await;
+            self.wait().await;
+        }
+        self.shut_down().await;
+    }
+
+    fn finished(&mut self, end: TaskEnd) {
+        match end {
+            TaskEnd::Done(id) | TaskEnd::Dropped(id) => self.held.forget(&id),
+            TaskEnd::HandBack(id) => {
+                self.held.forget(&id);
+                self.give_back.push(id);
+            }
+        }
+    }
+
+    fn reap_finished(&mut self) {
+        while let Some(done) = self.tasks.try_join_next() {
+            if let Ok(end) = done {
+                self.finished(end);
+            }
+        }
+    }
+
+    fn enqueue(&mut self, batch: Vec<ClaimedDelivery>) {
+        let Enqueued { over, already_held } = self.held.enqueue(batch);
+        if already_held > 0 {
+            tracing::debug!(already_held, "claim returned deliveries this process holds; not queued twice");
+        }
+        self.give_back.extend(over);
+    }
+
+    fn take_handoffs(&mut self) {
+        while self.held.has_room() {
+            match self.parts.handed_over.try_recv() {
+                Ok(batch) => self.enqueue(batch),
+                Err(_) => break,
+            }
+        }
+    }
+
+    async fn claim_if_due(&mut self) {
+        if self.held.refill_due() {
+            self.claim_now = true;
+        }
+        if !self.claim_now || !self.held.has_room() {
+            return;
+        }
+        self.claim_now = false;
+        self.next_poll = Instant::now() + POLL;
+        let limit = self.held.room().min(CLAIM_BATCH);
+        let saturated = self.held.saturated();
+        let skipped: Vec<&str> = saturated.iter().map(String::as_str).collect();
+        let (db, owner) = (&self.parts.ctx.db, &self.parts.owner);
+        let claim = deliveries::claim(
+            db,
+            owner,
+            self.lease_ms,
+            u32::try_from(limit).unwrap_or(1),
+            u32::try_from(CLAIM_PER_HOOK).unwrap_or(1),
+            &skipped,
+        );
+        match self.parts.gate.run(claim).await {
+            Ok(claimed) => {
+                // A full batch: more may be due, claim again right away.
+                self.claim_now = claimed.len() == limit;
+                let mut per_hook: HashMap<&str, usize> = HashMap::new();
+                for d in &claimed {
+                    *per_hook.entry(d.hook_id.as_str()).or_default() += 1;
+                }
+                let limited: Vec<String> =
+                    per_hook.into_iter().filter(|(_, n)| *n >= CLAIM_PER_HOOK).map(|(h, _)| h.to_owned()).collect();
+                self.held.mark_starved(limited);
+                self.held.mark_starved(saturated);
+                self.enqueue(claimed);
+            }
+            Err(e) => tracing::error!(error = %e, "dispatcher: claiming deliveries failed"),
+        }
+    }
+
+    /// Test-only faults (`--fault`), once there is work: die, or stop making progress.
+    async fn inject_fault(&mut self) {
+        if self.held.queued() == 0 {
+            return;
+        }
+        match self.parts.ctx.config.fault {
+            Some(Fault::DispatcherPanic) => panic!("fault injected: the dispatcher panics"),
+            Some(Fault::DispatcherStall) => {
+                tracing::warn!("fault injected: the dispatcher stops making progress");
+                std::future::pending::<()>().await;
+            }
+            None => {}
+        }
+    }
+
+    /// Looks up every hook with queued work as it is now: a switched-off
+    /// hook's queue goes back to the outbox (it waits there, no attempt
+    /// counted), a deleted hook's queue is dropped (its rows are gone).
+    async fn resolve_hooks(&mut self) {
+        let hooks = self.held.hooks_with_work();
+        let directory = self.parts.ctx.db.hooks();
+        let unknown: Vec<&str> = hooks.iter().filter(|h| directory.cached(h).is_none()).map(String::as_str).collect();
+        let mut loaded = HashMap::new();
+        if !unknown.is_empty() {
+            match directory.load(&self.parts.ctx.db, &unknown).await {
+                Ok(found) => loaded = found,
+                Err(e) => tracing::error!(error = %e, "dispatcher: reading hooks failed"),
+            }
+        }
+        for hook in hooks {
+            match directory.cached(&hook).or_else(|| loaded.get(&hook).cloned()) {
+                Some(HookNow::Inactive) => {
+                    for d in self.held.take_queue(&hook) {
+                        self.held.forget(&d.id);
+                        self.give_back.push(d.id);
+                    }
+                }
+                Some(HookNow::Gone) => {
+                    for d in self.held.take_queue(&hook) {
+                        self.held.forget(&d.id);
+                    }
+                }
+                Some(HookNow::Active(_)) | None => {}
+            }
+        }
+        directory.forget_gone();
+    }
+
+    /// Starts an attempt for queued deliveries whose destination has a free
+    /// slot, while workers are free and fewer than `MAX_UNRECORDED` answers
+    /// wait for the writer.
+    fn start_attempts(&mut self) {
+        let directory = self.parts.ctx.db.hooks();
+        'hooks: for hook in self.held.hooks_with_work() {
+            // Changed since `resolve_hooks`: the next round looks again.
+            let Some(HookNow::Active(target)) = directory.cached(&hook) else { continue };
+            let destination = target.destination();
+            loop {
+                let Ok(unrecorded) = self.unrecorded.clone().try_acquire_owned() else { break 'hooks };
+                let Ok(worker) = self.workers.clone().try_acquire_owned() else { break 'hooks };
+                let Some((delivery, slot)) = self.held.next_for(&hook, &destination) else { continue 'hooks };
+                let permits = Permits { slot, worker, unrecorded };
+                self.tasks.spawn(attempt::run(self.parts.ctx.clone(), delivery, permits));
+            }
+        }
+        self.held.prune();
+    }
+
+    /// Extends the leases held; queued deliveries whose lease did not come
+    /// back were lost (another holder, a system disable) and are not sent.
+    async fn renew_if_due(&mut self) {
+        if Instant::now() < self.next_renew {
+            return;
+        }
+        self.next_renew = Instant::now() + self.renew_every;
+        let ids = self.held.leased_ids();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let renew = deliveries::renew_leases(&self.parts.ctx.db, &self.parts.owner, &refs, self.lease_ms);
+        match self.parts.gate.run(renew).await {
+            Ok(renewed) => {
+                let dropped = self.held.drop_unrenewed(&renewed);
+                if dropped > 0 {
+                    tracing::warn!(dropped, "dispatcher: leases lost; those deliveries are not sent from here");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "dispatcher: renewing leases failed"),
+        }
+    }
+
+    /// Gives deliveries back to the outbox (lease cleared, due now).
+    async fn hand_back(&mut self) {
+        if self.give_back.is_empty() {
+            return;
+        }
+        let ids = std::mem::take(&mut self.give_back);
+        let release = deliveries::release(&self.parts.ctx.db, &self.parts.owner, &ids, now_ms());
+        if let Err(e) = self.parts.gate.run(release).await {
+            tracing::error!(error = %e, "dispatcher: giving deliveries back failed; their leases will expire");
+        }
+    }
+
+    async fn wait(&mut self) {
+        let ctx = self.parts.ctx.clone();
+        let directory = ctx.db.hooks();
+        let can_take = self.handoff_open && self.held.has_room();
+        tokio::select! {
+            batch = self.parts.handed_over.recv(), if can_take => match batch {
+                Some(batch) => self.enqueue(batch),
+                None => self.handoff_open = false,
+            },
+            () = self.parts.wake.notified() => self.claim_now = true,
+            // A hook switched back on has deliveries waiting in the outbox.
+            () = directory.wait_for_change() => self.claim_now = true,
+            () = ctx.slot_freed.notified() => {}
+            Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => {
+                if let Ok(end) = done {
+                    self.finished(end);
+                }
+            }
+            () = tokio::time::sleep_until(self.next_poll.min(self.next_renew).into()) => {
+                if Instant::now() >= self.next_poll {
+                    self.claim_now = true;
+                }
+            }
+            _ = self.parts.shutdown.changed() => {}
+        }
+    }
+
+    async fn shut_down(mut self) {
+        // Give back what is queued (and what was handed over meanwhile) so a restart sends it at once.
+        self.parts.handed_over.close();
+        while let Ok(batch) = self.parts.handed_over.try_recv() {
+            self.enqueue(batch);
+        }
+        let queued = self.held.drain_queued();
+        let released = queued.len();
+        self.give_back.extend(queued);
+        self.hand_back().await;
+        tracing::info!(in_flight = self.tasks.len(), released, "dispatcher stopping: finishing attempts in flight");
+        let timeout = self.parts.ctx.config.timeout + Duration::from_secs(1);
+        let drain = async {
+            while let Some(done) = self.tasks.join_next().await {
+                if let Ok(end) = done {
+                    self.finished(end);
+                }
+            }
+        };
+        if tokio::time::timeout(timeout, drain).await.is_err() {
+            self.tasks.abort_all();
+            tracing::warn!(
+                "dispatcher: attempts still in flight were abandoned; their leases expire and they will be sent again"
+            );
+        }
+        self.hand_back().await;
+        tracing::info!("dispatcher stopped");
+    }
+}

@@ -1,0 +1,390 @@
+//! Delivery stays correct while people operate it: deletes, switch-offs and
+//! edits racing real traffic, lost leases, slow tenants, a bad publish in a
+//! batch. Real hookrelay, real loopback receivers.
+
+use crate::helpers::TestApp;
+use crate::receiver::Receiver;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::time::Instant;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// Loopback receivers, no rate limit, a 2 s timeout unless `extra` sets one.
+fn flags(extra: &[&'static str]) -> Vec<&'static str> {
+    let mut all = vec!["--allow-private-targets", "--rate-limit", "0"];
+    if !extra.contains(&"--delivery-timeout") {
+        all.extend(["--delivery-timeout", "2s"]);
+    }
+    all.extend_from_slice(extra);
+    all
+}
+
+async fn create_hook(app: &TestApp, key: &str, url: &str) -> String {
+    let body = json!({"endPoint": url, "hookType": "dbs", "isActiveStatus": true, "_shop": "s"});
+    let (status, created) = app.send_json(Method::POST, "/api/v1/hook", key, &body).await;
+    assert_eq!(status, 200, "{created}");
+    created["hook"]["id"].as_str().expect("id").to_owned()
+}
+
+/// Publishes `n` events from `publishers` concurrent clients; returns the accepted ids.
+async fn publish_many(
+    app: &TestApp,
+    key: &str,
+    n: usize,
+    publishers: usize,
+    accepted: Arc<AtomicUsize>,
+) -> HashSet<String> {
+    publish_stream(app.client.clone(), app.url.clone(), key.to_owned(), n, publishers, accepted).await
+}
+
+async fn publish_stream(
+    client: reqwest::Client,
+    url: String,
+    key: String,
+    n: usize,
+    publishers: usize,
+    accepted: Arc<AtomicUsize>,
+) -> HashSet<String> {
+    let per = n / publishers;
+    let tasks: Vec<_> = (0..publishers)
+        .map(|p| {
+            let (client, url, key, accepted) = (client.clone(), url.clone(), key.clone(), accepted.clone());
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for i in 0..per {
+                    let res = client
+                        .post(format!("{url}/api/v1/events"))
+                        .bearer_auth(&key)
+                        .json(&json!({"hookType": "dbs", "_shop": "s", "data": {"p": p, "i": i}}))
+                        .send()
+                        .await
+                        .expect("publish");
+                    assert_eq!(res.status(), 202);
+                    let body: Value = res.json().await.expect("json");
+                    ids.push(body["id"].as_str().expect("id").to_owned());
+                    accepted.fetch_add(1, Ordering::SeqCst);
+                }
+                ids
+            })
+        })
+        .collect();
+    let mut all = HashSet::new();
+    for t in tasks {
+        all.extend(t.await.expect("publisher"));
+    }
+    all
+}
+
+async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Every accepted id arrived, each exactly once.
+fn assert_exactly_once(receiver: &Receiver, accepted: &HashSet<String>) {
+    let counts = receiver.by_event();
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "delivered more than once: {:?}", &twice[..twice.len().min(5)]);
+    let missing = accepted.iter().filter(|id| !counts.contains_key(*id)).count();
+    assert_eq!(missing, 0, "accepted events never arrived");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_hook_gets_nothing_more_while_the_other_gets_everything_once() {
+    let app = TestApp::spawn_with(&flags(&[])).await;
+    let key = app.create_user("delete-race@example.com");
+    let (doomed, kept) = (Receiver::start().await, Receiver::start().await);
+    doomed.set_delay(Duration::from_millis(5));
+    kept.set_delay(Duration::from_millis(5));
+    let doomed_hook = create_hook(&app, &key, &doomed.url).await;
+    create_hook(&app, &key, &kept.url).await;
+
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let stream =
+        tokio::spawn(publish_stream(app.client.clone(), app.url.clone(), key.clone(), 2_400, 8, accepted.clone()));
+    // Delete while the stream runs and deliveries queue up.
+    wait_until("some events accepted and delivered", || {
+        accepted.load(Ordering::SeqCst) >= 600 && !doomed.received().is_empty()
+    })
+    .await;
+    let (status, _) = app.send_json(Method::DELETE, &format!("/api/v1/hook/{doomed_hook}"), &key, &Value::Null).await;
+    assert_eq!(status, 200);
+    let deleted_at = Instant::now();
+    let ids = stream.await.expect("stream");
+    assert!(ids.len() >= 2_400, "{}", ids.len());
+
+    wait_until("the kept hook got every event", || kept.by_event().len() >= ids.len()).await;
+    assert_eq!(doomed.arrived_after(deleted_at + Duration::from_millis(500)), 0, "the deleted hook kept receiving");
+    // And still so once a whole lease (timeout 2 s + 5 s) has passed.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert_exactly_once(&kept, &ids);
+    assert_eq!(doomed.arrived_after(deleted_at + Duration::from_millis(500)), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_switched_off_hook_is_paused_and_gets_everything_when_switched_on() {
+    let app = TestApp::spawn_with(&flags(&[])).await;
+    let key = app.create_user("pause@example.com");
+    let receiver = Receiver::start().await;
+    receiver.set_delay(Duration::from_millis(200));
+    let hook = create_hook(&app, &key, &receiver.url).await;
+    let ids = publish_many(&app, &key, 300, 6, Arc::new(AtomicUsize::new(0))).await;
+    receiver.wait_for(1, WAIT).await;
+
+    let path = format!("/api/v1/hook/{hook}");
+    let (status, _) = app.send_json(Method::PATCH, &path, &key, &json!({"isActiveStatus": false})).await;
+    assert_eq!(status, 200);
+    let off_at = Instant::now();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(receiver.arrived_after(off_at + Duration::from_millis(500)), 0, "a paused hook received deliveries");
+    let before = receiver.by_event().len();
+    assert!(before < ids.len(), "everything arrived before the pause; the test proves nothing");
+
+    // The waiting deliveries are pending with no attempt counted for the pause.
+    let (_, log) =
+        app.send_json(Method::GET, &format!("/api/v1/hook/{hook}/deliveries?size=100"), &key, &Value::Null).await;
+    let waiting: Vec<&Value> =
+        log["deliveries"].as_array().expect("list").iter().filter(|d| d["status"] == "pending").collect();
+    assert!(!waiting.is_empty(), "{log}");
+    assert!(waiting.iter().all(|d| d["attempts"].as_array().is_some_and(Vec::is_empty)), "{log}");
+
+    let (status, _) = app.send_json(Method::PATCH, &path, &key, &json!({"isActiveStatus": true})).await;
+    assert_eq!(status, 200);
+    wait_until("every event after switching on", || receiver.by_event().len() >= ids.len()).await;
+    assert_exactly_once(&receiver, &ids);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_sends_every_later_attempt_to_the_new_url() {
+    let app = TestApp::spawn_with(&flags(&["--max-per-destination", "2"])).await;
+    let key = app.create_user("edit@example.com");
+    let (old, new) = (Receiver::start().await, Receiver::start().await);
+    old.set_delay(Duration::from_millis(50));
+    let hook = create_hook(&app, &key, &old.url).await;
+    let ids = publish_many(&app, &key, 200, 4, Arc::new(AtomicUsize::new(0))).await;
+    old.wait_for(5, WAIT).await;
+
+    let (status, body) =
+        app.send_json(Method::PATCH, &format!("/api/v1/hook/{hook}"), &key, &json!({"endPoint": new.url})).await;
+    assert_eq!(status, 200, "{body}");
+    let edited_at = Instant::now();
+    wait_until("every event at one URL or the other", || {
+        let mut seen: HashSet<String> = old.by_event().into_keys().collect();
+        seen.extend(new.by_event().into_keys());
+        seen.len() >= ids.len()
+    })
+    .await;
+    // Attempts already on the wire at the edit may land (50 ms each); none start later.
+    assert_eq!(old.arrived_after(edited_at + Duration::from_millis(300)), 0, "the old URL kept receiving");
+    assert!(!new.received().is_empty(), "the new URL received nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_is_not_written_over_a_lease_another_holder_took() {
+    let app = TestApp::spawn_with(&flags(&["--delivery-timeout", "5s"])).await;
+    let key = app.create_user("stolen@example.com");
+    let receiver = Receiver::start().await;
+    receiver.set_delay(Duration::from_millis(1500));
+    let hook = create_hook(&app, &key, &receiver.url).await;
+    let (_, accepted) =
+        app.send_json(Method::POST, "/api/v1/events", &key, &json!({"hookType": "dbs", "data": {}})).await;
+    receiver.wait_for(1, WAIT).await;
+
+    // Another process takes the lease while the attempt is on the wire.
+    let db = app.sqlite().await;
+    let until = chrono_ms() + 600_000;
+    let taken =
+        sqlx::query("UPDATE deliveries SET lease_owner = 'another-process', lease_until = ? WHERE event_id = ?")
+            .bind(until)
+            .bind(accepted["id"].as_str().expect("id"))
+            .execute(&db)
+            .await
+            .expect("take the lease")
+            .rows_affected();
+    assert_eq!(taken, 1);
+
+    wait_until("the dropped record is counted", || {
+        app.logs().iter().any(|l| l.contains("attempt not recorded: the lease was lost"))
+    })
+    .await;
+    let metrics = app.get("/metrics").send().await.expect("metrics").text().await.expect("text");
+    assert!(metrics.contains("hookrelay_records_dropped_total 1"), "{metrics}");
+    let (_, log) = app.send_json(Method::GET, &format!("/api/v1/hook/{hook}/deliveries"), &key, &Value::Null).await;
+    assert_eq!(log["deliveries"][0]["status"], "pending", "{log}");
+    assert_eq!(log["deliveries"][0]["attempts"], json!([]), "{log}");
+    let (owner,): (String,) = sqlx::query_as("SELECT lease_owner FROM deliveries WHERE event_id = ?")
+        .bind(accepted["id"].as_str().expect("id"))
+        .fetch_one(&db)
+        .await
+        .expect("row");
+    assert_eq!(owner, "another-process");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_delivery_is_not_sent_twice_when_its_lease_lapses() {
+    let app = TestApp::spawn_with(&flags(&["--delivery-timeout", "5s"])).await;
+    let key = app.create_user("lapse@example.com");
+    let receiver = Receiver::start().await;
+    receiver.set_delay(Duration::from_millis(2500));
+    let hook = create_hook(&app, &key, &receiver.url).await;
+    app.send_json(Method::POST, "/api/v1/events", &key, &json!({"hookType": "dbs", "data": {}})).await;
+    receiver.wait_for(1, WAIT).await;
+
+    // The lease lapses while the attempt is in flight: the outbox poll (every
+    // 500 ms) claims it again, but this process already holds it.
+    let db = app.sqlite().await;
+    sqlx::query("UPDATE deliveries SET lease_until = 0").execute(&db).await.expect("expire the lease");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let (_, log) = app.send_json(Method::GET, &format!("/api/v1/hook/{hook}/deliveries"), &key, &Value::Null).await;
+        if log["deliveries"][0]["status"] == "succeeded" {
+            assert_eq!(log["deliveries"][0]["attempts"].as_array().map(Vec::len), Some(1), "{log}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "never succeeded: {log}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(receiver.received().len(), 1, "the held delivery was sent twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_destinations_do_not_delay_a_fast_hook() {
+    let app = TestApp::spawn_with(&flags(&["--delivery-timeout", "5s"])).await;
+    let key = app.create_user("fair@example.com");
+    let (slow, fast) = (Receiver::start().await, Receiver::start().await);
+    slow.set_delay(Duration::from_secs(2));
+    for i in 0..12 {
+        create_hook(&app, &key, &format!("{}/{i}", slow.url)).await;
+    }
+    create_hook(&app, &key, &fast.url).await;
+
+    let mut accepted_at = Vec::new();
+    for i in 0..40 {
+        let (status, body) =
+            app.send_json(Method::POST, "/api/v1/events", &key, &json!({"hookType": "dbs", "data": {"i": i}})).await;
+        assert_eq!(status, 202, "{body}");
+        assert_eq!(body["deliveries"], 13);
+        accepted_at.push((body["id"].as_str().expect("id").to_owned(), Instant::now()));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    fast.wait_for(40, WAIT).await;
+    let arrivals: std::collections::HashMap<String, Instant> =
+        fast.received().iter().map(|r| (r.header("webhook-id"), r.at)).collect();
+    for (id, at) in &accepted_at {
+        let arrived = arrivals.get(id).expect("arrived");
+        let waited = arrived.saturating_duration_since(*at);
+        assert!(waited < Duration::from_secs(1), "event {id} reached the fast hook {waited:?} after its 202");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_user_in_a_publish_fails_alone() {
+    let app = TestApp::spawn_with(&flags(&[])).await;
+    let out = app.cli(&["user", "create", "--email", "admin@example.com", "--password", "a long password", "--admin"]);
+    assert!(out.status.success());
+    let admin = String::from_utf8(out.stdout).expect("utf-8").trim().to_owned();
+    let key = app.create_user("batchmate@example.com");
+    let receiver = Receiver::start().await;
+    create_hook(&app, &key, &receiver.url).await;
+
+    let good: Vec<_> = (0..40)
+        .map(|i| {
+            app.request(Method::POST, "/api/v1/events", &key).json(&json!({"hookType": "dbs", "data": {"i": i}})).send()
+        })
+        .collect();
+    let bad = app
+        .request(Method::POST, "/api/v1/events", &admin)
+        .json(&json!({"hookType": "dbs", "data": {}, "_user": "0123456789abcdef01234567"}))
+        .send();
+    let (good, bad) = tokio::join!(futures::future::join_all(good), bad);
+    let body = crate::helpers::assert_error(bad.expect("bad publish"), 400).await;
+    assert_eq!(body["errors"][0]["field"], "_user", "{body}");
+    for res in good {
+        assert_eq!(res.expect("publish").status(), 202);
+    }
+    receiver.wait_for(40, WAIT).await;
+}
+
+#[tokio::test]
+async fn a_lost_or_wrong_key_refuses_to_start() {
+    let mut app = TestApp::spawn_with(&flags(&[])).await;
+    let key = app.create_user("lostkey@example.com");
+    let body = json!({"endPoint": "https://example.com/h", "hookType": "dbs", "isActiveStatus": true, "_shop": "s",
+                      "authType": "basic", "userId": "u", "pwdTxt": "hunter2"});
+    let (status, _) = app.send_json(Method::POST, "/api/v1/hook", &key, &body).await;
+    assert_eq!(status, 200);
+    assert!(app.stop().success());
+
+    let key_file = format!("{}.key", app.db_path.display());
+    let original = std::fs::read(&key_file).expect("key file");
+    std::fs::remove_file(&key_file).expect("lose the key file");
+    let (status, stderr) = crate::helpers::serve_expecting_refusal(&app.db_url, &[]);
+    assert!(!status.success());
+    assert!(stderr.contains("key file") && stderr.contains("is missing") && stderr.contains("Restore"), "{stderr}");
+    assert!(!std::path::Path::new(&key_file).exists(), "a new key file was written over the lost one");
+
+    // Another key (mistyped, or another install's) is refused too.
+    let other = base64_key([9u8; 32]);
+    let (status, stderr) = crate::helpers::serve_expecting_refusal(&app.db_url, &[("HOOKRELAY_SECRET_KEY", &other)]);
+    assert!(!status.success());
+    assert!(stderr.contains("not the key this database"), "{stderr}");
+
+    // With the key restored it starts, and the hook's secrets are still there.
+    std::fs::write(&key_file, original).expect("restore");
+    app.start_again();
+    let (status, list) = app.send_json(Method::GET, "/api/v1/hooks", &key, &Value::Null).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["hooks"][0]["pwdTxt"], "*******", "{list}");
+}
+
+#[tokio::test]
+async fn a_dispatcher_that_dies_stops_the_process() {
+    let mut app = TestApp::spawn_with(&flags(&["--fault", "dispatcher-panic"])).await;
+    let key = app.create_user("panic@example.com");
+    let receiver = Receiver::start().await;
+    create_hook(&app, &key, &receiver.url).await;
+    app.send_json(Method::POST, "/api/v1/events", &key, &json!({"hookType": "dbs", "data": {}})).await;
+    let status = app.wait_exit(WAIT).await.expect("the process must exit when its dispatcher dies");
+    assert!(!status.success(), "{status}");
+    assert!(app.logs().iter().any(|l| l.contains("dispatcher") && l.contains("panicked")), "{:?}", app.logs());
+}
+
+#[tokio::test]
+async fn a_stalled_dispatcher_fails_the_health_check() {
+    let app = TestApp::spawn_with(&flags(&["--fault", "dispatcher-stall", "--delivery-timeout", "1s"])).await;
+    let key = app.create_user("stall@example.com");
+    assert_eq!(app.get("/healthz").send().await.expect("healthz").status(), 200);
+    let receiver = Receiver::start().await;
+    create_hook(&app, &key, &receiver.url).await;
+    app.send_json(Method::POST, "/api/v1/events", &key, &json!({"hookType": "dbs", "data": {}})).await;
+    // A lease is 1 s + 5 s: after that without progress, /healthz says so.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let res = app.get("/healthz").send().await.expect("healthz");
+        if res.status() == 503 {
+            let body: Value = res.json().await.expect("json");
+            assert_eq!(body["status"], "stalled");
+            break;
+        }
+        assert!(Instant::now() < deadline, "/healthz never reported the stalled dispatcher");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn chrono_ms() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock");
+    i64::try_from(now.as_millis()).expect("ms")
+}
+
+fn base64_key(bytes: [u8; 32]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
