@@ -45,7 +45,6 @@ test("an EventsShop Basic Auth hook made in the dashboard gets its token once, a
   await page.getByLabel("Endpoint URL").fill(`${receiver.url}?edited=1`);
   await page.getByRole("button", { name: "Save hook" }).click();
   await expect(page.getByRole("heading", { name: /^Hook / })).toBeVisible();
-  await expect(page.getByTestId("generated-token")).toHaveCount(0);
   await hydrated(page);
   await page.getByRole("button", { name: "Send test event" }).click();
   await expect.poll(() => receiver.received.length).toBeGreaterThan(1);

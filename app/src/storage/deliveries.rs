@@ -294,7 +294,7 @@ pub async fn retry(
         None => Ok(RetryResult::NotFound),
         Some((status,)) if status == "pending" => Ok(RetryResult::AlreadyPending),
         Some(_) => {
-            sqlx::query(
+            let queued = sqlx::query(
                 "UPDATE deliveries SET status = 'pending', attempt_count = ?, next_attempt_at = ?, lease_until = NULL,
                         lease_owner = NULL, updated_at = ? WHERE id = ? AND account_id = ? AND status <> 'pending'",
             )
@@ -304,8 +304,10 @@ pub async fn retry(
             .bind(delivery_id)
             .bind(account_id.as_str())
             .execute(&db.pool)
-            .await?;
-            Ok(RetryResult::Queued)
+            .await?
+            .rows_affected();
+            // Another retry got there first: it is pending now.
+            Ok(if queued > 0 { RetryResult::Queued } else { RetryResult::AlreadyPending })
         }
     }
 }
@@ -390,8 +392,8 @@ pub async fn queue_stats(db: &Db) -> Result<(i64, Option<i64>), StorageError> {
 pub const PRUNE_CHUNK: i64 = 2_000;
 
 /// Deletes one chunk of history older than `cutoff` (ms): attempts first,
-/// then finished events (their deliveries and attempts go with them), then
-/// expired idempotency keys. Returns rows removed; 0 means nothing is left.
+/// then the finished deliveries of old events, then old events with no
+/// delivery left, then expired idempotency keys. Returns rows removed; 0 means nothing is left.
 /// Retention calls it again and again, handing the write lock back between.
 pub async fn prune_step(db: &Db, cutoff: i64) -> Result<u64, StorageError> {
     let attempts =
@@ -404,15 +406,30 @@ pub async fn prune_step(db: &Db, cutoff: i64) -> Result<u64, StorageError> {
     if attempts > 0 {
         return Ok(attempts);
     }
-    // Events go a few at a time: each takes its deliveries along (cascade).
+    // Finished deliveries of old events, a chunk at a time (with whatever
+    // attempts they still have), so no step's cascade is large whatever the fan-out.
+    let deliveries = sqlx::query(
+        "DELETE FROM deliveries WHERE id IN (
+             SELECT d.id FROM events e JOIN deliveries d ON d.event_id = e.id
+             WHERE e.created_at < ?1 AND d.status <> 'pending' LIMIT ?2)",
+    )
+    .bind(cutoff)
+    .bind(PRUNE_CHUNK)
+    .execute(&db.pool)
+    .await?
+    .rows_affected();
+    if deliveries > 0 {
+        return Ok(deliveries);
+    }
+    // Then old events with no delivery left (one still pending keeps its event).
     let events = sqlx::query(
         "DELETE FROM events WHERE id IN (
              SELECT id FROM events WHERE created_at < ?1
-               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status = 'pending')
+               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id)
              LIMIT ?2)",
     )
     .bind(cutoff)
-    .bind(PRUNE_CHUNK / 4)
+    .bind(PRUNE_CHUNK)
     .execute(&db.pool)
     .await?
     .rows_affected();

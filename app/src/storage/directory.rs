@@ -65,22 +65,31 @@ pub enum HookNow {
     Gone,
 }
 
-#[derive(Default)]
 struct Entry {
+    /// The global revision of the hook's last change (0: none seen).
     revision: u64,
     /// `None`: not loaded since the last change.
     now: Option<HookNow>,
+    /// When this entry last changed (ms), for forgetting old ones.
+    touched_at: i64,
 }
 
 #[derive(Default)]
 struct Inner {
     entries: Mutex<HashMap<String, Entry>>,
-    /// Revisions come from one counter, so a forgotten entry (revision 0) is
-    /// never mistaken for a newer one.
+    /// Every change takes the next revision; a load remembers the counter
+    /// when it starts and keeps its result only for hooks whose revision is
+    /// not newer.
     next_revision: AtomicU64,
     /// Woken on every change (a hook switched on has deliveries to claim).
     changes: Notify,
 }
+
+/// How often a load re-reads hooks that changed while it read them.
+const STABLE_READS: usize = 8;
+/// Entries not in use are forgotten after this long. No load takes that
+/// long, so no load that began before a change can outlive its entry.
+const FORGET_AFTER_MS: i64 = 10 * 60 * 1000;
 
 #[derive(Clone, Default)]
 pub struct HookDirectory(Arc<Inner>);
@@ -96,10 +105,12 @@ impl HookDirectory {
         self.entries().get(hook_id).and_then(|e| e.now.clone())
     }
 
-    /// Called by every hook write after its commit: the next attempt reloads.
+    /// Called by every hook write after its commit (and before it answers):
+    /// the next attempt reloads the hook.
     pub fn changed(&self, hook_id: &str) {
-        let revision = self.0.next_revision.fetch_add(1, Ordering::Relaxed) + 1;
-        self.entries().insert(hook_id.to_owned(), Entry { revision, now: None });
+        let revision = self.0.next_revision.fetch_add(1, Ordering::SeqCst) + 1;
+        let touched_at = super::now_ms();
+        self.entries().insert(hook_id.to_owned(), Entry { revision, now: None, touched_at });
         self.0.changes.notify_one();
     }
 
@@ -117,45 +128,69 @@ impl HookDirectory {
         Ok(loaded.remove(hook_id).unwrap_or(HookNow::Gone))
     }
 
-    /// Loads several hooks in one query and keeps each result unless the
-    /// hook changed meanwhile. Returns what was read (fresh as of the call).
+    /// Loads several hooks and caches each. A hook that changed while it
+    /// was read is read again (its read may predate the change's commit),
+    /// so what comes back is at least as new as every change made before
+    /// the last read began.
     pub async fn load(&self, db: &Db, hook_ids: &[&str]) -> Result<HashMap<String, HookNow>, StorageError> {
-        let started: Vec<u64> = {
-            let entries = self.entries();
-            hook_ids.iter().map(|id| entries.get(*id).map_or(0, |e| e.revision)).collect()
-        };
-        let rows = sqlx::query_as::<_, TargetRow>(
-            "SELECT h.id AS hook_id, h.endpoint, h.auth_type, h.username, h.password_enc, h.token_enc,
-                    h.token_generated, h.signing_secret_enc, h.previous_signing_secret_enc,
-                    h.previous_signing_expires_at, h.is_active
-             FROM hooks h WHERE h.id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(json_rows(hook_ids)?)
-        .fetch_all(&db.pool)
-        .await?;
-        let mut found: HashMap<String, HookNow> = rows
-            .into_iter()
-            .map(|row| {
-                let id = row.target.hook_id.clone();
-                let now = if row.is_active { HookNow::Active(Arc::new(row.target)) } else { HookNow::Inactive };
-                (id, now)
-            })
-            .collect();
-        let mut entries = self.entries();
-        for (id, revision) in hook_ids.iter().zip(started) {
-            let now = found.entry((*id).to_owned()).or_insert(HookNow::Gone).clone();
-            let entry = entries.entry((*id).to_owned()).or_default();
-            if entry.revision == revision {
-                entry.now = Some(now);
+        let mut result = HashMap::with_capacity(hook_ids.len());
+        let mut pending: Vec<&str> = hook_ids.to_vec();
+        for _ in 0..STABLE_READS {
+            if pending.is_empty() {
+                break;
             }
+            let started = self.0.next_revision.load(Ordering::SeqCst);
+            let found = read(db, &pending).await?;
+            let mut entries = self.entries();
+            let mut raced = Vec::new();
+            for id in pending {
+                let now = found.get(id).cloned().unwrap_or(HookNow::Gone);
+                let entry = entries.entry(id.to_owned()).or_insert_with(|| Entry {
+                    revision: 0,
+                    now: None,
+                    touched_at: super::now_ms(),
+                });
+                if entry.revision <= started {
+                    entry.now = Some(now.clone());
+                } else {
+                    raced.push(id);
+                }
+                result.insert(id.to_owned(), now);
+            }
+            pending = raced;
         }
-        Ok(found)
+        Ok(result)
     }
 
-    /// Drops entries of deleted hooks (called now and then, so the map holds live hooks only).
-    pub fn forget_gone(&self) {
-        self.entries().retain(|_, e| !matches!(e.now, Some(HookNow::Gone)));
+    /// Forgets entries of deleted hooks and of hooks changed but not loaded
+    /// since, once they are old (called now and then: the map holds the
+    /// hooks in use, not every hook ever changed).
+    pub fn forget_old(&self) {
+        let cutoff = super::now_ms() - FORGET_AFTER_MS;
+        self.entries()
+            .retain(|_, e| matches!(e.now, Some(HookNow::Active(_) | HookNow::Inactive)) || e.touched_at > cutoff);
     }
+}
+
+/// The hooks among `ids` as they are in the database (missing = deleted).
+async fn read(db: &Db, ids: &[&str]) -> Result<HashMap<String, HookNow>, StorageError> {
+    let rows = sqlx::query_as::<_, TargetRow>(
+        "SELECT h.id AS hook_id, h.endpoint, h.auth_type, h.username, h.password_enc, h.token_enc,
+                h.token_generated, h.signing_secret_enc, h.previous_signing_secret_enc,
+                h.previous_signing_expires_at, h.is_active
+         FROM hooks h WHERE h.id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(json_rows(ids)?)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let id = row.target.hook_id.clone();
+            let now = if row.is_active { HookNow::Active(Arc::new(row.target)) } else { HookNow::Inactive };
+            (id, now)
+        })
+        .collect())
 }
 
 #[derive(sqlx::FromRow)]

@@ -263,3 +263,41 @@ async fn publish_one(
     }
     Ok(Published::New { deliveries: inserted, leased })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::accounts::{self, NewAccount};
+
+    fn request(account: &ResourceId) -> PublishRequest {
+        PublishRequest {
+            id: crate::security::random::new_id().expect("id"),
+            account_id: account.clone(),
+            hook_type: "dbs".into(),
+            vertical: Vertical::Flightrates,
+            shop: None,
+            payload: "{}".into(),
+            only_hook: None,
+            idempotency_key: None,
+            answer: |_, _| String::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_account_fails_alone_in_its_batch() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = crate::storage::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.expect("db");
+        let new =
+            NewAccount { email: "a@example.com", password_hash: "x", is_admin: false, vertical: Vertical::Flightrates };
+        let known = accounts::create(&db, new).await.expect("account").id;
+        let unknown = ResourceId::parse("0123456789abcdef01234567").expect("id");
+        let mut keyed = request(&unknown);
+        keyed.idempotency_key = Some("k".into());
+        let batch = [request(&known), request(&unknown), request(&known), keyed];
+        let out = publish_batch(&db, &batch, None).await.expect("the batch is written");
+        assert!(matches!(out[0], Published::New { .. }));
+        assert!(matches!(out[1], Published::UnknownAccount));
+        assert!(matches!(out[2], Published::New { .. }));
+        assert!(matches!(out[3], Published::UnknownAccount));
+    }
+}

@@ -286,8 +286,11 @@ pub async fn delete(
         .bind(vertical.map(Vertical::as_str))
         .execute(&db.pool)
         .await?;
-    db.hooks.changed(id.as_str());
-    Ok(result.rows_affected() > 0)
+    let deleted = result.rows_affected() > 0;
+    if deleted {
+        db.hooks.changed(id.as_str());
+    }
+    Ok(deleted)
 }
 
 /// The hook's current signing secret (`whsec_…`), creating one if it has none.
@@ -333,8 +336,11 @@ pub async fn rotate_signing_secret(
     .bind(account_id.as_str())
     .execute(&db.pool)
     .await?;
-    db.hooks.changed(id.as_str());
-    Ok((result.rows_affected() > 0).then_some(fresh))
+    let rotated = result.rows_affected() > 0;
+    if rotated {
+        db.hooks.changed(id.as_str());
+    }
+    Ok(rotated.then_some(fresh))
 }
 
 /// Turns the account's hook on or off (turning it on clears a disable
@@ -352,6 +358,9 @@ pub async fn set_active(db: &Db, account_id: &ResourceId, id: &ResourceId, activ
     .bind(account_id.as_str())
     .execute(&db.pool)
     .await?;
-    db.hooks.changed(id.as_str());
-    Ok(result.rows_affected() > 0)
+    let switched = result.rows_affected() > 0;
+    if switched {
+        db.hooks.changed(id.as_str());
+    }
+    Ok(switched)
 }

@@ -49,6 +49,8 @@ pub async fn run(ctx: Arc<AttemptContext>, delivery: ClaimedDelivery, permits: P
         Ok(HookNow::Gone) => return TaskEnd::Dropped(delivery.id),
         Err(e) => {
             tracing::error!(delivery = %delivery.id, error = %e, "cannot read the hook; giving the delivery back");
+            // Not at once: a database that fails would make it a tight loop.
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             return TaskEnd::HandBack(delivery.id);
         }
     };

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, watch};
-use tokio::task::JoinSet;
+use tokio::task::{Id, JoinError, JoinSet};
 
 /// How often the outbox is checked for due deliveries (retries) when nothing wakes the dispatcher.
 const POLL: Duration = Duration::from_millis(500);
@@ -40,6 +40,8 @@ pub struct Dispatcher {
     parts: Parts,
     held: Held,
     tasks: JoinSet<TaskEnd>,
+    /// The delivery each attempt task is for (a task that panics still gives its lease back).
+    in_flight: HashMap<Id, String>,
     workers: Arc<Semaphore>,
     unrecorded: Arc<Semaphore>,
     lease_ms: i64,
@@ -62,6 +64,7 @@ impl Dispatcher {
             parts,
             held,
             tasks: JoinSet::new(),
+            in_flight: HashMap::new(),
             workers,
             unrecorded: Arc::new(Semaphore::new(MAX_UNRECORDED)),
             lease_ms,
@@ -98,28 +101,36 @@ impl Dispatcher {
         self.shut_down().await;
     }
 
-    fn finished(&mut self, end: TaskEnd) {
-        match end {
-            TaskEnd::Done(id) | TaskEnd::Dropped(id) => self.held.forget(&id),
-            TaskEnd::HandBack(id) => {
+    fn finished(&mut self, done: Result<(Id, TaskEnd), JoinError>) {
+        let task = done.as_ref().map_or_else(JoinError::id, |(id, _)| *id);
+        let delivery = self.in_flight.remove(&task);
+        match done {
+            Ok((_, TaskEnd::Done(id) | TaskEnd::Dropped(id))) => self.held.forget(&id),
+            Ok((_, TaskEnd::HandBack(id))) => {
                 self.held.forget(&id);
                 self.give_back.push(id);
+            }
+            Err(e) => {
+                tracing::error!(delivery = ?delivery, error = %e, "an attempt task failed; giving its delivery back");
+                if let Some(id) = delivery {
+                    self.held.forget(&id);
+                    self.give_back.push(id);
+                }
             }
         }
     }
 
     fn reap_finished(&mut self) {
-        while let Some(done) = self.tasks.try_join_next() {
-            if let Ok(end) = done {
-                self.finished(end);
-            }
+        while let Some(done) = self.tasks.try_join_next_with_id() {
+            self.finished(done);
         }
     }
 
     fn enqueue(&mut self, batch: Vec<ClaimedDelivery>) {
         let Enqueued { over, already_held } = self.held.enqueue(batch);
         if already_held > 0 {
-            tracing::debug!(already_held, "claim returned deliveries this process holds; not queued twice");
+            // Their leases lapsed while held here (the renewal came late): not queued twice.
+            tracing::warn!(already_held, "claimed deliveries this process already holds; not queued again");
         }
         self.give_back.extend(over);
     }
@@ -217,7 +228,6 @@ impl Dispatcher {
                 Some(HookNow::Active(_)) | None => {}
             }
         }
-        directory.forget_gone();
     }
 
     /// Starts an attempt for queued deliveries whose destination has a free
@@ -234,7 +244,9 @@ impl Dispatcher {
                 let Ok(worker) = self.workers.clone().try_acquire_owned() else { break 'hooks };
                 let Some((delivery, slot)) = self.held.next_for(&hook, &destination) else { continue 'hooks };
                 let permits = Permits { slot, worker, unrecorded };
-                self.tasks.spawn(attempt::run(self.parts.ctx.clone(), delivery, permits));
+                let id = delivery.id.clone();
+                let task = self.tasks.spawn(attempt::run(self.parts.ctx.clone(), delivery, permits)).id();
+                self.in_flight.insert(task, id);
             }
         }
         self.held.prune();
@@ -247,6 +259,7 @@ impl Dispatcher {
             return;
         }
         self.next_renew = Instant::now() + self.renew_every;
+        self.parts.ctx.db.hooks().forget_old();
         let ids = self.held.leased_ids();
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         let renew = deliveries::renew_leases(&self.parts.ctx.db, &self.parts.owner, &refs, self.lease_ms);
@@ -286,11 +299,7 @@ impl Dispatcher {
             // A hook switched back on has deliveries waiting in the outbox.
             () = directory.wait_for_change() => self.claim_now = true,
             () = ctx.slot_freed.notified() => {}
-            Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => {
-                if let Ok(end) = done {
-                    self.finished(end);
-                }
-            }
+            Some(done) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => self.finished(done),
             () = tokio::time::sleep_until(self.next_poll.min(self.next_renew).into()) => {
                 if Instant::now() >= self.next_poll {
                     self.claim_now = true;
@@ -313,10 +322,8 @@ impl Dispatcher {
         tracing::info!(in_flight = self.tasks.len(), released, "dispatcher stopping: finishing attempts in flight");
         let timeout = self.parts.ctx.config.timeout + Duration::from_secs(1);
         let drain = async {
-            while let Some(done) = self.tasks.join_next().await {
-                if let Ok(end) = done {
-                    self.finished(end);
-                }
+            while let Some(done) = self.tasks.join_next_with_id().await {
+                self.finished(done);
             }
         };
         if tokio::time::timeout(timeout, drain).await.is_err() {

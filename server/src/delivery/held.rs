@@ -9,12 +9,14 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
-/// Deliveries held in memory (queued, not in flight) before the dispatcher stops taking more.
-pub const MAX_QUEUED: usize = 8192;
+/// Deliveries held in memory (queued, not in flight) before the dispatcher
+/// stops taking more: 16 hooks at their cap, so a few hooks on a hanging
+/// endpoint cannot fill it for everyone.
+pub const MAX_QUEUED: usize = 16_384;
 /// A claim skips hooks with this many queued and takes at most this many per hook.
 pub const CLAIM_PER_HOOK: usize = 512;
 /// A handed-over delivery for a hook with this many queued goes back to the outbox.
-const MAX_QUEUED_PER_HOOK: usize = 2048;
+const MAX_QUEUED_PER_HOOK: usize = 1024;
 
 /// What `enqueue` did with a batch.
 #[derive(Default)]

@@ -96,6 +96,12 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         metrics: state.metrics.clone(),
         fault: delivery.fault,
     };
+    if std::env::var_os("HOOKRELAY_MAX_PER_ENDPOINT").is_some() {
+        tracing::warn!(
+            "HOOKRELAY_MAX_PER_ENDPOINT is no longer read: the cap is per destination now \
+             (HOOKRELAY_MAX_PER_DESTINATION, default 32)"
+        );
+    }
     if config.allow_private_targets {
         tracing::warn!("--allow-private-targets: deliveries may reach loopback and private addresses");
     }

@@ -127,6 +127,12 @@ async fn a_deleted_hook_gets_nothing_more_while_the_other_gets_everything_once()
     tokio::time::sleep(Duration::from_secs(8)).await;
     assert_exactly_once(&kept, &ids);
     assert_eq!(doomed.arrived_after(deleted_at + Duration::from_millis(500)), 0);
+    let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM deliveries WHERE hook_id = ?")
+        .bind(&doomed_hook)
+        .fetch_one(&app.sqlite().await)
+        .await
+        .expect("count");
+    assert_eq!(left, 0, "the deleted hook's deliveries are gone with it");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,6 +141,8 @@ async fn a_switched_off_hook_is_paused_and_gets_everything_when_switched_on() {
     let key = app.create_user("pause@example.com");
     let receiver = Receiver::start().await;
     receiver.set_delay(Duration::from_millis(200));
+    // Attempts stay on the wire until the switch-off has answered.
+    receiver.hold();
     let hook = create_hook(&app, &key, &receiver.url).await;
     let ids = publish_many(&app, &key, 300, 6, Arc::new(AtomicUsize::new(0))).await;
     receiver.wait_for(1, WAIT).await;
@@ -143,18 +151,38 @@ async fn a_switched_off_hook_is_paused_and_gets_everything_when_switched_on() {
     let (status, _) = app.send_json(Method::PATCH, &path, &key, &json!({"isActiveStatus": false})).await;
     assert_eq!(status, 200);
     let off_at = Instant::now();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    receiver.release();
+    // The queued ones went back to the outbox and those on the wire were recorded.
+    let db = app.sqlite().await;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let (leased,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM deliveries WHERE hook_id = ? AND lease_owner IS NOT NULL")
+                .bind(&hook)
+                .fetch_one(&db)
+                .await
+                .expect("count");
+        if leased == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{leased} deliveries still leased to a paused hook");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A window for anything that should not come.
+    tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(receiver.arrived_after(off_at + Duration::from_millis(500)), 0, "a paused hook received deliveries");
-    let before = receiver.by_event().len();
-    assert!(before < ids.len(), "everything arrived before the pause; the test proves nothing");
+    let sent = receiver.received().len();
+    assert!(sent < ids.len(), "everything was sent before the pause; the test proves nothing");
 
     // The waiting deliveries are pending with no attempt counted for the pause.
-    let (_, log) =
-        app.send_json(Method::GET, &format!("/api/v1/hook/{hook}/deliveries?size=100"), &key, &Value::Null).await;
-    let waiting: Vec<&Value> =
-        log["deliveries"].as_array().expect("list").iter().filter(|d| d["status"] == "pending").collect();
-    assert!(!waiting.is_empty(), "{log}");
-    assert!(waiting.iter().all(|d| d["attempts"].as_array().is_some_and(Vec::is_empty)), "{log}");
+    let (waiting, with_attempts): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE attempt_count > 0) FROM deliveries WHERE hook_id = ? AND status = 'pending'",
+    )
+    .bind(&hook)
+    .fetch_one(&db)
+    .await
+    .expect("count");
+    assert_eq!((waiting, with_attempts), (i64::try_from(ids.len() - sent).expect("n"), 0));
 
     let (status, _) = app.send_json(Method::PATCH, &path, &key, &json!({"isActiveStatus": true})).await;
     assert_eq!(status, 200);
@@ -192,7 +220,7 @@ async fn a_record_is_not_written_over_a_lease_another_holder_took() {
     let app = TestApp::spawn_with(&flags(&["--delivery-timeout", "5s"])).await;
     let key = app.create_user("stolen@example.com");
     let receiver = Receiver::start().await;
-    receiver.set_delay(Duration::from_millis(1500));
+    receiver.hold();
     let hook = create_hook(&app, &key, &receiver.url).await;
     let (_, accepted) =
         app.send_json(Method::POST, "/api/v1/events", &key, &json!({"hookType": "dbs", "data": {}})).await;
@@ -210,6 +238,7 @@ async fn a_record_is_not_written_over_a_lease_another_holder_took() {
             .expect("take the lease")
             .rows_affected();
     assert_eq!(taken, 1);
+    receiver.release();
 
     wait_until("the dropped record is counted", || {
         app.logs().iter().any(|l| l.contains("attempt not recorded: the lease was lost"))
@@ -233,15 +262,22 @@ async fn a_held_delivery_is_not_sent_twice_when_its_lease_lapses() {
     let app = TestApp::spawn_with(&flags(&["--delivery-timeout", "5s"])).await;
     let key = app.create_user("lapse@example.com");
     let receiver = Receiver::start().await;
-    receiver.set_delay(Duration::from_millis(2500));
+    receiver.hold();
     let hook = create_hook(&app, &key, &receiver.url).await;
     app.send_json(Method::POST, "/api/v1/events", &key, &json!({"hookType": "dbs", "data": {}})).await;
     receiver.wait_for(1, WAIT).await;
 
     // The lease lapses while the attempt is in flight: the outbox poll (every
-    // 500 ms) claims it again, but this process already holds it.
+    // 500 ms) claims it again, but this process already holds it. (A renewal
+    // may put the lease back first, so lapse it until the claim happened.)
     let db = app.sqlite().await;
-    sqlx::query("UPDATE deliveries SET lease_until = 0").execute(&db).await.expect("expire the lease");
+    let deadline = Instant::now() + WAIT;
+    while !app.logs().iter().any(|l| l.contains("claimed deliveries this process already holds")) {
+        sqlx::query("UPDATE deliveries SET lease_until = 0").execute(&db).await.expect("expire the lease");
+        assert!(Instant::now() < deadline, "the lapsed lease was never claimed again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    receiver.release();
     let deadline = Instant::now() + WAIT;
     loop {
         let (_, log) = app.send_json(Method::GET, &format!("/api/v1/hook/{hook}/deliveries"), &key, &Value::Null).await;

@@ -38,19 +38,38 @@ struct Inner {
 pub struct Receiver {
     pub url: String,
     inner: Arc<Mutex<Inner>>,
+    /// While true, requests are recorded but not answered.
+    holding: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    inner: Arc<Mutex<Inner>>,
+    holding: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Receiver {
     /// Answers 200 unless scripted otherwise.
     pub async fn start() -> Receiver {
         let inner = Arc::new(Mutex::new(Inner { default_status: 200, ..Inner::default() }));
-        let app = Router::new().fallback(record).with_state(inner.clone());
+        let holding = Arc::new(tokio::sync::watch::Sender::new(false));
+        let app = Router::new().fallback(record).with_state(Shared { inner: inner.clone(), holding: holding.clone() });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Receiver { url: format!("http://{addr}/hook"), inner }
+        Receiver { url: format!("http://{addr}/hook"), inner, holding }
+    }
+
+    /// Holds every request (recorded on arrival, not answered) until `release`:
+    /// attempts stay in flight for as long as a test needs.
+    pub fn hold(&self) {
+        self.holding.send_replace(true);
+    }
+
+    pub fn release(&self) {
+        self.holding.send_replace(false);
     }
 
     /// The next answers, in order; then `default_status`.
@@ -99,12 +118,14 @@ impl Receiver {
     }
 }
 
-async fn record(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn record(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let (status, delay) = {
-        let mut inner = inner.lock().expect("lock");
+        let mut inner = shared.inner.lock().expect("lock");
         inner.received.push(Received { headers, body, at: tokio::time::Instant::now() });
         (inner.script.pop_front().unwrap_or(inner.default_status), inner.delay)
     };
     tokio::time::sleep(delay).await;
+    let mut holding = shared.holding.subscribe();
+    let _ = holding.wait_for(|held| !*held).await;
     StatusCode::from_u16(status).unwrap_or(StatusCode::OK)
 }
