@@ -64,23 +64,7 @@ pub async fn run(ctx: Arc<AttemptContext>, delivery: ClaimedDelivery, permits: P
     let number = usize::try_from(delivery.attempt_count).unwrap_or(0) + 1;
     let outcome = outcome::decide(Answered::from(&result), number, &ctx.config.schedule, now_ms(), schedule::jitter);
     let duration_ms = i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX);
-    let attempt = match result {
-        Ok(answer) => AttemptRecord {
-            attempted_at,
-            duration_ms,
-            status_code: Some(answer.status),
-            error: (!(200..300).contains(&answer.status))
-                .then(|| format!("the endpoint answered HTTP {}", answer.status)),
-            response_body: Some(answer.body),
-        },
-        Err(e) => AttemptRecord {
-            attempted_at,
-            duration_ms,
-            status_code: None,
-            error: Some(e.to_string()),
-            response_body: None,
-        },
-    };
+    let attempt = attempt_record(result, attempted_at, duration_ms);
     tracing::info!(
         delivery = %delivery.id,
         event = %delivery.event_id,
@@ -98,6 +82,31 @@ pub async fn run(ctx: Arc<AttemptContext>, delivery: ClaimedDelivery, permits: P
     drop(permits.unrecorded);
     ctx.slot_freed.notify_one();
     TaskEnd::Done(delivery.id)
+}
+
+/// What the attempt log keeps of an answer (or of its failure).
+fn attempt_record(
+    result: Result<sender::Answer, sender::SendError>,
+    attempted_at: i64,
+    duration_ms: i64,
+) -> AttemptRecord {
+    match result {
+        Ok(answer) => AttemptRecord {
+            attempted_at,
+            duration_ms,
+            status_code: Some(answer.status),
+            error: (!(200..300).contains(&answer.status))
+                .then(|| format!("the endpoint answered HTTP {}", answer.status)),
+            response_body: Some(answer.body),
+        },
+        Err(e) => AttemptRecord {
+            attempted_at,
+            duration_ms,
+            status_code: None,
+            error: Some(e.to_string()),
+            response_body: None,
+        },
+    }
 }
 
 async fn record(ctx: &AttemptContext, recorded: Recorded) {
