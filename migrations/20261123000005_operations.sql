@@ -9,10 +9,11 @@ ALTER TABLE deliveries ADD COLUMN lease_owner TEXT;
 -- --disable-after is disabled.
 ALTER TABLE hooks ADD COLUMN failing_since INTEGER;
 
--- Retention deletes events by age and their deliveries by event (cascade),
--- attempts by age.
+-- Retention deletes events by age and their deliveries by event, attempts
+-- and idempotency keys by age.
 CREATE INDEX deliveries_by_event ON deliveries(event_id);
 CREATE INDEX attempts_by_age ON attempts(attempted_at);
+CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_at);
 
 -- A value sealed with the at-rest key when the database first held a key:
 -- a server started with another key (a lost key file replaced by a new

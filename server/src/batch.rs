@@ -51,17 +51,18 @@ impl<T, R, E> Clone for Batcher<T, R, E> {
 
 impl<T, R, E> Batcher<T, R, E>
 where
-    T: Clone + Send + 'static,
+    T: Clone + Send + Sync + 'static,
     R: Send + 'static,
     E: Send + Sync + 'static,
 {
     /// The batcher and its writer task (for the caller to spawn and watch;
     /// it ends when every `Batcher` clone is dropped). `write` gets up to
     /// `max` items and must return one result per item, in order, or one
-    /// error for the whole batch.
+    /// error for the whole batch. Items are shared, not copied, with the
+    /// write (copied only to write them again one by one after a failure).
     pub fn new<F, Fut>(max: usize, mut write: F) -> (Self, impl Future<Output = ()> + Send + 'static)
     where
-        F: FnMut(Vec<T>) -> Fut + Send + 'static,
+        F: FnMut(Arc<[T]>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<Vec<R>, E>> + Send,
     {
         let (tx, mut rx) = mpsc::channel::<(T, Reply<R, E>)>(max * 2);
@@ -75,14 +76,15 @@ where
                     }
                 }
                 let (items, replies): (Vec<T>, Vec<Reply<R, E>>) = batch.into_iter().unzip();
+                let items: Arc<[T]> = items.into();
                 let single = items.len() == 1;
                 match write(items.clone()).await {
                     Ok(results) => answer(replies, results),
                     Err(e) if single => answer_error(replies, e),
                     // Written again one by one: only the bad item fails.
                     Err(_) => {
-                        for (item, reply) in items.into_iter().zip(replies) {
-                            match write(vec![item]).await {
+                        for (item, reply) in items.iter().zip(replies) {
+                            match write(Arc::from([item.clone()])).await {
                                 Ok(results) => answer(vec![reply], results),
                                 Err(e) => answer_error(vec![reply], e),
                             }
@@ -121,8 +123,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_bad_item_fails_alone_and_its_batch_mates_are_written() {
-        let (batcher, task) = Batcher::<i32, i32, String>::new(16, |items: Vec<i32>| async move {
-            if items.contains(&13) { Err("13 cannot be written".to_owned()) } else { Ok(items) }
+        let (batcher, task) = Batcher::<i32, i32, String>::new(16, |items: Arc<[i32]>| async move {
+            if items.contains(&13) { Err("13 cannot be written".to_owned()) } else { Ok(items.to_vec()) }
         });
         tokio::spawn(task);
         let submits: Vec<_> = (10..16)
@@ -143,7 +145,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_stopped_writer_is_reported() {
-        let (batcher, task) = Batcher::<i32, i32, String>::new(4, |items: Vec<i32>| async move { Ok(items) });
+        let (batcher, task) =
+            Batcher::<i32, i32, String>::new(4, |items: Arc<[i32]>| async move { Ok(items.to_vec()) });
         drop(task);
         assert!(matches!(batcher.submit(1).await, Err(BatchError::Stopped)));
     }

@@ -15,7 +15,7 @@ pub type Ingest = Batcher<PublishRequest, Published, StorageError>;
 
 /// The ingest batcher and its writer task (spawned and watched by `serve`).
 pub fn new(db: Db, handoff: Handoff, gate: WriteGate) -> (Ingest, impl Future<Output = ()> + Send + 'static) {
-    Batcher::new(MAX_BATCH, move |requests: Vec<PublishRequest>| {
+    Batcher::new(MAX_BATCH, move |requests: std::sync::Arc<[PublishRequest]>| {
         let (db, handoff, gate) = (db.clone(), handoff.clone(), gate.clone());
         async move {
             gate.run(handoff.publish(&db, &requests)).await.inspect_err(|e| {

@@ -1,6 +1,6 @@
 //! The dispatcher's side of the outbox: claim due deliveries with a lease
 //! that names its owner, renew, record each attempt and its outcome, give
-//! back; plus the delivery log, manual retry and retention.
+//! back; plus the delivery log and manual retry (retention: `retention.rs`).
 //!
 //! A lease is `(lease_owner, lease_until)`. Only the owner renews, records
 //! or gives back a row, and only while it is `pending`: a record whose
@@ -124,18 +124,31 @@ pub async fn renew_leases(
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
-    let renewed: Vec<(String,)> = sqlx::query_as(
-        "UPDATE deliveries SET lease_until = ?1
-         WHERE status = 'pending' AND lease_owner = ?3 AND id IN (SELECT value FROM json_each(?2))
-         RETURNING id",
-    )
-    .bind(now_ms() + lease_ms)
-    .bind(json_rows(ids)?)
-    .bind(owner.as_str())
-    .fetch_all(&db.pool)
-    .await?;
+    let renewed: Vec<(String,)> = sqlx::query_as(RENEW)
+        .bind(now_ms() + lease_ms)
+        .bind(json_rows(ids)?)
+        .bind(owner.as_str())
+        .fetch_all(&db.pool)
+        .await?;
     Ok(renewed.into_iter().map(|(id,)| id).collect())
 }
+
+// The lease statements find their rows by id. `+status` keeps SQLite from
+// using the `deliveries_due` index for `status = 'pending'` instead: that
+// plan walks every pending delivery and re-reads the JSON list for each one
+// (quadratic; it cut the fan-out benchmark to a fifth). `plans` tests this.
+const RENEW: &str = "UPDATE deliveries SET lease_until = ?1
+     WHERE +status = 'pending' AND lease_owner = ?3 AND id IN (SELECT value FROM json_each(?2))
+     RETURNING id";
+const RECORD: &str =
+    "UPDATE deliveries SET status = s.status, attempt_count = attempt_count + 1, next_attempt_at = s.next_at,
+            lease_until = NULL, lease_owner = NULL, updated_at = ?2
+     FROM (SELECT value ->> 0 AS id, value ->> 1 AS status, value ->> 2 AS next_at FROM json_each(?1)) AS s
+     WHERE deliveries.id = s.id AND +deliveries.status = 'pending' AND deliveries.lease_owner = ?3
+     RETURNING id";
+const RELEASE: &str =
+    "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, next_attempt_at = max(next_attempt_at, ?1)
+     WHERE +status = 'pending' AND lease_owner = ?3 AND id IN (SELECT value FROM json_each(?2))";
 
 /// One attempt as recorded.
 #[derive(Debug, Clone)]
@@ -212,18 +225,8 @@ pub async fn record_batch(
         })
         .collect();
     let mut tx = db.pool.begin_with("BEGIN IMMEDIATE").await?;
-    let written: Vec<(String,)> = sqlx::query_as(
-        "UPDATE deliveries SET status = s.status, attempt_count = attempt_count + 1, next_attempt_at = s.next_at,
-                lease_until = NULL, lease_owner = NULL, updated_at = ?2
-         FROM (SELECT value ->> 0 AS id, value ->> 1 AS status, value ->> 2 AS next_at FROM json_each(?1)) AS s
-         WHERE deliveries.id = s.id AND deliveries.status = 'pending' AND deliveries.lease_owner = ?3
-         RETURNING deliveries.id",
-    )
-    .bind(json_rows(&states)?)
-    .bind(now)
-    .bind(owner.as_str())
-    .fetch_all(&mut *tx)
-    .await?;
+    let written: Vec<(String,)> =
+        sqlx::query_as(RECORD).bind(json_rows(&states)?).bind(now).bind(owner.as_str()).fetch_all(&mut *tx).await?;
     let written: HashSet<String> = written.into_iter().map(|(id,)| id).collect();
     let kept: Vec<&Recorded> = items.iter().filter(|item| written.contains(&item.delivery_id)).collect();
     let attempts: Vec<_> = kept
@@ -264,15 +267,7 @@ pub async fn release(db: &Db, owner: &LeaseOwner, ids: &[String], retry_at: i64)
     if ids.is_empty() {
         return Ok(());
     }
-    sqlx::query(
-        "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, next_attempt_at = max(next_attempt_at, ?1)
-         WHERE status = 'pending' AND lease_owner = ?3 AND id IN (SELECT value FROM json_each(?2))",
-    )
-    .bind(retry_at)
-    .bind(json_rows(ids)?)
-    .bind(owner.as_str())
-    .execute(&db.pool)
-    .await?;
+    sqlx::query(RELEASE).bind(retry_at).bind(json_rows(ids)?).bind(owner.as_str()).execute(&db.pool).await?;
     Ok(())
 }
 
@@ -285,31 +280,29 @@ pub async fn retry(
     attempts_in_schedule: i64,
 ) -> Result<RetryResult, StorageError> {
     let now = now_ms();
-    let found: Option<(String,)> = sqlx::query_as("SELECT status FROM deliveries WHERE id = ? AND account_id = ?")
+    // Update first, then look: between a look and an update, retention
+    // could remove the row (a 409 for a delivery that is gone).
+    let queued = sqlx::query(
+        "UPDATE deliveries SET status = 'pending', attempt_count = ?, next_attempt_at = ?, lease_until = NULL,
+                lease_owner = NULL, updated_at = ? WHERE id = ? AND account_id = ? AND status <> 'pending'",
+    )
+    .bind((attempts_in_schedule - 1).max(0))
+    .bind(now)
+    .bind(now)
+    .bind(delivery_id)
+    .bind(account_id.as_str())
+    .execute(&db.pool)
+    .await?
+    .rows_affected();
+    if queued > 0 {
+        return Ok(RetryResult::Queued);
+    }
+    let exists: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM deliveries WHERE id = ? AND account_id = ?")
         .bind(delivery_id)
         .bind(account_id.as_str())
         .fetch_optional(&db.pool)
         .await?;
-    match found {
-        None => Ok(RetryResult::NotFound),
-        Some((status,)) if status == "pending" => Ok(RetryResult::AlreadyPending),
-        Some(_) => {
-            let queued = sqlx::query(
-                "UPDATE deliveries SET status = 'pending', attempt_count = ?, next_attempt_at = ?, lease_until = NULL,
-                        lease_owner = NULL, updated_at = ? WHERE id = ? AND account_id = ? AND status <> 'pending'",
-            )
-            .bind((attempts_in_schedule - 1).max(0))
-            .bind(now)
-            .bind(now)
-            .bind(delivery_id)
-            .bind(account_id.as_str())
-            .execute(&db.pool)
-            .await?
-            .rows_affected();
-            // Another retry got there first: it is pending now.
-            Ok(if queued > 0 { RetryResult::Queued } else { RetryResult::AlreadyPending })
-        }
-    }
+    Ok(if exists.is_some() { RetryResult::AlreadyPending } else { RetryResult::NotFound })
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -387,61 +380,28 @@ pub async fn queue_stats(db: &Db) -> Result<(i64, Option<i64>), StorageError> {
         .await?)
 }
 
-/// How many rows one retention step deletes: small enough that publishing,
-/// which waits for the same write lock, never waits long.
-pub const PRUNE_CHUNK: i64 = 2_000;
+#[cfg(test)]
+mod plans {
+    use super::{RECORD, RELEASE, RENEW};
 
-/// Deletes one chunk of history older than `cutoff` (ms): attempts first,
-/// then the finished deliveries of old events, then old events with no
-/// delivery left, then expired idempotency keys. Returns rows removed; 0 means nothing is left.
-/// Retention calls it again and again, handing the write lock back between.
-pub async fn prune_step(db: &Db, cutoff: i64) -> Result<u64, StorageError> {
-    let attempts =
-        sqlx::query("DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE attempted_at < ?1 LIMIT ?2)")
-            .bind(cutoff)
-            .bind(PRUNE_CHUNK)
-            .execute(&db.pool)
-            .await?
-            .rows_affected();
-    if attempts > 0 {
-        return Ok(attempts);
+    /// Each lease statement looks its rows up by id, never by walking the
+    /// pending deliveries.
+    #[tokio::test]
+    async fn lease_statements_find_rows_by_id() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = crate::storage::connect(&format!("sqlite://{}", dir.path().join("p.db").display())).await.expect("db");
+        for sql in [RENEW, RECORD, RELEASE] {
+            let plan: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                    .bind(1_i64)
+                    .bind("[]")
+                    .bind("owner")
+                    .fetch_all(&db.pool)
+                    .await
+                    .expect("plan");
+            let text: Vec<&str> = plan.iter().map(|(_, _, _, d)| d.as_str()).collect();
+            assert!(text.iter().any(|d| d.contains("(id=?)")), "{sql}: {text:?}");
+            assert!(!text.iter().any(|d| d.contains("deliveries_due")), "{sql}: {text:?}");
+        }
     }
-    // Finished deliveries of old events, a chunk at a time (with whatever
-    // attempts they still have), so no step's cascade is large whatever the fan-out.
-    let deliveries = sqlx::query(
-        "DELETE FROM deliveries WHERE id IN (
-             SELECT d.id FROM events e JOIN deliveries d ON d.event_id = e.id
-             WHERE e.created_at < ?1 AND d.status <> 'pending' LIMIT ?2)",
-    )
-    .bind(cutoff)
-    .bind(PRUNE_CHUNK)
-    .execute(&db.pool)
-    .await?
-    .rows_affected();
-    if deliveries > 0 {
-        return Ok(deliveries);
-    }
-    // Then old events with no delivery left (one still pending keeps its event).
-    let events = sqlx::query(
-        "DELETE FROM events WHERE id IN (
-             SELECT id FROM events WHERE created_at < ?1
-               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id)
-             LIMIT ?2)",
-    )
-    .bind(cutoff)
-    .bind(PRUNE_CHUNK)
-    .execute(&db.pool)
-    .await?
-    .rows_affected();
-    if events > 0 {
-        return Ok(events);
-    }
-    Ok(sqlx::query(
-        "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ?1 LIMIT ?2)",
-    )
-    .bind(now_ms() - super::events::IDEMPOTENCY_WINDOW_MS)
-    .bind(PRUNE_CHUNK)
-    .execute(&db.pool)
-    .await?
-    .rows_affected())
 }

@@ -33,6 +33,9 @@ pub struct HookTarget {
     pub signing_secret_enc: Option<Vec<u8>>,
     pub previous_signing_secret_enc: Option<Vec<u8>>,
     pub previous_signing_expires_at: Option<i64>,
+    /// Scheme, host and port of `endpoint` (worked out once, when loaded).
+    #[sqlx(skip)]
+    destination: String,
 }
 
 impl HookTarget {
@@ -41,15 +44,19 @@ impl HookTarget {
     }
 
     /// The destination concurrency is capped by: scheme, host and port.
-    pub fn destination(&self) -> String {
-        match url::Url::parse(&self.endpoint) {
+    pub fn destination(&self) -> &str {
+        &self.destination
+    }
+
+    fn destination_of(endpoint: &str) -> String {
+        match url::Url::parse(endpoint) {
             Ok(url) => format!(
                 "{}://{}:{}",
                 url.scheme(),
                 url.host_str().unwrap_or_default(),
                 url.port_or_known_default().unwrap_or_default()
             ),
-            Err(_) => self.endpoint.clone(),
+            Err(_) => endpoint.to_owned(),
         }
     }
 }
@@ -186,8 +193,10 @@ async fn read(db: &Db, ids: &[&str]) -> Result<HashMap<String, HookNow>, Storage
     Ok(rows
         .into_iter()
         .map(|row| {
-            let id = row.target.hook_id.clone();
-            let now = if row.is_active { HookNow::Active(Arc::new(row.target)) } else { HookNow::Inactive };
+            let mut target = row.target;
+            target.destination = HookTarget::destination_of(&target.endpoint);
+            let id = target.hook_id.clone();
+            let now = if row.is_active { HookNow::Active(Arc::new(target)) } else { HookNow::Inactive };
             (id, now)
         })
         .collect())

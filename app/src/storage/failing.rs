@@ -91,7 +91,7 @@ async fn disable(conn: &mut sqlx::SqliteConnection, hook: &str, reason: &str, no
         .await?;
     sqlx::query(
         "UPDATE deliveries SET status = 'failed', lease_until = NULL, lease_owner = NULL, updated_at = ?
-         WHERE hook_id = ? AND status = 'pending'",
+         WHERE hook_id = ? AND +status = 'pending'",
     )
     .bind(now)
     .bind(hook)

@@ -11,6 +11,7 @@ pub mod events;
 mod failing;
 pub mod hooks;
 pub mod key_check;
+pub mod retention;
 pub mod sessions;
 pub mod stats;
 

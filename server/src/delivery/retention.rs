@@ -3,13 +3,14 @@
 //! idempotency keys older than 24 h; expired dashboard sessions. Runs at
 //! start, then once an hour.
 //!
-//! Pruning goes in chunks of `PRUNE_CHUNK` rows, each its own transaction at
-//! the write gate: publishing and the dispatcher take their turns between
-//! chunks, so a pass over millions of rows never holds the write lock for
-//! long (docs/BENCHMARKS.md has the figure under load).
+//! A pass goes in steps of about `STEP_ROWS` rows (`storage::retention`),
+//! each its own transaction at the write gate: publishing and the
+//! dispatcher take their turns between steps, so a pass over millions of
+//! rows never holds the write lock for long (docs/BENCHMARKS.md has the
+//! figure under load).
 
 use crate::write_gate::WriteGate;
-use app::storage::{Db, deliveries, sessions};
+use app::storage::{Db, retention::Pass, sessions};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -30,12 +31,12 @@ pub async fn run(db: Db, gate: WriteGate, retention: Duration, mut shutdown: wat
     }
 }
 
-/// One pass: chunk after chunk until nothing older than `cutoff` is left.
+/// One pass: step after step until nothing older than `cutoff` is left.
 async fn prune(db: &Db, gate: &WriteGate, cutoff: i64, shutdown: &watch::Receiver<bool>) -> u64 {
     let mut removed = 0;
-    while !*shutdown.borrow() {
-        match gate.run(deliveries::prune_step(db, cutoff)).await {
-            Ok(0) => break,
+    let mut pass = Pass::new(cutoff);
+    while !pass.is_done() && !*shutdown.borrow() {
+        match gate.run(pass.step(db)).await {
             Ok(n) => removed += n,
             Err(e) => {
                 tracing::error!(error = %e, "retention: pruning failed; the next pass tries again");

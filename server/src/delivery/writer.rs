@@ -20,7 +20,7 @@ pub fn new(
     owner: LeaseOwner,
     disable_after_ms: i64,
 ) -> (Writer, impl Future<Output = ()> + Send + 'static) {
-    Batcher::new(MAX_BATCH, move |items: Vec<Recorded>| {
+    Batcher::new(MAX_BATCH, move |items: std::sync::Arc<[Recorded]>| {
         let (db, gate, owner) = (db.clone(), gate.clone(), owner.clone());
         async move { gate.run(deliveries::record_batch(&db, &owner, &items, disable_after_ms)).await }
     })

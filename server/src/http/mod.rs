@@ -112,9 +112,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let (writer, writer_task) =
         crate::delivery::writer::new(dispatch_db.clone(), gate.clone(), owner.clone(), disable_after_ms);
     watched.spawn("attempt-record writer", writer_task);
+    // Retention deletes on the dispatcher's pool: no fsync per chunk (a
+    // deletion lost to a power cut is simply done again).
     watched.spawn(
         "retention",
-        crate::delivery::retention::run(db.clone(), gate.clone(), delivery.retention, stop_rx.clone()),
+        crate::delivery::retention::run(dispatch_db.clone(), gate.clone(), delivery.retention, stop_rx.clone()),
     );
     watched.spawn("WAL checkpoint", crate::checkpoint::run(dispatch_db.clone(), stop_rx.clone()));
     let ctx = crate::delivery::AttemptContext {
