@@ -26,7 +26,10 @@ const FIRST_EVENTS_PER_STEP: i64 = 1;
 enum Stage {
     Attempts,
     /// Events up to and including this `(created_at, rowid)` are done.
-    Events { created_at: i64, rowid: i64 },
+    Events {
+        created_at: i64,
+        rowid: i64,
+    },
     IdempotencyKeys,
     Done,
 }
@@ -215,17 +218,33 @@ mod tests {
         }
         // 1,000 old events at t=10 (3 deliveries, 1 attempt each), 300 old
         // childless ones at t=20, 50 recent ones at t=1000.
-        exec(&db, "INSERT INTO events (id, account_id, hook_type, payload, created_at)
-                   SELECT printf('old%05d', value), 'a', 't', '{}', 10 FROM series(1000)").await;
-        exec(&db, "INSERT INTO events (id, account_id, hook_type, payload, created_at)
-                   SELECT printf('bare%05d', value), 'a', 't', '{}', 20 FROM series(300)").await;
-        exec(&db, "INSERT INTO events (id, account_id, hook_type, payload, created_at)
-                   SELECT printf('new%05d', value), 'a', 't', '{}', 1000 FROM series(50)").await;
+        exec(
+            &db,
+            "INSERT INTO events (id, account_id, hook_type, payload, created_at)
+                   SELECT printf('old%05d', value), 'a', 't', '{}', 10 FROM series(1000)",
+        )
+        .await;
+        exec(
+            &db,
+            "INSERT INTO events (id, account_id, hook_type, payload, created_at)
+                   SELECT printf('bare%05d', value), 'a', 't', '{}', 20 FROM series(300)",
+        )
+        .await;
+        exec(
+            &db,
+            "INSERT INTO events (id, account_id, hook_type, payload, created_at)
+                   SELECT printf('new%05d', value), 'a', 't', '{}', 1000 FROM series(50)",
+        )
+        .await;
         exec(&db, "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, next_attempt_at, created_at, updated_at)
                    SELECT e.id || h.id, e.id, h.id, 'a', 'succeeded', 0, e.created_at, 0
                    FROM events e, hooks h WHERE e.id NOT LIKE 'bare%'").await;
         exec(&db, "UPDATE deliveries SET status = 'pending' WHERE event_id = 'old00500' AND hook_id = 'h2'").await;
-        exec(&db, "INSERT INTO attempts (delivery_id, attempted_at, duration_ms) SELECT id, created_at, 1 FROM deliveries").await;
+        exec(
+            &db,
+            "INSERT INTO attempts (delivery_id, attempted_at, duration_ms) SELECT id, created_at, 1 FROM deliveries",
+        )
+        .await;
 
         let mut pass = Pass::new(500);
         let mut steps = 0;
@@ -249,12 +268,24 @@ mod tests {
     async fn a_fan_out_larger_than_a_step_is_split() {
         let (_dir, db) = db().await;
         exec(&db, "INSERT INTO accounts (id, email, password_hash, created_at) VALUES ('a', 'a@x', 'h', 0)").await;
-        exec(&db, "INSERT INTO hooks (id, account_id, vertical, endpoint, auth_type, hook_type, created_at, updated_at)
-                   SELECT printf('h%04d', value), 'a', 'flightrates', 'https://x', 'none', 't', 0, 0 FROM series(400)").await;
-        exec(&db, "INSERT INTO events (id, account_id, hook_type, payload, created_at)
-                   SELECT printf('bare%05d', value), 'a', 't', '{}', 10 FROM series(600)").await;
-        exec(&db, "INSERT INTO events (id, account_id, hook_type, payload, created_at)
-                   SELECT printf('wide%05d', value), 'a', 't', '{}', 11 FROM series(20)").await;
+        exec(
+            &db,
+            "INSERT INTO hooks (id, account_id, vertical, endpoint, auth_type, hook_type, created_at, updated_at)
+                   SELECT printf('h%04d', value), 'a', 'flightrates', 'https://x', 'none', 't', 0, 0 FROM series(400)",
+        )
+        .await;
+        exec(
+            &db,
+            "INSERT INTO events (id, account_id, hook_type, payload, created_at)
+                   SELECT printf('bare%05d', value), 'a', 't', '{}', 10 FROM series(600)",
+        )
+        .await;
+        exec(
+            &db,
+            "INSERT INTO events (id, account_id, hook_type, payload, created_at)
+                   SELECT printf('wide%05d', value), 'a', 't', '{}', 11 FROM series(20)",
+        )
+        .await;
         exec(&db, "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, next_attempt_at, created_at, updated_at)
                    SELECT e.id || h.id, e.id, h.id, 'a', 'failed', 0, 11, 0
                    FROM events e, hooks h WHERE e.id LIKE 'wide%'").await;

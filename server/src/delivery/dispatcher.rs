@@ -242,7 +242,7 @@ impl Dispatcher {
             loop {
                 let Ok(unrecorded) = self.unrecorded.clone().try_acquire_owned() else { break 'hooks };
                 let Ok(worker) = self.workers.clone().try_acquire_owned() else { break 'hooks };
-                let Some((delivery, slot)) = self.held.next_for(&hook, &destination) else { continue 'hooks };
+                let Some((delivery, slot)) = self.held.next_for(&hook, destination) else { continue 'hooks };
                 let permits = Permits { slot, worker, unrecorded };
                 let id = delivery.id.clone();
                 let task = self.tasks.spawn(attempt::run(self.parts.ctx.clone(), delivery, permits)).id();
