@@ -149,21 +149,26 @@ mod tests {
         (dir, db)
     }
 
+    /// SQLite's plan for `sql`, one line per step.
+    async fn plan(db: &Db, sql: &str) -> Vec<String> {
+        let rows: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                .bind(1_i64)
+                .bind(1_i64)
+                .bind(1_i64)
+                .bind(1_i64)
+                .fetch_all(&db.pool)
+                .await
+                .expect("plan");
+        rows.into_iter().map(|(_, _, _, detail)| detail).collect()
+    }
+
     /// Every statement seeks in an index; none walks a whole table.
     #[tokio::test]
     async fn every_statement_seeks_an_index() {
         let (_dir, db) = db().await;
         for sql in [OLD_ATTEMPTS, OLD_KEYS, NEXT_EVENTS, FINISHED_DELIVERIES, EMPTY_EVENTS] {
-            let plan: Vec<(i64, i64, i64, String)> =
-                sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
-                    .bind(1_i64)
-                    .bind(1_i64)
-                    .bind(1_i64)
-                    .bind(1_i64)
-                    .fetch_all(&db.pool)
-                    .await
-                    .expect("plan");
-            let text: Vec<&str> = plan.iter().map(|(_, _, _, d)| d.as_str()).collect();
+            let text = plan(&db, sql).await;
             // A scan of a table (by its name or an alias) or a sort of a range.
             for table in ["attempts", "idempotency_keys", "events", "deliveries", "d", "e"] {
                 let scan = format!("SCAN {table}");
@@ -172,16 +177,8 @@ mod tests {
             assert!(!text.iter().any(|d| d.contains("TEMP B-TREE")), "{sql}: {text:?}");
             assert!(!text.iter().any(|d| d.contains("deliveries_due")), "{sql}: {text:?}");
         }
-        let plan: Vec<(i64, i64, i64, String)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {NEXT_EVENTS}")))
-                .bind(1_i64)
-                .bind(1_i64)
-                .bind(1_i64)
-                .bind(1_i64)
-                .fetch_all(&db.pool)
-                .await
-                .expect("plan");
-        assert!(plan.iter().any(|(_, _, _, d)| d.contains("created_at=? AND rowid>?")), "{plan:?}");
+        let next = plan(&db, NEXT_EVENTS).await;
+        assert!(next.iter().any(|d| d.contains("created_at=? AND rowid>?")), "{next:?}");
     }
 
     /// Runs `sql`, where `series(n)` stands for the numbers 1..=n as `value`.
@@ -204,56 +201,76 @@ mod tests {
         n
     }
 
+    /// An account with `hooks` hooks named h0001, h0002, …
+    async fn account_with_hooks(db: &Db, hooks: u32) {
+        exec(db, "INSERT INTO accounts (id, email, password_hash, created_at) VALUES ('a', 'a@x', 'h', 0)").await;
+        exec(
+            db,
+            &format!(
+                "INSERT INTO hooks (id, account_id, vertical, endpoint, auth_type, hook_type, created_at, updated_at)
+                 SELECT printf('h%04d', value), 'a', 'flightrates', 'https://x', 'none', 't', 0, 0 FROM series({hooks})"
+            ),
+        )
+        .await;
+    }
+
+    /// `n` events named `prefix` + number, created at `at`.
+    async fn events(db: &Db, prefix: &str, n: u32, at: i64) {
+        exec(
+            db,
+            &format!(
+                "INSERT INTO events (id, account_id, hook_type, payload, created_at)
+                 SELECT printf('{prefix}%05d', value), 'a', 't', '{{}}', {at} FROM series({n})"
+            ),
+        )
+        .await;
+    }
+
+    /// A delivery with `status` to every hook for the events matching `like`.
+    async fn deliveries(db: &Db, like: &str, status: &str) {
+        exec(
+            db,
+            &format!(
+                "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, next_attempt_at, created_at, updated_at)
+                 SELECT e.id || h.id, e.id, h.id, 'a', '{status}', 0, e.created_at, 0
+                 FROM events e, hooks h WHERE e.id LIKE '{like}'"
+            ),
+        )
+        .await;
+    }
+
+    /// Runs a pass to its end, checking that every step stays bounded.
+    async fn run_pass(db: &Db, cutoff: i64) {
+        let mut pass = Pass::new(cutoff);
+        let mut steps = 0;
+        while !pass.is_done() {
+            let removed = pass.step(db).await.expect("step");
+            assert!(removed <= 2 * STEP_ROWS as u64, "a step removed {removed} rows");
+            steps += 1;
+            assert!(steps < 200, "the pass does not end");
+        }
+    }
+
     /// Old events in one millisecond with three deliveries each (one event's
     /// still pending), old events without deliveries, and recent ones: a
-    /// pass leaves exactly the recent events and the pending one, in steps
-    /// that stay near STEP_ROWS deliveries.
+    /// pass leaves exactly the recent events and the pending one.
     #[tokio::test]
     async fn a_pass_removes_finished_old_history_in_small_steps() {
         let (_dir, db) = db().await;
-        exec(&db, "INSERT INTO accounts (id, email, password_hash, created_at) VALUES ('a', 'a@x', 'h', 0)").await;
-        for hook in ["h1", "h2", "h3"] {
-            exec(&db, &format!("INSERT INTO hooks (id, account_id, vertical, endpoint, auth_type, hook_type, created_at, updated_at)
-                                 VALUES ('{hook}', 'a', 'flightrates', 'https://x', 'none', 't', 0, 0)")).await;
-        }
-        // 1,000 old events at t=10 (3 deliveries, 1 attempt each), 300 old
-        // childless ones at t=20, 50 recent ones at t=1000.
-        exec(
-            &db,
-            "INSERT INTO events (id, account_id, hook_type, payload, created_at)
-                   SELECT printf('old%05d', value), 'a', 't', '{}', 10 FROM series(1000)",
-        )
-        .await;
-        exec(
-            &db,
-            "INSERT INTO events (id, account_id, hook_type, payload, created_at)
-                   SELECT printf('bare%05d', value), 'a', 't', '{}', 20 FROM series(300)",
-        )
-        .await;
-        exec(
-            &db,
-            "INSERT INTO events (id, account_id, hook_type, payload, created_at)
-                   SELECT printf('new%05d', value), 'a', 't', '{}', 1000 FROM series(50)",
-        )
-        .await;
-        exec(&db, "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, next_attempt_at, created_at, updated_at)
-                   SELECT e.id || h.id, e.id, h.id, 'a', 'succeeded', 0, e.created_at, 0
-                   FROM events e, hooks h WHERE e.id NOT LIKE 'bare%'").await;
-        exec(&db, "UPDATE deliveries SET status = 'pending' WHERE event_id = 'old00500' AND hook_id = 'h2'").await;
+        account_with_hooks(&db, 3).await;
+        events(&db, "old", 1000, 10).await;
+        events(&db, "bare", 300, 20).await;
+        events(&db, "new", 50, 1000).await;
+        deliveries(&db, "old%", "succeeded").await;
+        deliveries(&db, "new%", "succeeded").await;
+        exec(&db, "UPDATE deliveries SET status = 'pending' WHERE event_id = 'old00500' AND hook_id = 'h0002'").await;
         exec(
             &db,
             "INSERT INTO attempts (delivery_id, attempted_at, duration_ms) SELECT id, created_at, 1 FROM deliveries",
         )
         .await;
 
-        let mut pass = Pass::new(500);
-        let mut steps = 0;
-        while !pass.is_done() {
-            let removed = pass.step(&db).await.expect("step");
-            assert!(removed <= 2 * STEP_ROWS as u64, "a step removed {removed} rows");
-            steps += 1;
-            assert!(steps < 100, "the pass does not end");
-        }
+        run_pass(&db, 500).await;
         assert_eq!(count(&db, "SELECT count(*) FROM events WHERE id LIKE 'new%'").await, 50);
         assert_eq!(count(&db, "SELECT count(*) FROM events WHERE id NOT LIKE 'new%'").await, 1);
         assert_eq!(count(&db, "SELECT count(*) FROM deliveries WHERE event_id = 'old00500'").await, 1);
@@ -267,37 +284,12 @@ mod tests {
     #[tokio::test]
     async fn a_fan_out_larger_than_a_step_is_split() {
         let (_dir, db) = db().await;
-        exec(&db, "INSERT INTO accounts (id, email, password_hash, created_at) VALUES ('a', 'a@x', 'h', 0)").await;
-        exec(
-            &db,
-            "INSERT INTO hooks (id, account_id, vertical, endpoint, auth_type, hook_type, created_at, updated_at)
-                   SELECT printf('h%04d', value), 'a', 'flightrates', 'https://x', 'none', 't', 0, 0 FROM series(400)",
-        )
-        .await;
-        exec(
-            &db,
-            "INSERT INTO events (id, account_id, hook_type, payload, created_at)
-                   SELECT printf('bare%05d', value), 'a', 't', '{}', 10 FROM series(600)",
-        )
-        .await;
-        exec(
-            &db,
-            "INSERT INTO events (id, account_id, hook_type, payload, created_at)
-                   SELECT printf('wide%05d', value), 'a', 't', '{}', 11 FROM series(20)",
-        )
-        .await;
-        exec(&db, "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, next_attempt_at, created_at, updated_at)
-                   SELECT e.id || h.id, e.id, h.id, 'a', 'failed', 0, 11, 0
-                   FROM events e, hooks h WHERE e.id LIKE 'wide%'").await;
+        account_with_hooks(&db, 400).await;
+        events(&db, "bare", 600, 10).await;
+        events(&db, "wide", 20, 11).await;
+        deliveries(&db, "wide%", "failed").await;
 
-        let mut pass = Pass::new(500);
-        let mut steps = 0;
-        while !pass.is_done() {
-            let removed = pass.step(&db).await.expect("step");
-            assert!(removed <= 2 * STEP_ROWS as u64, "a step removed {removed} rows");
-            steps += 1;
-            assert!(steps < 200, "the pass does not end");
-        }
+        run_pass(&db, 500).await;
         assert_eq!(count(&db, "SELECT count(*) FROM deliveries").await, 0);
         assert_eq!(count(&db, "SELECT count(*) FROM events").await, 0);
     }
