@@ -59,6 +59,65 @@ impl fmt::Display for ResourceId {
     }
 }
 
+/// An id of the outbox (events, deliveries): the same 24-hex shape as a
+/// `ResourceId`, a type of its own so that one can't be passed for another.
+/// Read back from the database as stored (the database made it).
+macro_rules! outbox_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses an id from user input (a path segment, a JSON field).
+            pub fn parse(s: &str) -> Result<Self, InvalidId> {
+                ResourceId::parse(s).map(|id| Self(id.into()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        /// A freshly made id (`security::random::new_id`).
+        impl From<ResourceId> for $name {
+            fn from(id: ResourceId) -> Self {
+                Self(id.into())
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidId;
+            fn try_from(s: String) -> Result<Self, InvalidId> {
+                Self::parse(&s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+outbox_id!(
+    /// A published event; also the `webhook-id` every delivery of it sends.
+    EventId
+);
+outbox_id!(
+    /// One event's delivery to one hook.
+    DeliveryId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 
 use super::problem_view;
 use crate::components::{CopyButton, StatusBadge, format, use_toasts};
+use crate::domain::{DeliveryId, DeliveryStatus};
 use crate::server_fns::types::{DeliveryView, HookDetail};
 use crate::server_fns::{
     delete_hook, hook_detail, list_deliveries, retry_delivery, reveal_secret, rotate_secret, send_test_event,
@@ -194,13 +195,13 @@ fn DeliveryLog(id: String, refresh: RwSignal<u32>) -> impl IntoView {
     // While something is pending, look again every 2 seconds.
     Effect::new(move |_| {
         if let Some(Ok(p)) = log.get()
-            && p.deliveries.iter().any(|d| d.status == "pending")
+            && p.deliveries.iter().any(|d| d.status == DeliveryStatus::Pending)
         {
             set_timeout(move || refresh.update(|n| *n += 1), Duration::from_secs(2));
         }
     });
-    let retry = Action::new(move |delivery: &String| {
-        let delivery = delivery.clone();
+    let retry = Action::new(move |delivery: &DeliveryId| {
+        let delivery = delivery.to_string();
         async move {
             if toasts.report(retry_delivery(delivery).await, "Delivery queued again.").is_some() {
                 refresh.update(|n| *n += 1);
@@ -246,15 +247,15 @@ fn DeliveryLog(id: String, refresh: RwSignal<u32>) -> impl IntoView {
     }
 }
 
-fn delivery_item(d: DeliveryView, retry: Action<String, ()>) -> impl IntoView {
-    let failed = d.status == "failed";
+fn delivery_item(d: DeliveryView, retry: Action<DeliveryId, ()>) -> impl IntoView {
+    let failed = d.status == DeliveryStatus::Failed;
     let delivery_id = d.id.clone();
     let attempts = d.attempts.len();
     view! {
-        <li class="delivery" data-delivery-id=d.id.clone() data-status=d.status.clone()>
+        <li class="delivery" data-delivery-id=d.id.to_string() data-status=d.status.as_str()>
             <div class="delivery-head">
-                <StatusBadge status=d.status.clone()/>
-                <span>"Event " <code>{d.event_id.clone()}</code></span>
+                <StatusBadge status=d.status/>
+                <span>"Event " <code>{d.event_id.to_string()}</code></span>
                 <span class="muted">{format::time(d.created_at)}</span>
                 <span class="muted">{format!("{attempts} attempt{}", if attempts == 1 { "" } else { "s" })}</span>
                 {failed.then(|| view! {

@@ -259,6 +259,7 @@ pub async fn retry_delivery(id: String) -> Result<(), ServerFnError> {
     use super::context::{internal, not_found, require_account};
     use crate::storage::deliveries::{RetryResult, retry};
     let (services, account) = require_account().await?;
+    let Ok(id) = crate::domain::DeliveryId::parse(&id) else { return Err(not_found("Delivery")) };
     match retry(&services.db, &account.id, &id, services.attempts_in_schedule).await.map_err(internal)? {
         RetryResult::Queued => {
             (services.wake)();

@@ -1,7 +1,7 @@
 //! What the server functions exchange with the browser.
 
-use crate::domain::FieldError;
 use crate::domain::hook_form::HookForm;
+use crate::domain::{DeliveryId, DeliveryStatus, EventId, FieldError};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +59,7 @@ pub struct HookSummary {
     pub is_active: bool,
     pub disabled_reason: Option<String>,
     /// Status of the newest delivery, if any.
-    pub last_status: Option<String>,
+    pub last_status: Option<DeliveryStatus>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,9 +117,9 @@ pub struct AttemptView {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryView {
-    pub id: String,
-    pub event_id: String,
-    pub status: String,
+    pub id: DeliveryId,
+    pub event_id: EventId,
+    pub status: DeliveryStatus,
     pub created_at: i64,
     pub next_attempt_at: i64,
     pub attempts: Vec<AttemptView>,

@@ -9,7 +9,7 @@
 //! finished delivery never returns to `pending` except by manual retry.
 
 use super::{Db, StorageError, json_rows, now_ms};
-use crate::domain::ResourceId;
+use crate::domain::{DeliveryId, DeliveryStatus, EventId, ResourceId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use std::collections::{HashMap, HashSet};
@@ -35,8 +35,8 @@ impl LeaseOwner {
 /// payload is shared (`Arc`) by the deliveries of one event.
 #[derive(Debug, Clone)]
 pub struct ClaimedDelivery {
-    pub id: String,
-    pub event_id: String,
+    pub id: DeliveryId,
+    pub event_id: EventId,
     pub hook_id: String,
     pub attempt_count: i64,
     pub payload: Arc<str>,
@@ -69,7 +69,7 @@ pub async fn claim(
 ) -> Result<Vec<ClaimedDelivery>, StorageError> {
     let now = now_ms();
     let saturated = json_rows(saturated)?;
-    let ids: Vec<(String,)> = sqlx::query_as(
+    let ids: Vec<(DeliveryId,)> = sqlx::query_as(
         "UPDATE deliveries SET lease_until = ?1 + ?2, lease_owner = ?6
          WHERE id IN (SELECT id FROM (
                          SELECT id, next_attempt_at,
@@ -94,7 +94,7 @@ pub async fn claim(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ids_json = json_rows(&ids.into_iter().map(|(id,)| id).collect::<Vec<_>>())?;
+    let ids_json = json_rows(&ids.into_iter().map(|(id,)| id).collect::<Vec<DeliveryId>>())?;
     let mut claimed = sqlx::query_as::<_, ClaimedDelivery>(
         "SELECT d.id, d.event_id, d.hook_id, d.attempt_count, e.payload
          FROM deliveries d JOIN events e ON e.id = d.event_id
@@ -104,7 +104,7 @@ pub async fn claim(
     .fetch_all(&db.pool)
     .await?;
     // One shared copy per event.
-    let mut payloads: HashMap<String, Arc<str>> = HashMap::new();
+    let mut payloads: HashMap<EventId, Arc<str>> = HashMap::new();
     for delivery in &mut claimed {
         delivery.payload =
             payloads.entry(delivery.event_id.clone()).or_insert_with(|| delivery.payload.clone()).clone();
@@ -118,13 +118,13 @@ pub async fn claim(
 pub async fn renew_leases(
     db: &Db,
     owner: &LeaseOwner,
-    ids: &[&str],
+    ids: &[&DeliveryId],
     lease_ms: i64,
-) -> Result<HashSet<String>, StorageError> {
+) -> Result<HashSet<DeliveryId>, StorageError> {
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
-    let renewed: Vec<(String,)> = sqlx::query_as(RENEW)
+    let renewed: Vec<(DeliveryId,)> = sqlx::query_as(RENEW)
         .bind(now_ms() + lease_ms)
         .bind(json_rows(ids)?)
         .bind(owner.as_str())
@@ -181,7 +181,7 @@ impl Outcome {
 /// An attempt to record, with what follows it.
 #[derive(Debug, Clone)]
 pub struct Recorded {
-    pub delivery_id: String,
+    pub delivery_id: DeliveryId,
     pub hook_id: String,
     pub attempt: AttemptRecord,
     pub outcome: Outcome,
@@ -219,15 +219,15 @@ pub async fn record_batch(
     let states: Vec<_> = items
         .iter()
         .map(|item| match &item.outcome {
-            Outcome::Succeeded => (&item.delivery_id, "succeeded", now),
-            Outcome::RetryAt(at) => (&item.delivery_id, "pending", *at),
-            Outcome::Failed { .. } => (&item.delivery_id, "failed", now),
+            Outcome::Succeeded => (&item.delivery_id, DeliveryStatus::Succeeded, now),
+            Outcome::RetryAt(at) => (&item.delivery_id, DeliveryStatus::Pending, *at),
+            Outcome::Failed { .. } => (&item.delivery_id, DeliveryStatus::Failed, now),
         })
         .collect();
     let mut tx = db.pool.begin_with("BEGIN IMMEDIATE").await?;
-    let written: Vec<(String,)> =
+    let written: Vec<(DeliveryId,)> =
         sqlx::query_as(RECORD).bind(json_rows(&states)?).bind(now).bind(owner.as_str()).fetch_all(&mut *tx).await?;
-    let written: HashSet<String> = written.into_iter().map(|(id,)| id).collect();
+    let written: HashSet<DeliveryId> = written.into_iter().map(|(id,)| id).collect();
     let kept: Vec<&Recorded> = items.iter().filter(|item| written.contains(&item.delivery_id)).collect();
     let attempts: Vec<_> = kept
         .iter()
@@ -263,7 +263,7 @@ pub async fn record_batch(
 /// Gives claimed deliveries back (shutdown, their hook was switched off, or
 /// their hook's queue is full): lease cleared, due at `retry_at` at the
 /// earliest. Only rows `owner` still holds.
-pub async fn release(db: &Db, owner: &LeaseOwner, ids: &[String], retry_at: i64) -> Result<(), StorageError> {
+pub async fn release(db: &Db, owner: &LeaseOwner, ids: &[DeliveryId], retry_at: i64) -> Result<(), StorageError> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -276,7 +276,7 @@ pub async fn release(db: &Db, owner: &LeaseOwner, ids: &[String], retry_at: i64)
 pub async fn retry(
     db: &Db,
     account_id: &ResourceId,
-    delivery_id: &str,
+    delivery_id: &DeliveryId,
     attempts_in_schedule: i64,
 ) -> Result<RetryResult, StorageError> {
     let now = now_ms();
@@ -289,7 +289,7 @@ pub async fn retry(
     .bind((attempts_in_schedule - 1).max(0))
     .bind(now)
     .bind(now)
-    .bind(delivery_id)
+    .bind(delivery_id.as_str())
     .bind(account_id.as_str())
     .execute(&db.pool)
     .await?
@@ -298,7 +298,7 @@ pub async fn retry(
         return Ok(RetryResult::Queued);
     }
     let exists: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM deliveries WHERE id = ? AND account_id = ?")
-        .bind(delivery_id)
+        .bind(delivery_id.as_str())
         .bind(account_id.as_str())
         .fetch_optional(&db.pool)
         .await?;
@@ -314,9 +314,9 @@ pub enum RetryResult {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DeliveryRow {
-    pub id: String,
-    pub event_id: String,
-    pub status: String,
+    pub id: DeliveryId,
+    pub event_id: EventId,
+    pub status: DeliveryStatus,
     pub attempt_count: i64,
     pub next_attempt_at: i64,
     pub created_at: i64,
@@ -324,7 +324,7 @@ pub struct DeliveryRow {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AttemptRow {
-    pub delivery_id: String,
+    pub delivery_id: DeliveryId,
     pub attempted_at: i64,
     pub duration_ms: i64,
     pub status_code: Option<i64>,

@@ -8,7 +8,7 @@
 
 use super::deliveries::{ClaimedDelivery, LeaseOwner};
 use super::{Db, StorageError, json_rows, now_ms};
-use crate::domain::{ResourceId, Vertical};
+use crate::domain::{DeliveryId, EventId, ResourceId, Vertical};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -36,7 +36,7 @@ pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 /// One publish request for `publish_batch` (owned, so it can cross tasks).
 #[derive(Debug, Clone)]
 pub struct PublishRequest {
-    pub id: ResourceId,
+    pub id: EventId,
     pub account_id: ResourceId,
     pub hook_type: String,
     pub vertical: Vertical,
@@ -47,7 +47,7 @@ pub struct PublishRequest {
     pub only_hook: Option<ResourceId>,
     pub idempotency_key: Option<String>,
     /// The answer to remember for the idempotency key, given the delivery count.
-    pub answer: fn(&ResourceId, u64) -> String,
+    pub answer: fn(&EventId, u64) -> String,
 }
 
 /// Stores several publish requests in one transaction (one fsync): each
@@ -118,7 +118,7 @@ async fn publish_plain(
     .fetch_all(&mut *conn)
     .await?;
     let stored: HashSet<String> = stored.into_iter().map(|(id,)| id).collect();
-    let created: Vec<(String, String, String)> = sqlx::query_as(
+    let created: Vec<(DeliveryId, EventId, String)> = sqlx::query_as(
         "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
                                  lease_until, lease_owner, created_at, updated_at)
          SELECT printf('%08x', ?2 / 1000) || lower(hex(randomblob(8))), e.event_id, h.id, h.account_id, 'pending', 0,
@@ -201,7 +201,7 @@ async fn publish_one(
         .bind(now)
         .execute(&mut *conn)
         .await?;
-    let created: Vec<(String, String)> = match &r.only_hook {
+    let created: Vec<(DeliveryId, String)> = match &r.only_hook {
         None => sqlx::query_as(
             "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
                                      lease_until, lease_owner, created_at, updated_at)
@@ -245,7 +245,7 @@ async fn publish_one(
             .into_iter()
             .map(|(id, hook_id)| ClaimedDelivery {
                 id,
-                event_id: r.id.to_string(),
+                event_id: r.id.clone(),
                 hook_id,
                 attempt_count: 0,
                 payload: payload.clone(),
@@ -271,7 +271,7 @@ mod tests {
 
     fn request(account: &ResourceId) -> PublishRequest {
         PublishRequest {
-            id: crate::security::random::new_id().expect("id"),
+            id: crate::security::random::new_id().expect("id").into(),
             account_id: account.clone(),
             hook_type: "dbs".into(),
             vertical: Vertical::Flightrates,

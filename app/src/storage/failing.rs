@@ -117,7 +117,7 @@ mod tests {
 
     fn item(hook: &str, at: i64, ok: bool) -> Recorded {
         Recorded {
-            delivery_id: format!("d{at}"),
+            delivery_id: crate::domain::DeliveryId::parse(&format!("{at:024x}")).expect("id"),
             hook_id: hook.to_owned(),
             attempt: AttemptRecord {
                 attempted_at: at,

@@ -2,7 +2,7 @@
 //! last delivery status of each hook.
 
 use super::{Db, StorageError, json_rows, now_ms};
-use crate::domain::ResourceId;
+use crate::domain::{DeliveryStatus, ResourceId};
 use std::collections::HashMap;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -41,7 +41,7 @@ pub async fn for_account(db: &Db, account_id: &ResourceId) -> Result<AccountStat
     .await?;
     let now = now_ms();
     let first_hour = (now / HOUR_MS - 23) * HOUR_MS;
-    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+    let rows: Vec<(i64, DeliveryStatus, i64)> = sqlx::query_as(
         "SELECT created_at / ?1 * ?1 AS hour, status, count(*) FROM deliveries
          WHERE account_id = ?2 AND created_at >= ?3 GROUP BY hour, status",
     )
@@ -58,16 +58,16 @@ pub async fn for_account(db: &Db, account_id: &ResourceId) -> Result<AccountStat
             continue;
         };
         let n = count(n);
-        match status.as_str() {
-            "succeeded" => {
+        match status {
+            DeliveryStatus::Succeeded => {
                 bucket.succeeded += n;
                 stats.succeeded_24h += n;
             }
-            "failed" => {
+            DeliveryStatus::Failed => {
                 bucket.failed += n;
                 stats.failed_24h += n;
             }
-            _ => {
+            DeliveryStatus::Pending => {
                 bucket.pending += n;
                 stats.pending_24h += n;
             }
@@ -82,9 +82,9 @@ pub async fn last_delivery_status(
     db: &Db,
     account_id: &ResourceId,
     hook_ids: &[&str],
-) -> Result<HashMap<String, String>, StorageError> {
+) -> Result<HashMap<String, DeliveryStatus>, StorageError> {
     let ids = json_rows(hook_ids)?;
-    let rows: Vec<(String, String)> = sqlx::query_as(
+    let rows: Vec<(String, DeliveryStatus)> = sqlx::query_as(
         "SELECT j.value, (SELECT d.status FROM deliveries d WHERE d.hook_id = j.value AND d.account_id = ?1
                           ORDER BY d.created_at DESC, d.id DESC LIMIT 1) AS status
          FROM json_each(?2) j WHERE status IS NOT NULL",

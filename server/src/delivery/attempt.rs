@@ -4,6 +4,7 @@
 use super::held::Slot;
 use super::outcome::{self, Answered};
 use super::{DispatcherConfig, schedule, sender, writer};
+use app::domain::DeliveryId;
 use app::security::SecretBox;
 use app::storage::deliveries::{AttemptRecord, ClaimedDelivery, RecordResult, Recorded};
 use app::storage::directory::HookNow;
@@ -26,11 +27,11 @@ pub struct AttemptContext {
 /// How an attempt task ended, for the dispatcher's books.
 pub enum TaskEnd {
     /// Sent (and recorded, or its record dropped): the lease is gone.
-    Done(String),
+    Done(DeliveryId),
     /// Not sent: its hook was switched off meanwhile; give the lease back.
-    HandBack(String),
+    HandBack(DeliveryId),
     /// Not sent: its hook was deleted meanwhile (so was the delivery).
-    Dropped(String),
+    Dropped(DeliveryId),
 }
 
 /// Permits an attempt holds: its destination's slot and a global worker

@@ -8,6 +8,7 @@ use super::handoff::HandoffReceiver;
 use super::held::{CLAIM_PER_HOOK, Enqueued, Held};
 use super::{Fault, Heartbeat, Wake};
 use crate::write_gate::WriteGate;
+use app::domain::DeliveryId;
 use app::storage::deliveries::{self, ClaimedDelivery, LeaseOwner};
 use app::storage::directory::HookNow;
 use app::storage::now_ms;
@@ -41,12 +42,12 @@ pub struct Dispatcher {
     held: Held,
     tasks: JoinSet<TaskEnd>,
     /// The delivery each attempt task is for (a task that panics still gives its lease back).
-    in_flight: HashMap<Id, String>,
+    in_flight: HashMap<Id, DeliveryId>,
     workers: Arc<Semaphore>,
     unrecorded: Arc<Semaphore>,
     lease_ms: i64,
     renew_every: Duration,
-    give_back: Vec<String>,
+    give_back: Vec<DeliveryId>,
     handoff_open: bool,
     claim_now: bool,
     next_poll: Instant,
@@ -261,7 +262,7 @@ impl Dispatcher {
         self.next_renew = Instant::now() + self.renew_every;
         self.parts.ctx.db.hooks().forget_old();
         let ids = self.held.leased_ids();
-        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let refs: Vec<&DeliveryId> = ids.iter().collect();
         let renew = deliveries::renew_leases(&self.parts.ctx.db, &self.parts.owner, &refs, self.lease_ms);
         match self.parts.gate.run(renew).await {
             Ok(renewed) => {

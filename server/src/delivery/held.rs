@@ -4,6 +4,7 @@
 //! port), so many hooks on one slow server share that server's slots and
 //! never take anyone else's.
 
+use app::domain::DeliveryId;
 use app::storage::deliveries::ClaimedDelivery;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -22,7 +23,7 @@ const MAX_QUEUED_PER_HOOK: usize = 1024;
 #[derive(Default)]
 pub struct Enqueued {
     /// Over their hook's cap: to give back to the outbox.
-    pub over: Vec<String>,
+    pub over: Vec<DeliveryId>,
     /// Ids this process already holds (a claim took back its own expired
     /// lease): dropped, so nothing is sent twice.
     pub already_held: usize,
@@ -31,7 +32,7 @@ pub struct Enqueued {
 pub struct Held {
     queues: HashMap<String, VecDeque<ClaimedDelivery>>,
     /// Ids whose lease this process holds: queued or in flight.
-    leased: HashSet<String>,
+    leased: HashSet<DeliveryId>,
     queued: usize,
     /// Hooks that may have more due in the outbox than is queued here (a
     /// claim skipped them or hit their per-hook limit, or some of theirs were
@@ -130,13 +131,13 @@ impl Held {
     }
 
     /// The attempt of `id` ended (or it was dropped): its lease is no longer held here.
-    pub fn forget(&mut self, id: &str) {
+    pub fn forget(&mut self, id: &DeliveryId) {
         self.leased.remove(id);
     }
 
     /// Drops queued deliveries whose lease renewal did not come back (lost
     /// to another holder, or finished by a system disable); returns how many.
-    pub fn drop_unrenewed(&mut self, renewed: &HashSet<String>) -> usize {
+    pub fn drop_unrenewed(&mut self, renewed: &HashSet<DeliveryId>) -> usize {
         let mut dropped = Vec::new();
         for queue in self.queues.values_mut() {
             queue.retain(|d| {
@@ -154,13 +155,13 @@ impl Held {
         dropped.len()
     }
 
-    pub fn leased_ids(&self) -> Vec<String> {
+    pub fn leased_ids(&self) -> Vec<DeliveryId> {
         self.leased.iter().cloned().collect()
     }
 
     /// Every queued id (to give back at shutdown).
-    pub fn drain_queued(&mut self) -> Vec<String> {
-        let ids: Vec<String> = self.queues.drain().flat_map(|(_, q)| q.into_iter().map(|d| d.id)).collect();
+    pub fn drain_queued(&mut self) -> Vec<DeliveryId> {
+        let ids: Vec<DeliveryId> = self.queues.drain().flat_map(|(_, q)| q.into_iter().map(|d| d.id)).collect();
         self.queued = 0;
         ids
     }
@@ -179,10 +180,14 @@ pub struct Slot(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
 mod tests {
     use super::*;
 
-    fn delivery(id: &str, hook: &str) -> ClaimedDelivery {
+    fn id(n: u32) -> DeliveryId {
+        DeliveryId::parse(&format!("{n:024x}")).expect("id")
+    }
+
+    fn delivery(n: u32, hook: &str) -> ClaimedDelivery {
         ClaimedDelivery {
-            id: id.into(),
-            event_id: "e".into(),
+            id: id(n),
+            event_id: app::domain::EventId::parse(&format!("{:024x}", 1_000 + n)).expect("event id"),
             hook_id: hook.into(),
             attempt_count: 0,
             payload: Arc::from("{}"),
@@ -192,8 +197,8 @@ mod tests {
     #[test]
     fn hooks_on_one_destination_share_its_slots_and_others_have_their_own() {
         let mut held = Held::new(2);
-        held.enqueue((0..5).map(|i| delivery(&format!("s{i}"), &format!("slow{i}"))).collect());
-        held.enqueue(vec![delivery("f", "fast")]);
+        held.enqueue((0..5).map(|i| delivery(i, &format!("slow{i}"))).collect());
+        held.enqueue(vec![delivery(9, "fast")]);
         let mut slots = Vec::new();
         for i in 0..5 {
             if let Some((_, slot)) = held.next_for(&format!("slow{i}"), "http://slow:80") {
@@ -207,8 +212,8 @@ mod tests {
     #[test]
     fn an_id_already_held_is_not_queued_twice() {
         let mut held = Held::new(1);
-        held.enqueue(vec![delivery("a", "h")]);
-        let again = held.enqueue(vec![delivery("a", "h"), delivery("b", "h")]);
+        held.enqueue(vec![delivery(1, "h")]);
+        let again = held.enqueue(vec![delivery(1, "h"), delivery(2, "h")]);
         assert_eq!(again.already_held, 1);
         assert_eq!(held.queued(), 2);
     }
@@ -216,10 +221,10 @@ mod tests {
     #[test]
     fn unrenewed_queued_deliveries_are_dropped() {
         let mut held = Held::new(1);
-        held.enqueue(vec![delivery("a", "h"), delivery("b", "h")]);
-        let renewed: HashSet<String> = ["b".to_owned()].into();
+        held.enqueue(vec![delivery(1, "h"), delivery(2, "h")]);
+        let renewed: HashSet<DeliveryId> = [id(2)].into();
         assert_eq!(held.drop_unrenewed(&renewed), 1);
         assert_eq!(held.queued(), 1);
-        assert_eq!(held.leased_ids(), vec!["b".to_owned()]);
+        assert_eq!(held.leased_ids(), vec![id(2)]);
     }
 }

@@ -47,7 +47,7 @@ pub async fn send(
     let request = client
         .post(url)
         .header("content-type", "application/json")
-        .header("webhook-id", &delivery.event_id)
+        .header("webhook-id", delivery.event_id.as_str())
         .header("webhook-timestamp", timestamp.to_string())
         .header("webhook-signature", signatures(&sealed, target, delivery, timestamp)?)
         .body(delivery.payload.to_string());
@@ -87,13 +87,13 @@ fn signatures(
     let body = delivery.payload.as_bytes();
     let mut signatures = Vec::new();
     if let Some(secret) = sealed.open(&target.signing_secret_enc, "signing")? {
-        signatures.push(sign(&secret, &delivery.event_id, timestamp, body)?);
+        signatures.push(sign(&secret, delivery.event_id.as_str(), timestamp, body)?);
     }
     let now_ms = app::storage::now_ms();
     if target.previous_signing_expires_at.is_some_and(|t| t > now_ms)
         && let Some(previous) = sealed.open(&target.previous_signing_secret_enc, "signing")?
     {
-        signatures.push(sign(&previous, &delivery.event_id, timestamp, body)?);
+        signatures.push(sign(&previous, delivery.event_id.as_str(), timestamp, body)?);
     }
     Ok(signatures.join(" "))
 }
@@ -123,7 +123,7 @@ fn authorize(
         AuthType::Jwt => {
             let secret = token.clone().unwrap_or_default();
             let sub = target.username.clone().unwrap_or_default();
-            let jwt = signing::jwt_hs256(&secret, &sub, &delivery.id, timestamp)
+            let jwt = signing::jwt_hs256(&secret, &sub, delivery.id.as_str(), timestamp)
                 .map_err(|e| SendError::Prepare(e.to_string()))?;
             request = request.header("authorization", format!("Bearer {jwt}"));
         }

@@ -6,6 +6,7 @@ use super::extract::{IdPath, QueryPairs};
 use super::hooks::list_query::{parse_paging, total_pages};
 use super::hooks::representation::rfc3339;
 use super::state::AppState;
+use app::domain::{DeliveryId, DeliveryStatus};
 use app::storage::deliveries::{self, RetryResult};
 use app::storage::hooks;
 use axum::Json;
@@ -72,10 +73,10 @@ pub async fn list(
     let deliveries = rows
         .into_iter()
         .map(|(d, attempts)| DeliveryView {
-            next_attempt_at: (d.status == "pending").then(|| rfc3339(d.next_attempt_at)),
-            id: d.id,
-            event_id: d.event_id,
-            status: d.status,
+            next_attempt_at: (d.status == DeliveryStatus::Pending).then(|| rfc3339(d.next_attempt_at)),
+            id: d.id.into(),
+            event_id: d.event_id.into(),
+            status: d.status.to_string(),
             created_at: rfc3339(d.created_at),
             attempts: attempts
                 .into_iter()
@@ -120,11 +121,14 @@ pub async fn retry(
     Authenticated(account): Authenticated,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<RetryQueued>), ApiError> {
+    // A malformed id names no delivery of this account.
+    let id = DeliveryId::parse(&id).map_err(|_| ApiError::NotFound("Delivery"))?;
     let attempts = i64::try_from(state.attempts_in_schedule).unwrap_or(1);
     match deliveries::retry(&state.db, &account.id, &id, attempts).await? {
         RetryResult::Queued => {
             state.wake.notify();
-            Ok((StatusCode::ACCEPTED, Json(RetryQueued { error: false, id, status: "pending".into() })))
+            let status = DeliveryStatus::Pending.to_string();
+            Ok((StatusCode::ACCEPTED, Json(RetryQueued { error: false, id: id.into(), status })))
         }
         RetryResult::AlreadyPending => {
             Err(ApiError::Conflict("the delivery is still pending; it will be attempted on schedule"))

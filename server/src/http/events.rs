@@ -6,7 +6,7 @@ use super::error::{ApiError, ErrorBody, FieldError};
 use super::extract::{IdPath, JsonBody};
 use super::state::AppState;
 use app::domain::event_input::parse_event;
-use app::domain::{ResourceId, Vertical};
+use app::domain::{EventId, ResourceId, Vertical};
 use app::storage::events::{PublishRequest, Published};
 use app::storage::hooks;
 use axum::Json;
@@ -144,7 +144,7 @@ async fn store(
     only_hook: Option<ResourceId>,
     idempotency_key: Option<String>,
 ) -> Result<Stored, ApiError> {
-    let id = app::security::random::new_id().map_err(ApiError::internal)?;
+    let id: EventId = app::security::random::new_id().map_err(ApiError::internal)?.into();
     let payload = serde_json::to_string(&Payload {
         id: id.as_str(),
         kind: hook_type,
@@ -180,7 +180,7 @@ async fn store(
 }
 
 /// The 202 body remembered for an idempotency key.
-fn remembered_answer(id: &ResourceId, deliveries: u64) -> String {
+fn remembered_answer(id: &EventId, deliveries: u64) -> String {
     serde_json::to_string(&EventAccepted { id: id.to_string(), deliveries }).unwrap_or_default()
 }
 
