@@ -1,4 +1,5 @@
-// `sqlx::migrate!` embeds ../migrations at compile time; rebuild when they change.
+// `sqlx::migrate!` embeds ../migrations/{sqlite,postgres} at compile time; rebuild when they change.
 fn main() {
-    println!("cargo:rerun-if-changed=../migrations");
+    println!("cargo:rerun-if-changed=../migrations/sqlite");
+    println!("cargo:rerun-if-changed=../migrations/postgres");
 }

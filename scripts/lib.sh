@@ -1,6 +1,7 @@
 # Shared by scripts/run and scripts/test: idempotent set-up and step timing.
 # Installs only what is missing: the wasm target, cargo-leptos and
-# wasm-bindgen-cli at pinned versions, Debian's Chromium, the end2end npm packages.
+# wasm-bindgen-cli at pinned versions, Debian's Chromium, the end2end npm
+# packages, and (for the tests) a PostgreSQL server on 127.0.0.1:5432.
 
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -57,6 +58,45 @@ install_npm_packages() {
   if [ -f end2end/node_modules/.package-lock.json ] &&
      [ end2end/node_modules/.package-lock.json -nt end2end/package-lock.json ]; then return; fi
   (cd end2end && npm ci --no-audit --no-fund)
+}
+
+# The tests' PostgreSQL: a server on 127.0.0.1:5432 where user postgres
+# connects without a password and database `test` exists. Skipped when
+# HOOKRELAY_TEST_POSTGRES names another server. Installs Debian's
+# postgresql only when no server is there; trusts 127.0.0.1 only on a
+# cluster this script created.
+ensure_postgres() {
+  if [ -n "${HOOKRELAY_TEST_POSTGRES:-}" ]; then return; fi
+  if command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then
+    ensure_test_database
+    return
+  fi
+  if ! command -v pg_ctlcluster >/dev/null || ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    as_root apt-get update
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
+    local hba
+    hba="$(ls /etc/postgresql/*/main/pg_hba.conf | head -n 1)"
+    as_root sed -i '1i host all postgres 127.0.0.1/32 trust  # added by hookrelay scripts/lib.sh' "$hba"
+  fi
+  local version
+  version="$(ls /etc/postgresql | sort -V | tail -n 1)"
+  as_root pg_ctlcluster "$version" main start || as_root pg_ctlcluster "$version" main reload
+  local deadline=$((SECONDS + 60))
+  until pg_isready -q -h 127.0.0.1 -p 5432; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "PostgreSQL did not start on 127.0.0.1:5432 within 60 s" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+  ensure_test_database
+}
+
+ensure_test_database() {
+  if psql -h 127.0.0.1 -U postgres -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1; then
+    return
+  fi
+  psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE test"
 }
 
 setup() {

@@ -12,6 +12,8 @@ mod failing;
 pub mod hooks;
 pub mod key_check;
 pub mod retention;
+#[cfg(test)]
+mod schema_twins;
 pub mod sessions;
 pub mod stats;
 
@@ -69,7 +71,7 @@ pub enum StorageError {
 /// what a 2xx acknowledged survives power loss.
 pub async fn connect(url: &str) -> Result<Db, StorageError> {
     let pool = open(url, SqliteSynchronous::Full, 4).await?;
-    sqlx::migrate!("../migrations").run(&pool).await?;
+    sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
     Ok(Db { pool, hooks: directory::HookDirectory::default() })
 }
 
