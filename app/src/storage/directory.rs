@@ -13,53 +13,12 @@
 //! started from and keeps its result only if no change came in meanwhile
 //! (a load that read the row before a commit must not be kept after it).
 
+use super::target::{HookTarget, TargetRow};
 use super::{Db, StorageError, json_rows};
-use crate::domain::AuthType;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
-
-/// Where and how a hook's deliveries are sent (secrets still sealed).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct HookTarget {
-    pub hook_id: String,
-    pub endpoint: String,
-    pub auth_type: String,
-    pub username: Option<String>,
-    pub password_enc: Option<Vec<u8>>,
-    pub token_enc: Option<Vec<u8>>,
-    pub token_generated: bool,
-    pub signing_secret_enc: Option<Vec<u8>>,
-    pub previous_signing_secret_enc: Option<Vec<u8>>,
-    pub previous_signing_expires_at: Option<i64>,
-    /// Scheme, host and port of `endpoint` (worked out once, when loaded).
-    #[sqlx(skip)]
-    destination: String,
-}
-
-impl HookTarget {
-    pub fn auth(&self) -> AuthType {
-        AuthType::parse(&self.auth_type).unwrap_or_default()
-    }
-
-    /// The destination concurrency is capped by: scheme, host and port.
-    pub fn destination(&self) -> &str {
-        &self.destination
-    }
-
-    fn destination_of(endpoint: &str) -> String {
-        match url::Url::parse(endpoint) {
-            Ok(url) => format!(
-                "{}://{}:{}",
-                url.scheme(),
-                url.host_str().unwrap_or_default(),
-                url.port_or_known_default().unwrap_or_default()
-            ),
-            Err(_) => endpoint.to_owned(),
-        }
-    }
-}
 
 /// A hook's state as far as delivery goes.
 #[derive(Debug, Clone)]
@@ -190,21 +149,12 @@ async fn read(db: &Db, ids: &[&str]) -> Result<HashMap<String, HookNow>, Storage
     .bind(json_rows(ids)?)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|row| {
-            let mut target = row.target;
-            target.destination = HookTarget::destination_of(&target.endpoint);
-            let id = target.hook_id.clone();
-            let now = if row.is_active { HookNow::Active(Arc::new(target)) } else { HookNow::Inactive };
-            (id, now)
+            let active = row.is_active;
+            let target = HookTarget::try_from(row)?;
+            let id = target.hook_id.to_string();
+            Ok((id, if active { HookNow::Active(Arc::new(target)) } else { HookNow::Inactive }))
         })
-        .collect())
-}
-
-#[derive(sqlx::FromRow)]
-struct TargetRow {
-    #[sqlx(flatten)]
-    target: HookTarget,
-    is_active: bool,
+        .collect()
 }

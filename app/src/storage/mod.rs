@@ -16,6 +16,7 @@ pub mod retention;
 mod schema_twins;
 pub mod sessions;
 pub mod stats;
+pub mod target;
 
 pub use clock::now_ms;
 

@@ -2,12 +2,9 @@
 //! and read the first 4 KiB of the answer.
 
 use super::ssrf;
-use app::domain::AuthType;
-use app::domain::ResourceId;
 use app::security::{SecretBox, signing};
 use app::storage::deliveries::ClaimedDelivery;
-use app::storage::directory::HookTarget;
-use app::storage::hooks::context;
+use app::storage::target::{HookTarget, SealedSecret, TargetAuth};
 use base64::Engine;
 use std::time::{Duration, SystemTime};
 
@@ -42,7 +39,7 @@ pub async fn send(
     if guard {
         ssrf::check_literal(&url)?;
     }
-    let sealed = Sealed::new(secrets, target)?;
+    let sealed = Opener(secrets);
     let timestamp = chrono::Utc::now().timestamp();
     let request = client
         .post(url)
@@ -57,43 +54,35 @@ pub async fn send(
 }
 
 /// Opens a hook's sealed fields (each bound to the hook and the field).
-struct Sealed<'a> {
-    secrets: &'a SecretBox,
-    hook_id: ResourceId,
-}
+/// Opens a target's sealed secrets with the at-rest key.
+struct Opener<'a>(&'a SecretBox);
 
-impl<'a> Sealed<'a> {
-    fn new(secrets: &'a SecretBox, target: &HookTarget) -> Result<Self, SendError> {
-        let hook_id = ResourceId::parse(&target.hook_id).map_err(|_| SendError::Prepare("bad hook id".into()))?;
-        Ok(Self { secrets, hook_id })
+impl Opener<'_> {
+    fn open(&self, secret: &SealedSecret) -> Result<String, SendError> {
+        secret.open(self.0).map_err(|e| SendError::Prepare(e.to_string()))
     }
 
-    fn open(&self, sealed: &Option<Vec<u8>>, field: &str) -> Result<Option<String>, SendError> {
-        sealed
-            .as_ref()
-            .map(|s| self.secrets.open(s, &context(&self.hook_id, field)))
-            .transpose()
-            .map_err(|e| SendError::Prepare(e.to_string()))
+    fn open_or_empty(&self, secret: &Option<SealedSecret>) -> Result<String, SendError> {
+        secret.as_ref().map_or(Ok(String::new()), |s| self.open(s))
     }
 }
 
 /// Standard Webhooks signature(s): during a rotation both keys sign.
 fn signatures(
-    sealed: &Sealed<'_>,
+    sealed: &Opener<'_>,
     target: &HookTarget,
     delivery: &ClaimedDelivery,
     timestamp: i64,
 ) -> Result<String, SendError> {
     let body = delivery.payload.as_bytes();
     let mut signatures = Vec::new();
-    if let Some(secret) = sealed.open(&target.signing_secret_enc, "signing")? {
-        signatures.push(sign(&secret, delivery.event_id.as_str(), timestamp, body)?);
+    if let Some(secret) = &target.signing_secret {
+        signatures.push(sign(&sealed.open(secret)?, delivery.event_id.as_str(), timestamp, body)?);
     }
-    let now_ms = app::storage::now_ms();
-    if target.previous_signing_expires_at.is_some_and(|t| t > now_ms)
-        && let Some(previous) = sealed.open(&target.previous_signing_secret_enc, "signing")?
+    if let Some((previous, until)) = &target.previous_signing_secret
+        && *until > app::storage::now_ms()
     {
-        signatures.push(sign(&previous, delivery.event_id.as_str(), timestamp, body)?);
+        signatures.push(sign(&sealed.open(previous)?, delivery.event_id.as_str(), timestamp, body)?);
     }
     Ok(signatures.join(" "))
 }
@@ -101,37 +90,32 @@ fn signatures(
 /// The hook's own auth (`Authorization` by auth type) and `x-hook-token`.
 fn authorize(
     mut request: reqwest::RequestBuilder,
-    sealed: &Sealed<'_>,
+    sealed: &Opener<'_>,
     target: &HookTarget,
     delivery: &ClaimedDelivery,
     timestamp: i64,
 ) -> Result<reqwest::RequestBuilder, SendError> {
-    let token = sealed.open(&target.token_enc, "token")?;
-    match target.auth() {
-        AuthType::None => {}
-        AuthType::Basic => {
-            let user = target.username.clone().unwrap_or_default();
-            let password = sealed.open(&target.password_enc, "password")?.unwrap_or_default();
-            let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    match &target.auth {
+        TargetAuth::None => {}
+        TargetAuth::Basic { username, password } => {
+            let password = sealed.open_or_empty(password)?;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
             request = request.header("authorization", format!("Basic {encoded}"));
         }
-        AuthType::OAuth2 => {
-            if let Some(token) = &token {
-                request = request.header("authorization", format!("Bearer {token}"));
+        TargetAuth::OAuth2 { token } => {
+            if let Some(token) = token {
+                request = request.header("authorization", format!("Bearer {}", sealed.open(token)?));
             }
         }
-        AuthType::Jwt => {
-            let secret = token.clone().unwrap_or_default();
-            let sub = target.username.clone().unwrap_or_default();
-            let jwt = signing::jwt_hs256(&secret, &sub, delivery.id.as_str(), timestamp)
+        TargetAuth::Jwt { subject, secret } => {
+            let secret = sealed.open_or_empty(secret)?;
+            let jwt = signing::jwt_hs256(&secret, subject, delivery.id.as_str(), timestamp)
                 .map_err(|e| SendError::Prepare(e.to_string()))?;
             request = request.header("authorization", format!("Bearer {jwt}"));
         }
     }
-    if target.token_generated
-        && let Some(token) = &token
-    {
-        request = request.header("x-hook-token", token);
+    if let Some(token) = &target.hook_token {
+        request = request.header("x-hook-token", sealed.open(token)?);
     }
     Ok(request)
 }
