@@ -17,7 +17,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the HTTP server (dashboard and REST API). The default.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -66,6 +66,11 @@ pub struct DeliveryArgs {
     /// Deliver to loopback, private, link-local and multicast addresses too (on-premise use, tests).
     #[arg(long, env = "HOOKRELAY_ALLOW_PRIVATE_TARGETS")]
     pub allow_private_targets: bool,
+    /// Send every delivery through this HTTP(S) proxy (e.g. the network's
+    /// egress proxy). Without it no proxy is used: HTTP_PROXY and the like
+    /// are ignored, since a proxy resolves names itself, past the SSRF guard.
+    #[arg(long, env = "HOOKRELAY_EGRESS_PROXY", value_parser = parse_proxy)]
+    pub egress_proxy: Option<String>,
     /// Delay before each attempt (its length is the number of attempts); units ms, s, m, h.
     #[arg(long, env = "HOOKRELAY_RETRY_SCHEDULE", default_value = crate::delivery::schedule::DEFAULT,
           value_parser = crate::delivery::schedule::RetrySchedule::parse)]
@@ -144,6 +149,13 @@ pub struct KeyCreateArgs {
     pub name: String,
     #[command(flatten)]
     pub database: DatabaseArgs,
+}
+
+/// An `--egress-proxy` URL reqwest can use (`http://`, `https://`, `socks5://`).
+fn parse_proxy(value: &str) -> Result<String, String> {
+    let url = url::Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
+    reqwest::Proxy::all(url.as_str()).map_err(|e| format!("not a proxy URL: {e}"))?;
+    Ok(url.to_string())
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             None => http::serve(cli.serve).await.map_err(commands::CommandError::from),
-            Some(cli::Command::Serve(args)) => http::serve(args).await.map_err(Into::into),
+            Some(cli::Command::Serve(args)) => http::serve(*args).await.map_err(Into::into),
             Some(cli::Command::User(cli::UserCommand::Create(args))) => commands::users::create_user(args).await,
             Some(cli::Command::Key(cli::KeyCommand::Create(args))) => commands::users::create_key(args).await,
         }

@@ -40,6 +40,8 @@ pub struct DispatcherConfig {
     pub timeout: Duration,
     pub schedule: schedule::RetrySchedule,
     pub allow_private_targets: bool,
+    /// `--egress-proxy`: the only proxy deliveries may use.
+    pub egress_proxy: Option<String>,
     pub disable_after: Duration,
     pub metrics: crate::metrics::Metrics,
     /// A test-only fault to inject (`--fault`); `None` in production.
@@ -110,5 +112,11 @@ pub fn build_client(config: &DispatcherConfig) -> Result<reqwest::Client, reqwes
     if !config.allow_private_targets {
         builder = builder.dns_resolver(Arc::new(ssrf::GuardedResolver));
     }
+    // Never a proxy from the environment: it would resolve the destination
+    // itself, past the guard. Only the operator's explicit one.
+    builder = match &config.egress_proxy {
+        Some(proxy) => builder.proxy(reqwest::Proxy::all(proxy)?),
+        None => builder.no_proxy(),
+    };
     builder.build()
 }

@@ -92,6 +92,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         timeout: delivery.delivery_timeout,
         schedule: delivery.retry_schedule.clone(),
         allow_private_targets: delivery.allow_private_targets,
+        egress_proxy: delivery.egress_proxy.clone(),
         disable_after: delivery.disable_after,
         metrics: state.metrics.clone(),
         fault: delivery.fault,

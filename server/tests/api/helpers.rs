@@ -17,15 +17,17 @@ pub struct TestApp {
     logs: Arc<Mutex<Vec<String>>>,
     child: Child,
     extra: Vec<String>,
+    env: Vec<(String, String)>,
     _dir: tempfile::TempDir,
 }
 
 /// Starts `hookrelay serve` on a free port; returns the child, its URL and its log lines.
-fn start(db_url: &str, extra: &[String]) -> (Child, String, Arc<Mutex<Vec<String>>>) {
+fn start(db_url: &str, extra: &[String], env: &[(String, String)]) -> (Child, String, Arc<Mutex<Vec<String>>>) {
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db_url])
         .args(extra)
         .env("RUST_LOG", "info")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -60,19 +62,25 @@ impl TestApp {
 
     /// Spawns with extra `serve` flags.
     pub async fn spawn_with(extra: &[&str]) -> TestApp {
+        Self::spawn_with_env(extra, &[]).await
+    }
+
+    /// Spawns with extra `serve` flags and environment variables.
+    pub async fn spawn_with_env(extra: &[&str], env: &[(&str, &str)]) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_path = dir.path().join("hookrelay.db");
         let db_url = format!("sqlite://{}", db_path.display());
         let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
-        let (child, url, logs) = start(&db_url, &extra);
-        TestApp { url, db_url, db_path, client: reqwest::Client::new(), logs, child, extra, _dir: dir }
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let (child, url, logs) = start(&db_url, &extra, &env);
+        TestApp { url, db_url, db_path, client: reqwest::Client::new(), logs, child, extra, env, _dir: dir }
     }
 
     /// `kill -9` the server (no chance to clean up), then start it again on the same database.
     pub fn crash_and_restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let (child, url, logs) = start(&self.db_url, &self.extra);
+        let (child, url, logs) = start(&self.db_url, &self.extra, &self.env);
         self.child = child;
         self.url = url;
         self.logs = logs;
@@ -83,7 +91,7 @@ impl TestApp {
         let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill -TERM");
         assert!(status.success());
         let exit = self.child.wait().expect("wait");
-        let (child, url, logs) = start(&self.db_url, &self.extra);
+        let (child, url, logs) = start(&self.db_url, &self.extra, &self.env);
         self.child = child;
         self.url = url;
         self.logs = logs;
@@ -169,7 +177,7 @@ impl TestApp {
 
     /// Starts the server again on the same database after `stop`.
     pub fn start_again(&mut self) {
-        let (child, url, logs) = start(&self.db_url, &self.extra);
+        let (child, url, logs) = start(&self.db_url, &self.extra, &self.env);
         self.child = child;
         self.url = url;
         self.logs = logs;
