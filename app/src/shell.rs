@@ -9,6 +9,8 @@ use leptos_router::{SsrMode, path};
 
 /// The server-rendered document around the app (used by SSR only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -23,6 +25,26 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// A fresh nonce for this page's inline scripts (Leptos adds it to the
+/// hydration and resource scripts) and the policy that allows only those,
+/// the site's own files and the WASM: no other inline script, no framing.
+#[cfg(feature = "ssr")]
+fn content_security_policy() {
+    leptos::nonce::provide_nonce();
+    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 

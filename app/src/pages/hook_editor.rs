@@ -176,8 +176,9 @@ fn HookEditor(setup: FormSetup) -> impl IntoView {
                     <a class="button" href=format!("/hooks/{id}")>"Go to the hook"</a>
                 </div>
             })}
+            // A class, not a style attribute: the page's CSP allows no inline style.
             <form class="card form" novalidate on:submit=on_submit
-                  style:display=move || if fresh_token.read().is_some() { "none" } else { "" }>
+                  class:is-hidden=move || fresh_token.read().is_some()>
                 {move || other_errors().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
                 {text_input(FormField::Endpoint, "hook-endpoint", "Endpoint URL", "url",
                     |f| f.endpoint.clone(), |f, v| f.endpoint = v)}

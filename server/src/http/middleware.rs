@@ -1,17 +1,21 @@
 //! Layers around every route: request ids, one log line per request,
-//! panics turned into a JSON 500, and `requestId` added to error bodies.
+//! panics turned into a JSON 500, `requestId` added to error bodies, and
+//! the browser-hardening headers (the dashboard's pages set their own
+//! nonce-based Content-Security-Policy in `app::shell`; every other
+//! response gets one that allows nothing).
 
 use super::error::{ApiError, ErrorBody};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderName, Response};
+use axum::http::{HeaderName, HeaderValue, Response, header};
 use axum::middleware::{Next, from_fn};
 use axum::response::IntoResponse;
 use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
@@ -39,6 +43,16 @@ pub fn apply(router: Router) -> Router {
                     .on_failure(()),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+            .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+            ))
             .layer(from_fn(add_request_id_to_errors))
             .layer(CatchPanicLayer::custom(|_panic| ApiError::Internal("a handler panicked".into()).into_response())),
     )

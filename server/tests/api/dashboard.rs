@@ -112,3 +112,38 @@ async fn server_functions_need_a_session_and_refuse_other_sites() {
         assert_eq!(res.status(), 403, "{name}: {value}");
     }
 }
+
+/// Every response carries the hardening headers; a dashboard page has a
+/// policy whose fresh nonce is on its inline scripts and allows no other.
+#[tokio::test]
+async fn responses_carry_the_browser_hardening_headers() {
+    let app = TestApp::spawn().await;
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let page = app.get("/login").send().await.expect("page");
+        assert_eq!(page.status(), 200);
+        let header = |name: &str| page.headers().get(name).map(|v| v.to_str().expect("ascii").to_owned());
+        assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+        assert_eq!(header("x-frame-options").as_deref(), Some("DENY"));
+        assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"));
+        let policy = header("content-security-policy").expect("a policy on the page");
+        assert!(policy.contains("frame-ancestors 'none'") && policy.contains("'wasm-unsafe-eval'"), "{policy}");
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        let nonce = policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("nonce").to_owned();
+        let body = page.text().await.expect("body");
+        assert!(body.contains(&format!("nonce=\"{nonce}\"")), "the inline scripts carry the nonce");
+        nonces.push(nonce);
+    }
+    assert_ne!(nonces[0], nonces[1], "a fresh nonce per page");
+
+    for path in ["/api/v1/hook", "/healthz", "/api/openapi.json"] {
+        let res = app.get(path).send().await.expect("response");
+        let headers = res.headers();
+        assert_eq!(headers.get("x-content-type-options").map(|v| v.as_bytes()), Some(&b"nosniff"[..]), "{path}");
+        assert_eq!(
+            headers.get("content-security-policy").map(|v| v.as_bytes()),
+            Some(&b"default-src 'none'; frame-ancestors 'none'"[..]),
+            "{path}"
+        );
+    }
+}
