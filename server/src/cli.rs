@@ -103,9 +103,14 @@ fn parse_catalogue(s: &str) -> Result<app::domain::Catalogue, String> {
 
 #[derive(Args, Debug, Clone)]
 pub struct SecretKeyArgs {
-    /// Key that encrypts secrets at rest: 32 bytes as base64 or hex.
-    #[arg(long = "secret-key", env = "HOOKRELAY_SECRET_KEY", hide_env_values = true, hide = true)]
+    /// Key that encrypts secrets at rest: 32 bytes as base64 or hex, from
+    /// `HOOKRELAY_SECRET_KEY` only (never argv: every local user can read a
+    /// process's command line).
+    #[arg(skip = std::env::var("HOOKRELAY_SECRET_KEY").ok())]
     pub key: Option<String>,
+    /// Refused with a message: a key given on the command line.
+    #[arg(long = "secret-key", hide = true)]
+    pub key_on_command_line: Option<String>,
     /// File holding that key; created (mode 0600) if missing. Default: `<database file>.key`.
     #[arg(long, env = "HOOKRELAY_SECRET_KEY_FILE")]
     pub secret_key_file: Option<std::path::PathBuf>,

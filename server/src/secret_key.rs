@@ -2,7 +2,9 @@
 //! hex of 32 bytes), or a key file — by default `<database file>.key` —
 //! created with mode 0600 on first start. A database that holds sealed
 //! secrets is never started with a new or wrong key: a missing key file is
-//! not replaced, and the key must open the database's key check.
+//! not replaced, and the key must open the database's key check. A key on
+//! the command line (visible to every local user) and a key file that
+//! group or others may read are refused, with how to fix it.
 
 use app::security::secret_box::KEY_LEN;
 use base64::Engine;
@@ -35,6 +37,16 @@ pub enum SecretKeyError {
          start. Use the original key (restore its key file, or set HOOKRELAY_SECRET_KEY to it)."
     )]
     WrongKey(String),
+    #[error(
+        "the secret key is never taken from the command line (every local user can read a process's arguments): \
+         set HOOKRELAY_SECRET_KEY or put it in a file named by --secret-key-file (mode 0600)"
+    )]
+    KeyOnCommandLine,
+    #[error(
+        "the key file {path} can be read by other users (mode {mode:o}); run `chmod 600 {path}` (and check who has \
+         seen it), then start again"
+    )]
+    KeyFileTooOpen { path: PathBuf, mode: u32 },
     #[error("cannot check the secret key against the database: {0}")]
     Storage(#[from] app::storage::StorageError),
 }
@@ -46,6 +58,9 @@ pub async fn open(
     db: &app::storage::Db,
 ) -> Result<app::security::SecretBox, SecretKeyError> {
     use app::storage::key_check;
+    if args.key_on_command_line.is_some() {
+        return Err(SecretKeyError::KeyOnCommandLine);
+    }
     let holds_secrets = key_check::holds_sealed_secrets(db).await?;
     let key = load(args.key.as_deref(), args.secret_key_file.as_deref(), database_url, holds_secrets)?;
     let secrets = app::security::SecretBox::new(&key);
@@ -75,11 +90,28 @@ pub fn load(
         None => default_key_file(database_url).ok_or(SecretKeyError::NoLocation)?,
     };
     match std::fs::read_to_string(&path) {
-        Ok(text) => decode(text.trim()).ok_or(SecretKeyError::BadKeyFile(path)),
+        Ok(text) => {
+            private_to_owner(&path)?;
+            decode(text.trim()).ok_or(SecretKeyError::BadKeyFile(path))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && holds_secrets => Err(SecretKeyError::LostKeyFile(path)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(&path),
         Err(source) => Err(SecretKeyError::Io { path, source }),
     }
+}
+
+/// Refuses a key file that group or others may read or write.
+fn private_to_owner(path: &Path) -> Result<(), SecretKeyError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let io = |source| SecretKeyError::Io { path: path.to_path_buf(), source };
+        let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(SecretKeyError::KeyFileTooOpen { path: path.to_path_buf(), mode });
+        }
+    }
+    Ok(())
 }
 
 fn decode(raw: &str) -> Option<[u8; KEY_LEN]> {

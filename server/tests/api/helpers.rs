@@ -201,8 +201,18 @@ impl TestApp {
 /// Runs `hookrelay serve` on `db_url` expecting it to refuse to start:
 /// returns its exit status and what it wrote to stderr.
 pub fn serve_expecting_refusal(db_url: &str, env: &[(&str, &str)]) -> (std::process::ExitStatus, String) {
+    serve_with_args_expecting_refusal(db_url, &[], env)
+}
+
+/// The same with extra `serve` arguments.
+pub fn serve_with_args_expecting_refusal(
+    db_url: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (std::process::ExitStatus, String) {
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db_url])
+        .args(args)
         .envs(env.iter().copied())
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())

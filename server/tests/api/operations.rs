@@ -373,8 +373,21 @@ async fn a_lost_or_wrong_key_refuses_to_start() {
     assert!(!status.success());
     assert!(stderr.contains("not the key this database"), "{stderr}");
 
-    // With the key restored it starts, and the hook's secrets are still there.
+    // A key on the command line is refused (every local user can read argv).
+    let (status, stderr) =
+        crate::helpers::serve_with_args_expecting_refusal(&app.db_url, &["--secret-key", &other], &[]);
+    assert!(!status.success());
+    assert!(stderr.contains("never taken from the command line"), "{stderr}");
+
+    // Restored readable by others (a plain copy: 0644), it is refused with the fix.
     std::fs::write(&key_file, original).expect("restore");
+    std::fs::set_permissions(&key_file, std::os::unix::fs::PermissionsExt::from_mode(0o644)).expect("chmod");
+    let (status, stderr) = crate::helpers::serve_expecting_refusal(&app.db_url, &[]);
+    assert!(!status.success());
+    assert!(stderr.contains("can be read by other users") && stderr.contains("chmod 600"), "{stderr}");
+
+    // Private to its owner, it starts, and the hook's secrets are still there.
+    std::fs::set_permissions(&key_file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
     app.start_again();
     let (status, list) = app.send_json(Method::GET, "/api/v1/hooks", &key, &Value::Null).await;
     assert_eq!(status, 200);
