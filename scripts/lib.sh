@@ -67,19 +67,29 @@ install_npm_packages() {
 # cluster this script created.
 ensure_postgres() {
   if [ -n "${HOOKRELAY_TEST_POSTGRES:-}" ]; then return; fi
-  if command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then
-    ensure_test_database
-    return
+  if ! command -v pg_isready >/dev/null || ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    start_postgres
   fi
+  ensure_test_database
+}
+
+# Remembers that this script installed PostgreSQL (so it may set its auth),
+# written before the install so an interrupted run still finishes the job.
+PG_INSTALLED_HERE=/var/lib/hookrelay-installed-postgresql
+
+start_postgres() {
   if ! command -v pg_ctlcluster >/dev/null || ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    as_root touch "$PG_INSTALLED_HERE"
     as_root apt-get update
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
-    local hba
-    hba="$(ls /etc/postgresql/*/main/pg_hba.conf | head -n 1)"
-    as_root sed -i '1i host all postgres 127.0.0.1/32 trust  # added by hookrelay scripts/lib.sh' "$hba"
   fi
-  local version
+  local version hba marker="# added by hookrelay scripts/lib.sh"
   version="$(ls /etc/postgresql | sort -V | tail -n 1)"
+  hba="/etc/postgresql/$version/main/pg_hba.conf"
+  # A cluster someone else set up keeps its own authentication.
+  if [ -f "$PG_INSTALLED_HERE" ] && ! as_root grep -qF "$marker" "$hba"; then
+    as_root sed -i "1i host all postgres 127.0.0.1/32 trust  $marker" "$hba"
+  fi
   as_root pg_ctlcluster "$version" main start || as_root pg_ctlcluster "$version" main reload
   local deadline=$((SECONDS + 60))
   until pg_isready -q -h 127.0.0.1 -p 5432; do
@@ -89,14 +99,17 @@ ensure_postgres() {
     fi
     sleep 0.5
   done
-  ensure_test_database
 }
 
 ensure_test_database() {
-  if psql -h 127.0.0.1 -U postgres -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1; then
-    return
+  local psql=(env PGCONNECT_TIMEOUT=5 psql -w -h 127.0.0.1 -U postgres -d postgres -Atc)
+  local found
+  if ! found="$("${psql[@]}" "SELECT 1 FROM pg_database WHERE datname = 'test'")"; then
+    echo "Cannot connect to PostgreSQL on 127.0.0.1:5432 as user postgres without a password." >&2
+    echo "Set HOOKRELAY_TEST_POSTGRES to an admin URL (postgres://user:password@host:port/db) and run again." >&2
+    return 1
   fi
-  psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE test"
+  if [ "$found" != 1 ]; then "${psql[@]}" "CREATE DATABASE test"; fi
 }
 
 setup() {

@@ -38,10 +38,12 @@ fn content_security_policy() {
     else {
         return;
     };
+    // `cargo leptos watch` reloads the page over a WebSocket on its own port.
+    let reload = if std::env::var_os("LEPTOS_WATCH").is_some() { " ws: wss:" } else { "" };
     let policy = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
-         frame-ancestors 'none'"
+         img-src 'self' data:; connect-src 'self'{reload}; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
     );
     if let Ok(value) = http::HeaderValue::from_str(&policy) {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);

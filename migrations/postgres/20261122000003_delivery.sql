@@ -37,7 +37,7 @@ CREATE TABLE attempts (
     delivery_id   TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
     attempted_at  BIGINT NOT NULL,
     duration_ms   BIGINT NOT NULL,
-    status_code   INTEGER,
+    status_code   BIGINT,
     error         TEXT,
     response_body TEXT                         -- first 4 KiB
 );

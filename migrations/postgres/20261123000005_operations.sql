@@ -17,6 +17,6 @@ CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_at);
 
 -- A value sealed with the at-rest key when the database first held a key.
 CREATE TABLE key_check (
-    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    id     BIGINT PRIMARY KEY CHECK (id = 1),
     sealed BYTEA NOT NULL
 );

@@ -156,9 +156,13 @@ pub struct KeyCreateArgs {
     pub database: DatabaseArgs,
 }
 
-/// An `--egress-proxy` URL reqwest can use (`http://`, `https://`, `socks5://`).
+/// An `--egress-proxy` URL: `http://` or `https://` with a host (other
+/// schemes would be dropped silently and deliveries would go direct).
 fn parse_proxy(value: &str) -> Result<String, String> {
     let url = url::Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err("must be an http:// or https:// URL with a host, e.g. http://proxy.internal:3128".into());
+    }
     reqwest::Proxy::all(url.as_str()).map_err(|e| format!("not a proxy URL: {e}"))?;
     Ok(url.to_string())
 }
@@ -178,5 +182,14 @@ mod tests {
         let cli = Cli::try_parse_from(["hookrelay", "--listen", "127.0.0.1:0"]).expect("parse");
         assert!(cli.command.is_none());
         assert_eq!(cli.serve.listen.port(), 0);
+    }
+
+    #[test]
+    fn an_egress_proxy_must_be_http_or_https_with_a_host() {
+        assert_eq!(super::parse_proxy("http://proxy.internal:3128").as_deref(), Ok("http://proxy.internal:3128/"));
+        assert!(super::parse_proxy("https://user:pw@proxy.internal").is_ok());
+        for bad in ["socks5://proxy:1080", "ftp://proxy", "proxy:3128", "http://"] {
+            assert!(super::parse_proxy(bad).is_err(), "{bad}");
+        }
     }
 }

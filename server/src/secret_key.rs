@@ -100,15 +100,20 @@ pub fn load(
     }
 }
 
-/// Refuses a key file that group or others may read or write.
+/// Refuses a key file that every local user may read, or that its group
+/// may change; warns when its group may read it (`0640 root:hookrelay` is
+/// a common way to let the service read a root-owned key).
 fn private_to_owner(path: &Path) -> Result<(), SecretKeyError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let io = |source| SecretKeyError::Io { path: path.to_path_buf(), source };
         let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
+        if mode & 0o027 != 0 {
             return Err(SecretKeyError::KeyFileTooOpen { path: path.to_path_buf(), mode });
+        }
+        if mode & 0o040 != 0 {
+            tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "the key file is readable by its group");
         }
     }
     Ok(())

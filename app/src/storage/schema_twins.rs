@@ -39,15 +39,23 @@ async fn pg_columns(pg: &PgPool) -> Rows {
     .fetch_all(pg)
     .await
     .expect("pg columns");
-    rows.into_iter().map(|(t, c, kind, nullable)| (t, c, column(&kind, nullable == "NO"))).collect()
+    // PostgreSQL's 4-byte `integer` does not decode as the i64 the storage
+    // layer reads: every integer column there is BIGINT (or BOOLEAN).
+    rows.into_iter()
+        .map(|(t, c, kind, nullable)| {
+            let kind = if kind == "integer" { "int4 (use BIGINT)".to_owned() } else { kind };
+            (t, c, column(&kind, nullable == "NO"))
+        })
+        .collect()
 }
 
 fn column(declared: &str, not_null: bool) -> String {
-    let kind = match declared.to_ascii_lowercase().as_str() {
+    let declared = declared.to_ascii_lowercase();
+    let kind = match declared.as_str() {
         "text" => "text",
         "integer" | "bigint" | "boolean" => "number",
         "blob" | "bytea" => "bytes",
-        other => panic!("a column type with no twin: {other}"),
+        other => other,
     };
     format!("{kind}, {}", if not_null { "not null" } else { "null" })
 }
@@ -99,7 +107,8 @@ async fn pg_indexes(pg: &PgPool) -> Rows {
          JOIN pg_namespace s ON s.oid = t.relnamespace
          CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, n)
          JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
-         WHERE s.nspname = 'public' AND NOT x.indisprimary AND NOT x.indisunique
+         WHERE s.nspname = 'public'
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
          GROUP BY t.relname, i.relname",
     )
     .fetch_all(pg)

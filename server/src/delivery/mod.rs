@@ -109,14 +109,14 @@ pub fn build_client(config: &DispatcherConfig) -> Result<reqwest::Client, reqwes
         .pool_max_idle_per_host(config.per_destination.max(1))
         .pool_idle_timeout(Duration::from_secs(90))
         .tcp_nodelay(true);
-    if !config.allow_private_targets {
-        builder = builder.dns_resolver(Arc::new(ssrf::GuardedResolver));
-    }
     // Never a proxy from the environment: it would resolve the destination
-    // itself, past the guard. Only the operator's explicit one.
+    // itself, past the guard. Only the operator's explicit one, whose own
+    // name may well be private (so it is not resolved through the guard;
+    // through a proxy no destination name is resolved here at all).
     builder = match &config.egress_proxy {
         Some(proxy) => builder.proxy(reqwest::Proxy::all(proxy)?),
-        None => builder.no_proxy(),
+        None if config.allow_private_targets => builder.no_proxy(),
+        None => builder.no_proxy().dns_resolver(Arc::new(ssrf::GuardedResolver)),
     };
     builder.build()
 }

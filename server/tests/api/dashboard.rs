@@ -125,7 +125,7 @@ async fn responses_carry_the_browser_hardening_headers() {
         let header = |name: &str| page.headers().get(name).map(|v| v.to_str().expect("ascii").to_owned());
         assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
         assert_eq!(header("x-frame-options").as_deref(), Some("DENY"));
-        assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"));
+        assert_eq!(header("referrer-policy").as_deref(), Some("same-origin"));
         let policy = header("content-security-policy").expect("a policy on the page");
         assert!(policy.contains("frame-ancestors 'none'") && policy.contains("'wasm-unsafe-eval'"), "{policy}");
         assert!(!policy.contains("unsafe-inline"), "{policy}");
@@ -136,7 +136,7 @@ async fn responses_carry_the_browser_hardening_headers() {
     }
     assert_ne!(nonces[0], nonces[1], "a fresh nonce per page");
 
-    for path in ["/api/v1/hook", "/healthz", "/api/openapi.json"] {
+    for path in ["/api/v1/hooks", "/healthz", "/api/openapi.json"] {
         let res = app.get(path).send().await.expect("response");
         let headers = res.headers();
         assert_eq!(headers.get("x-content-type-options").map(|v| v.as_bytes()), Some(&b"nosniff"[..]), "{path}");

@@ -281,10 +281,12 @@ async fn wait_for_log(app: &TestApp, matches: impl Fn(&str) -> bool) {
 }
 
 /// `--egress-proxy` is the one proxy deliveries use: the name is left to it.
+/// The proxy itself may have a private name (here `localhost`, with the
+/// SSRF guard on): it is the operator's, not a tenant's destination.
 #[tokio::test]
 async fn the_egress_proxy_flag_carries_deliveries() {
     let proxy = Receiver::start().await;
-    let proxy_url = proxy.url.trim_end_matches("/hook").to_owned();
+    let proxy_url = proxy.url.trim_end_matches("/hook").replace("127.0.0.1", "localhost");
     let app = TestApp::spawn_with(&["--retry-schedule", "0s", "--egress-proxy", &proxy_url]).await;
     let key = app.create_user("egress@example.com");
     create_hook(&app, &key, hook_body("http://hookrelay-proxy-test.invalid/hook", "p")).await;
