@@ -65,6 +65,8 @@ pub enum StorageError {
     Corrupt(&'static str),
     #[error(transparent)]
     Security(#[from] crate::security::SecurityError),
+    #[error("a blocking task (password hashing) failed")]
+    Blocking,
 }
 
 /// Opens (creating if missing) the SQLite database at `url` in WAL mode and

@@ -30,11 +30,16 @@ pub async fn login(db: &Db, email: &str, password: &str) -> Result<Option<(Strin
     .fetch_optional(&db.pool)
     .await?
     .map(|r| (r.password_hash, r.account));
-    let stored: &str = match &found {
-        Some((hash, _)) => hash,
-        None => dummy_hash(),
-    };
-    if !passwords::verify_password(password, stored) {
+    let stored = found.as_ref().map(|(hash, _)| hash.clone());
+    let password = password.to_owned();
+    // argon2 takes tens of milliseconds of CPU: on the blocking pool, so a
+    // flood of logins cannot stall the async workers serving everyone else.
+    let valid = tokio::task::spawn_blocking(move || {
+        passwords::verify_password(&password, stored.as_deref().unwrap_or_else(|| dummy_hash()))
+    })
+    .await
+    .map_err(|_| StorageError::Blocking)?;
+    if !valid {
         return Ok(None);
     }
     let Some((_, row)) = found else { return Ok(None) };
