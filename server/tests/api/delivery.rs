@@ -273,11 +273,7 @@ async fn the_ssrf_guard_refuses_loopback_targets() {
 
 /// Waits until a line of the server's log matches.
 async fn wait_for_log(app: &TestApp, matches: impl Fn(&str) -> bool) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !app.logs().iter().any(|line| matches(line)) {
-        assert!(tokio::time::Instant::now() < deadline, "no such log line: {:?}", app.logs());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    crate::helpers::wait_until("a matching log line", WAIT, || app.logs().iter().any(|line| matches(line))).await;
 }
 
 /// `--egress-proxy` is the one proxy deliveries use: the name is left to it.

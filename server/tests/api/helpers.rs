@@ -236,6 +236,15 @@ pub fn serve_with_args_expecting_refusal(
     }
 }
 
+/// Polls `check` until it holds; fails the test after `within`.
+pub async fn wait_until(what: &str, within: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + within;
+    while !check() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -80,12 +80,8 @@ async fn publish_stream(
     all
 }
 
-async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+async fn wait_until(what: &str, check: impl FnMut() -> bool) {
+    crate::helpers::wait_until(what, WAIT, check).await;
 }
 
 /// Every accepted id arrived, each exactly once.
