@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(type_name = "TEXT", rename_all = "lowercase"))]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {
     /// Waiting for its next attempt (or for its paused hook).
@@ -29,6 +28,61 @@ impl DeliveryStatus {
     /// True once no attempt is due any more.
     pub fn is_finished(self) -> bool {
         self != Self::Pending
+    }
+}
+
+impl std::str::FromStr for DeliveryStatus {
+    type Err = UnknownStatus;
+    fn from_str(s: &str) -> Result<Self, UnknownStatus> {
+        match s {
+            "pending" => Ok(Self::Pending),
+            "succeeded" => Ok(Self::Succeeded),
+            "failed" => Ok(Self::Failed),
+            _ => Err(UnknownStatus),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown delivery status")]
+pub struct UnknownStatus;
+
+/// Stored as its word in a text column, on either backend.
+#[cfg(feature = "ssr")]
+mod sql {
+    use super::DeliveryStatus;
+    use sqlx::encode::IsNull;
+    use sqlx::error::BoxDynError;
+    use sqlx::{Database, Decode, Encode, Type};
+
+    impl<DB: Database> Type<DB> for DeliveryStatus
+    where
+        str: Type<DB>,
+    {
+        fn type_info() -> DB::TypeInfo {
+            <str as Type<DB>>::type_info()
+        }
+        fn compatible(ty: &DB::TypeInfo) -> bool {
+            <str as Type<DB>>::compatible(ty)
+        }
+    }
+
+    impl<'q, DB: Database> Encode<'q, DB> for DeliveryStatus
+    where
+        &'static str: Encode<'q, DB>,
+    {
+        fn encode_by_ref(&self, buf: &mut <DB as Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+            self.as_str().encode_by_ref(buf)
+        }
+    }
+
+    impl<'r, DB: Database> Decode<'r, DB> for DeliveryStatus
+    where
+        &'r str: Decode<'r, DB>,
+    {
+        fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+            Ok(<&str as Decode<DB>>::decode(value)?.parse()?)
+        }
     }
 }
 

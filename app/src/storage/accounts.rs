@@ -1,5 +1,6 @@
 //! Accounts: who owns hooks and API keys.
 
+use super::backend::on_pool;
 use super::{Db, StorageError, is_unique_violation, now_ms};
 use crate::domain::{ResourceId, Vertical};
 use crate::security::random;
@@ -41,9 +42,9 @@ impl AccountRow {
 
 pub async fn create(db: &Db, new: NewAccount<'_>) -> Result<Account, StorageError> {
     let id = random::new_id()?;
-    let result = sqlx::query(
+    let result = on_pool!(&db.pool, p => sqlx::query(
         "INSERT INTO accounts (id, email, password_hash, is_admin, vertical, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id.as_str())
     .bind(new.email)
@@ -51,8 +52,9 @@ pub async fn create(db: &Db, new: NewAccount<'_>) -> Result<Account, StorageErro
     .bind(new.is_admin)
     .bind(new.vertical.as_str())
     .bind(now_ms())
-    .execute(&db.pool)
-    .await;
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()));
     match result {
         Ok(_) => Ok(Account { id, email: new.email.to_owned(), is_admin: new.is_admin, vertical: new.vertical }),
         Err(e) if is_unique_violation(&e) => Err(StorageError::Duplicate("an account with this email")),
@@ -61,10 +63,11 @@ pub async fn create(db: &Db, new: NewAccount<'_>) -> Result<Account, StorageErro
 }
 
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<Account>, StorageError> {
-    sqlx::query_as::<_, AccountRow>("SELECT id, email, is_admin, vertical FROM accounts WHERE email = ?")
-        .bind(email)
-        .fetch_optional(&db.pool)
-        .await?
-        .map(AccountRow::into_account)
-        .transpose()
+    let row: Option<AccountRow> = on_pool!(&db.pool, p => sqlx::query_as(
+        "SELECT id, email, is_admin, vertical FROM accounts WHERE email = $1",
+    )
+    .bind(email)
+    .fetch_optional(p)
+    .await)?;
+    row.map(AccountRow::into_account).transpose()
 }

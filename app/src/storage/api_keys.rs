@@ -1,6 +1,7 @@
 //! API keys: stored as SHA-256 hashes, looked up by hash on every request.
 
 use super::accounts::{Account, AccountRow};
+use super::backend::on_pool;
 use super::{Db, StorageError, now_ms};
 use crate::domain::ResourceId;
 use crate::security::{api_keys, random};
@@ -8,18 +9,20 @@ use crate::security::{api_keys, random};
 /// Creates a key for `account_id` and returns its plaintext: the only time it exists.
 pub async fn create(db: &Db, account_id: &ResourceId, name: &str) -> Result<String, StorageError> {
     let key = api_keys::generate()?;
-    sqlx::query(
+    let id = random::new_id()?;
+    on_pool!(&db.pool, p => sqlx::query(
         "INSERT INTO api_keys (id, account_id, key_hash, display_prefix, name, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(random::new_id()?.as_str())
+    .bind(id.as_str())
     .bind(account_id.as_str())
     .bind(&key.hash)
     .bind(&key.display_prefix)
     .bind(name)
     .bind(now_ms())
-    .execute(&db.pool)
-    .await?;
+    .execute(p)
+    .await
+    .map(|_| ()))?;
     Ok(key.plaintext)
 }
 
@@ -39,14 +42,14 @@ struct KeyOwnerRow {
 
 /// The account owning the (unrevoked) key whose plaintext is `presented`.
 pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<KeyOwner>, StorageError> {
-    let row = sqlx::query_as::<_, KeyOwnerRow>(
+    let row: Option<KeyOwnerRow> = on_pool!(&db.pool, p => sqlx::query_as(
         "SELECT k.id AS key_id, a.id, a.email, a.is_admin, a.vertical
          FROM api_keys k JOIN accounts a ON a.id = k.account_id
-         WHERE k.key_hash = ? AND k.revoked_at IS NULL",
+         WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
     )
     .bind(api_keys::hash_key(presented))
-    .fetch_optional(&db.pool)
-    .await?;
+    .fetch_optional(p)
+    .await)?;
     row.map(|r| Ok(KeyOwner { key_id: r.key_id, account: r.account.into_account()? })).transpose()
 }
 
@@ -62,24 +65,25 @@ pub struct KeyInfo {
 
 /// The account's keys, newest first.
 pub async fn list(db: &Db, account_id: &ResourceId) -> Result<Vec<KeyInfo>, StorageError> {
-    Ok(sqlx::query_as(
+    Ok(on_pool!(&db.pool, p => sqlx::query_as(
         "SELECT id, display_prefix, name, created_at, revoked_at FROM api_keys
-         WHERE account_id = ? ORDER BY created_at DESC, id DESC",
+         WHERE account_id = $1 ORDER BY created_at DESC, id DESC",
     )
     .bind(account_id.as_str())
-    .fetch_all(&db.pool)
-    .await?)
+    .fetch_all(p)
+    .await)?)
 }
 
 /// Revokes one of the account's keys; false when it has no such unrevoked key.
 pub async fn revoke(db: &Db, account_id: &ResourceId, key_id: &str) -> Result<bool, StorageError> {
-    let changed =
-        sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL")
-            .bind(now_ms())
-            .bind(key_id)
-            .bind(account_id.as_str())
-            .execute(&db.pool)
-            .await?
-            .rows_affected();
+    let changed = on_pool!(&db.pool, p => sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(key_id)
+    .bind(account_id.as_str())
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(changed > 0)
 }

@@ -8,10 +8,9 @@
 //! gone (hook deleted) is dropped, never written over newer state, and a
 //! finished delivery never returns to `pending` except by manual retry.
 
+use super::backend::{on_pool, on_tx};
 use super::{Db, StorageError, json_rows, now_ms};
 use crate::domain::{DeliveryId, DeliveryStatus, EventId, ResourceId};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -42,16 +41,13 @@ pub struct ClaimedDelivery {
     pub payload: Arc<str>,
 }
 
-impl<'r> sqlx::FromRow<'r, SqliteRow> for ClaimedDelivery {
-    fn from_row(row: &'r SqliteRow) -> Result<Self, sqlx::Error> {
-        Ok(Self {
-            id: row.try_get("id")?,
-            event_id: row.try_get("event_id")?,
-            hook_id: row.try_get("hook_id")?,
-            attempt_count: row.try_get("attempt_count")?,
-            payload: Arc::from(row.try_get::<String, _>("payload")?),
-        })
-    }
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    id: DeliveryId,
+    event_id: EventId,
+    hook_id: String,
+    attempt_count: i64,
+    payload: String,
 }
 
 /// Claims up to `limit` due deliveries of active hooks (pending, due, not
@@ -59,6 +55,11 @@ impl<'r> sqlx::FromRow<'r, SqliteRow> for ClaimedDelivery {
 /// `per_hook` per hook, none for the hooks in `saturated` (enough of theirs
 /// are queued already). An expired lease is how deliveries in flight during
 /// a crash are picked up again. A switched-off hook's deliveries wait here.
+///
+/// On PostgreSQL several processes claim at once: the candidate rows are
+/// locked `FOR UPDATE SKIP LOCKED`, so two claims never take the same row
+/// (one skips what the other is taking, and a row whose lease was just
+/// taken no longer matches when it is re-checked after the lock).
 pub async fn claim(
     db: &Db,
     owner: &LeaseOwner,
@@ -69,48 +70,72 @@ pub async fn claim(
 ) -> Result<Vec<ClaimedDelivery>, StorageError> {
     let now = now_ms();
     let saturated = json_rows(saturated)?;
-    let ids: Vec<(DeliveryId,)> = sqlx::query_as(
-        "UPDATE deliveries SET lease_until = ?1 + ?2, lease_owner = ?6
-         WHERE id IN (SELECT id FROM (
-                         SELECT id, next_attempt_at,
-                                row_number() OVER (PARTITION BY hook_id ORDER BY next_attempt_at) AS rank
-                         FROM (SELECT d.id, d.hook_id, d.next_attempt_at FROM deliveries d
-                               JOIN hooks h ON h.id = d.hook_id AND h.is_active = 1
-                               WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
-                                 AND (d.lease_until IS NULL OR d.lease_until < ?1)
-                                 AND d.hook_id NOT IN (SELECT value FROM json_each(?5))
-                               ORDER BY d.next_attempt_at LIMIT ?3 * 4))
-                      WHERE rank <= ?4 ORDER BY next_attempt_at LIMIT ?3)
-         RETURNING id",
-    )
-    .bind(now)
-    .bind(lease_ms)
-    .bind(i64::from(limit))
-    .bind(i64::from(per_hook))
-    .bind(saturated)
-    .bind(owner.as_str())
-    .fetch_all(&db.pool)
-    .await?;
+    let sql = db.sql(CLAIM_SQLITE, CLAIM_POSTGRES);
+    let ids: Vec<(DeliveryId,)> = on_pool!(&db.pool, p => sqlx::query_as(sql)
+        .bind(now)
+        .bind(lease_ms)
+        .bind(i64::from(limit))
+        .bind(i64::from(per_hook))
+        .bind(&saturated)
+        .bind(owner.as_str())
+        .fetch_all(p)
+        .await)?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let ids_json = json_rows(&ids.into_iter().map(|(id,)| id).collect::<Vec<DeliveryId>>())?;
-    let mut claimed = sqlx::query_as::<_, ClaimedDelivery>(
+    let sql = db.sql(
         "SELECT d.id, d.event_id, d.hook_id, d.attempt_count, e.payload
          FROM deliveries d JOIN events e ON e.id = d.event_id
-         WHERE d.id IN (SELECT value FROM json_each(?))",
-    )
-    .bind(ids_json)
-    .fetch_all(&db.pool)
-    .await?;
+         WHERE d.id IN (SELECT value FROM json_each($1))",
+        "SELECT d.id, d.event_id, d.hook_id, d.attempt_count, e.payload
+         FROM deliveries d JOIN events e ON e.id = d.event_id
+         WHERE d.id IN (SELECT value FROM json_array_elements_text($1::json))",
+    );
+    let rows: Vec<ClaimedRow> = on_pool!(&db.pool, p => sqlx::query_as(sql).bind(&ids_json).fetch_all(p).await)?;
     // One shared copy per event.
     let mut payloads: HashMap<EventId, Arc<str>> = HashMap::new();
-    for delivery in &mut claimed {
-        delivery.payload =
-            payloads.entry(delivery.event_id.clone()).or_insert_with(|| delivery.payload.clone()).clone();
-    }
-    Ok(claimed)
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let payload = payloads.entry(row.event_id.clone()).or_insert_with(|| Arc::from(row.payload)).clone();
+            ClaimedDelivery {
+                id: row.id,
+                event_id: row.event_id,
+                hook_id: row.hook_id,
+                attempt_count: row.attempt_count,
+                payload,
+            }
+        })
+        .collect())
 }
+
+const CLAIM_SQLITE: &str = "UPDATE deliveries SET lease_until = $1 + $2, lease_owner = $6
+     WHERE id IN (SELECT id FROM (
+                     SELECT id, next_attempt_at,
+                            row_number() OVER (PARTITION BY hook_id ORDER BY next_attempt_at) AS rank
+                     FROM (SELECT d.id, d.hook_id, d.next_attempt_at FROM deliveries d
+                           JOIN hooks h ON h.id = d.hook_id AND h.is_active
+                           WHERE d.status = 'pending' AND d.next_attempt_at <= $1
+                             AND (d.lease_until IS NULL OR d.lease_until < $1)
+                             AND d.hook_id NOT IN (SELECT value FROM json_each($5))
+                           ORDER BY d.next_attempt_at LIMIT $3 * 4))
+                  WHERE rank <= $4 ORDER BY next_attempt_at LIMIT $3)
+     RETURNING id";
+const CLAIM_POSTGRES: &str = "UPDATE deliveries SET lease_until = $1 + $2, lease_owner = $6
+     WHERE id IN (SELECT id FROM (
+                     SELECT id, next_attempt_at,
+                            row_number() OVER (PARTITION BY hook_id ORDER BY next_attempt_at) AS rank
+                     FROM (SELECT d.id, d.hook_id, d.next_attempt_at FROM deliveries d
+                           JOIN hooks h ON h.id = d.hook_id AND h.is_active
+                           WHERE d.status = 'pending' AND d.next_attempt_at <= $1
+                             AND (d.lease_until IS NULL OR d.lease_until < $1)
+                             AND d.hook_id NOT IN (SELECT value FROM json_array_elements_text($5::json))
+                           ORDER BY d.next_attempt_at LIMIT $3 * 4
+                           FOR UPDATE OF d SKIP LOCKED) AS candidates) AS ranked
+                  WHERE rank <= $4 ORDER BY next_attempt_at LIMIT $3)
+       AND status = 'pending' AND (lease_until IS NULL OR lease_until < $1)
+     RETURNING id";
 
 /// Extends the leases `owner` still holds among `ids` (queued in memory or
 /// in flight) and returns the ids renewed: a held id missing from the answer
@@ -124,12 +149,13 @@ pub async fn renew_leases(
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
-    let renewed: Vec<(DeliveryId,)> = sqlx::query_as(RENEW)
+    let ids = json_rows(ids)?;
+    let renewed: Vec<(DeliveryId,)> = on_pool!(&db.pool, p => sqlx::query_as(db.sql(RENEW, RENEW_POSTGRES))
         .bind(now_ms() + lease_ms)
-        .bind(json_rows(ids)?)
+        .bind(&ids)
         .bind(owner.as_str())
-        .fetch_all(&db.pool)
-        .await?;
+        .fetch_all(p)
+        .await)?;
     Ok(renewed.into_iter().map(|(id,)| id).collect())
 }
 
@@ -137,18 +163,40 @@ pub async fn renew_leases(
 // using the `deliveries_due` index for `status = 'pending'` instead: that
 // plan walks every pending delivery and re-reads the JSON list for each one
 // (quadratic; it cut the fan-out benchmark to a fifth). `plans` tests this.
-const RENEW: &str = "UPDATE deliveries SET lease_until = ?1
-     WHERE +status = 'pending' AND lease_owner = ?3 AND id IN (SELECT value FROM json_each(?2))
+// PostgreSQL's planner picks the primary key for an id list by itself.
+const RENEW: &str = "UPDATE deliveries SET lease_until = $1
+     WHERE +status = 'pending' AND lease_owner = $3 AND id IN (SELECT value FROM json_each($2))
+     RETURNING id";
+const RENEW_POSTGRES: &str = "UPDATE deliveries SET lease_until = $1
+     WHERE status = 'pending' AND lease_owner = $3 AND id IN (SELECT value FROM json_array_elements_text($2::json))
      RETURNING id";
 const RECORD: &str =
     "UPDATE deliveries SET status = s.status, attempt_count = attempt_count + 1, next_attempt_at = s.next_at,
-            lease_until = NULL, lease_owner = NULL, updated_at = ?2
-     FROM (SELECT value ->> 0 AS id, value ->> 1 AS status, value ->> 2 AS next_at FROM json_each(?1)) AS s
-     WHERE deliveries.id = s.id AND +deliveries.status = 'pending' AND deliveries.lease_owner = ?3
+            lease_until = NULL, lease_owner = NULL, updated_at = $2
+     FROM (SELECT value ->> 0 AS id, value ->> 1 AS status, value ->> 2 AS next_at FROM json_each($1)) AS s
+     WHERE deliveries.id = s.id AND +deliveries.status = 'pending' AND deliveries.lease_owner = $3
      RETURNING id";
+const RECORD_POSTGRES: &str =
+    "UPDATE deliveries SET status = s.status, attempt_count = attempt_count + 1, next_attempt_at = s.next_at,
+            lease_until = NULL, lease_owner = NULL, updated_at = $2
+     FROM (SELECT value ->> 0 AS id, value ->> 1 AS status, CAST(value ->> 2 AS BIGINT) AS next_at
+           FROM json_array_elements($1::json)) AS s
+     WHERE deliveries.id = s.id AND deliveries.status = 'pending' AND deliveries.lease_owner = $3
+     RETURNING deliveries.id";
 const RELEASE: &str =
-    "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, next_attempt_at = max(next_attempt_at, ?1)
-     WHERE +status = 'pending' AND lease_owner = ?3 AND id IN (SELECT value FROM json_each(?2))";
+    "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, next_attempt_at = max(next_attempt_at, $1)
+     WHERE +status = 'pending' AND lease_owner = $3 AND id IN (SELECT value FROM json_each($2))";
+const RELEASE_POSTGRES: &str =
+    "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, next_attempt_at = greatest(next_attempt_at, $1)
+     WHERE status = 'pending' AND lease_owner = $3 AND id IN (SELECT value FROM json_array_elements_text($2::json))";
+const INSERT_ATTEMPTS: &str =
+    "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_body)
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each($1)";
+const INSERT_ATTEMPTS_POSTGRES: &str =
+    "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_body)
+     SELECT value ->> 0, CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT), CAST(value ->> 3 AS BIGINT),
+            value ->> 4, value ->> 5
+     FROM json_array_elements($1::json)";
 
 /// One attempt as recorded.
 #[derive(Debug, Clone)]
@@ -224,29 +272,40 @@ pub async fn record_batch(
             Outcome::Failed { .. } => (&item.delivery_id, DeliveryStatus::Failed, now),
         })
         .collect();
-    let mut tx = db.pool.begin_with("BEGIN IMMEDIATE").await?;
-    let written: Vec<(DeliveryId,)> =
-        sqlx::query_as(RECORD).bind(json_rows(&states)?).bind(now).bind(owner.as_str()).fetch_all(&mut *tx).await?;
+    let states = json_rows(&states)?;
+    let mut tx = db.begin_write().await?;
+    let record = tx.sql(RECORD, RECORD_POSTGRES);
+    let written: Vec<(DeliveryId,)> = on_tx!(&mut tx, t => sqlx::query_as(record)
+        .bind(&states)
+        .bind(now)
+        .bind(owner.as_str())
+        .fetch_all(&mut **t)
+        .await)?;
     let written: HashSet<DeliveryId> = written.into_iter().map(|(id,)| id).collect();
     let kept: Vec<&Recorded> = items.iter().filter(|item| written.contains(&item.delivery_id)).collect();
     let attempts: Vec<_> = kept
         .iter()
         .map(|item| {
             let a = &item.attempt;
-            (&item.delivery_id, a.attempted_at, a.duration_ms, a.status_code, &a.error, &a.response_body)
+            // PostgreSQL's text holds no NUL; an endpoint may answer with one.
+            let storable = |text: &Option<String>| text.as_ref().map(|t| t.replace('\0', "\u{fffd}"));
+            (
+                &item.delivery_id,
+                a.attempted_at,
+                a.duration_ms,
+                a.status_code,
+                storable(&a.error),
+                storable(&a.response_body),
+            )
         })
         .collect();
-    sqlx::query(
-        "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_body)
-         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?)",
-    )
-    .bind(json_rows(&attempts)?)
-    .execute(&mut *tx)
-    .await?;
+    let attempts = json_rows(&attempts)?;
+    let insert = tx.sql(INSERT_ATTEMPTS, INSERT_ATTEMPTS_POSTGRES);
+    on_tx!(&mut tx, t => sqlx::query(insert).bind(&attempts).execute(&mut **t).await.map(|_| ()))?;
     let disabled = super::failing::track(&mut tx, &kept, disable_after_ms, now).await?;
     tx.commit().await?;
     for hook in disabled.keys() {
-        db.hooks.changed(hook);
+        db.hook_changed(hook).await?;
     }
     Ok(items
         .iter()
@@ -267,7 +326,14 @@ pub async fn release(db: &Db, owner: &LeaseOwner, ids: &[DeliveryId], retry_at: 
     if ids.is_empty() {
         return Ok(());
     }
-    sqlx::query(RELEASE).bind(retry_at).bind(json_rows(ids)?).bind(owner.as_str()).execute(&db.pool).await?;
+    let ids = json_rows(ids)?;
+    on_pool!(&db.pool, p => sqlx::query(db.sql(RELEASE, RELEASE_POSTGRES))
+        .bind(retry_at)
+        .bind(&ids)
+        .bind(owner.as_str())
+        .execute(p)
+        .await
+        .map(|_| ()))?;
     Ok(())
 }
 
@@ -282,26 +348,28 @@ pub async fn retry(
     let now = now_ms();
     // Update first, then look: between a look and an update, retention
     // could remove the row (a 409 for a delivery that is gone).
-    let queued = sqlx::query(
-        "UPDATE deliveries SET status = 'pending', attempt_count = ?, next_attempt_at = ?, lease_until = NULL,
-                lease_owner = NULL, updated_at = ? WHERE id = ? AND account_id = ? AND status <> 'pending'",
+    let queued = on_pool!(&db.pool, p => sqlx::query(
+        "UPDATE deliveries SET status = 'pending', attempt_count = $1, next_attempt_at = $2, lease_until = NULL,
+                lease_owner = NULL, updated_at = $3 WHERE id = $4 AND account_id = $5 AND status <> 'pending'",
     )
     .bind((attempts_in_schedule - 1).max(0))
     .bind(now)
     .bind(now)
     .bind(delivery_id.as_str())
     .bind(account_id.as_str())
-    .execute(&db.pool)
-    .await?
-    .rows_affected();
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
     if queued > 0 {
         return Ok(RetryResult::Queued);
     }
-    let exists: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM deliveries WHERE id = ? AND account_id = ?")
-        .bind(delivery_id.as_str())
-        .bind(account_id.as_str())
-        .fetch_optional(&db.pool)
-        .await?;
+    let exists: Option<(i64,)> = on_pool!(&db.pool, p => sqlx::query_as(
+        "SELECT CAST(1 AS BIGINT) FROM deliveries WHERE id = $1 AND account_id = $2",
+    )
+    .bind(delivery_id.as_str())
+    .bind(account_id.as_str())
+    .fetch_optional(p)
+    .await)?;
     Ok(if exists.is_some() { RetryResult::AlreadyPending } else { RetryResult::NotFound })
 }
 
@@ -340,29 +408,31 @@ pub async fn list_for_hook(
     page: u32,
     size: u32,
 ) -> Result<(Vec<(DeliveryRow, Vec<AttemptRow>)>, u64), StorageError> {
-    let (total,): (i64,) = sqlx::query_as("SELECT count(*) FROM deliveries WHERE hook_id = ? AND account_id = ?")
-        .bind(hook_id.as_str())
-        .bind(account_id.as_str())
-        .fetch_one(&db.pool)
-        .await?;
-    let rows: Vec<DeliveryRow> = sqlx::query_as(
+    let (total,): (i64,) = on_pool!(&db.pool, p => sqlx::query_as(
+        "SELECT count(*) FROM deliveries WHERE hook_id = $1 AND account_id = $2",
+    )
+    .bind(hook_id.as_str())
+    .bind(account_id.as_str())
+    .fetch_one(p)
+    .await)?;
+    let rows: Vec<DeliveryRow> = on_pool!(&db.pool, p => sqlx::query_as(
         "SELECT id, event_id, status, attempt_count, next_attempt_at, created_at FROM deliveries
-         WHERE hook_id = ? AND account_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+         WHERE hook_id = $1 AND account_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4",
     )
     .bind(hook_id.as_str())
     .bind(account_id.as_str())
     .bind(i64::from(size))
     .bind(i64::from(page.saturating_sub(1)) * i64::from(size))
-    .fetch_all(&db.pool)
-    .await?;
+    .fetch_all(p)
+    .await)?;
     let ids_json = json_rows(&rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())?;
-    let attempts: Vec<AttemptRow> = sqlx::query_as(
+    let sql = db.sql(
         "SELECT delivery_id, attempted_at, duration_ms, status_code, error, response_body FROM attempts
-         WHERE delivery_id IN (SELECT value FROM json_each(?)) ORDER BY id",
-    )
-    .bind(ids_json)
-    .fetch_all(&db.pool)
-    .await?;
+         WHERE delivery_id IN (SELECT value FROM json_each($1)) ORDER BY id",
+        "SELECT delivery_id, attempted_at, duration_ms, status_code, error, response_body FROM attempts
+         WHERE delivery_id IN (SELECT value FROM json_array_elements_text($1::json)) ORDER BY id",
+    );
+    let attempts: Vec<AttemptRow> = on_pool!(&db.pool, p => sqlx::query_as(sql).bind(&ids_json).fetch_all(p).await)?;
     let out = rows
         .into_iter()
         .map(|d| {
@@ -375,9 +445,11 @@ pub async fn list_for_hook(
 
 /// Pending deliveries and the creation time of the oldest one.
 pub async fn queue_stats(db: &Db) -> Result<(i64, Option<i64>), StorageError> {
-    Ok(sqlx::query_as("SELECT count(*), min(created_at) FROM deliveries WHERE status = 'pending'")
-        .fetch_one(&db.pool)
-        .await?)
+    Ok(on_pool!(&db.pool, p => sqlx::query_as(
+        "SELECT count(*), min(created_at) FROM deliveries WHERE status = 'pending'",
+    )
+    .fetch_one(p)
+    .await)?)
 }
 
 #[cfg(test)]
@@ -396,7 +468,7 @@ mod plans {
                     .bind(1_i64)
                     .bind("[]")
                     .bind("owner")
-                    .fetch_all(&db.pool)
+                    .fetch_all(crate::storage::backend::sqlite(&db.pool))
                     .await
                     .expect("plan");
             let text: Vec<&str> = plan.iter().map(|(_, _, _, d)| d.as_str()).collect();

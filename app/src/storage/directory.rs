@@ -12,7 +12,15 @@
 //! Revisions make the reload race-free: a load remembers the revision it
 //! started from and keeps its result only if no change came in meanwhile
 //! (a load that read the row before a commit must not be kept after it).
+//!
+//! On PostgreSQL other processes change hooks too: each write also sends a
+//! notification on `CHANNEL`, and `listen` (a task of every `serve`
+//! process) calls `changed` for it, so another process forgets its copy
+//! within the notification's latency (docs/DECISIONS.md has the figure and
+//! what that window means). If the listening connection drops, every copy
+//! is forgotten, since notifications sent meanwhile are lost.
 
+use super::backend::{on_pool, postgres};
 use super::target::{HookTarget, TargetRow};
 use super::{Db, StorageError, json_rows};
 use std::collections::HashMap;
@@ -42,6 +50,8 @@ struct Entry {
 
 #[derive(Default)]
 struct Inner {
+    /// This process's token in notifications (its own are not applied twice).
+    process: String,
     entries: Mutex<HashMap<String, Entry>>,
     /// Every change takes the next revision; a load remembers the counter
     /// when it starts and keeps its result only for hooks whose revision is
@@ -57,10 +67,32 @@ const STABLE_READS: usize = 8;
 /// long, so no load that began before a change can outlive its entry.
 const FORGET_AFTER_MS: i64 = 10 * 60 * 1000;
 
+/// The PostgreSQL notification channel of hook changes (payload `process:hook id`).
+pub const CHANNEL: &str = "hookrelay_hook_changed";
+
 #[derive(Clone, Default)]
 pub struct HookDirectory(Arc<Inner>);
 
 impl HookDirectory {
+    pub(super) fn new(process: String) -> Self {
+        Self(Arc::new(Inner { process, ..Inner::default() }))
+    }
+
+    /// This process's token in hook-change notifications.
+    pub(super) fn process(&self) -> &str {
+        &self.0.process
+    }
+
+    /// Forgets every loaded hook (the next attempts reload them).
+    pub fn forget_all(&self) {
+        let revision = self.0.next_revision.fetch_add(1, Ordering::SeqCst) + 1;
+        let touched_at = super::now_ms();
+        for entry in self.entries().values_mut() {
+            *entry = Entry { revision, now: None, touched_at };
+        }
+        self.0.changes.notify_one();
+    }
+
     fn entries(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
         // A panic while holding this lock cannot leave a map half-written.
         self.0.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -140,15 +172,18 @@ impl HookDirectory {
 
 /// The hooks among `ids` as they are in the database (missing = deleted).
 async fn read(db: &Db, ids: &[&str]) -> Result<HashMap<String, HookNow>, StorageError> {
-    let rows = sqlx::query_as::<_, TargetRow>(
+    let sql = db.sql(
         "SELECT h.id AS hook_id, h.endpoint, h.auth_type, h.username, h.password_enc, h.token_enc,
                 h.token_generated, h.signing_secret_enc, h.previous_signing_secret_enc,
                 h.previous_signing_expires_at, h.is_active
-         FROM hooks h WHERE h.id IN (SELECT value FROM json_each(?))",
-    )
-    .bind(json_rows(ids)?)
-    .fetch_all(&db.pool)
-    .await?;
+         FROM hooks h WHERE h.id IN (SELECT value FROM json_each($1))",
+        "SELECT h.id AS hook_id, h.endpoint, h.auth_type, h.username, h.password_enc, h.token_enc,
+                h.token_generated, h.signing_secret_enc, h.previous_signing_secret_enc,
+                h.previous_signing_expires_at, h.is_active
+         FROM hooks h WHERE h.id IN (SELECT value FROM json_array_elements_text($1::json))",
+    );
+    let ids = json_rows(ids)?;
+    let rows: Vec<TargetRow> = on_pool!(&db.pool, p => sqlx::query_as(sql).bind(&ids).fetch_all(p).await)?;
     rows.into_iter()
         .map(|row| {
             let active = row.is_active;
@@ -157,4 +192,45 @@ async fn read(db: &Db, ids: &[&str]) -> Result<HashMap<String, HookNow>, Storage
             Ok((id, if active { HookNow::Active(Arc::new(target)) } else { HookNow::Inactive }))
         })
         .collect()
+}
+
+/// Applies other processes' hook changes to this process's directory
+/// (PostgreSQL; returns at once on SQLite, where one process owns the
+/// database). Runs until `stop` resolves.
+pub async fn listen(db: Db, stop: impl std::future::Future<Output = ()>) {
+    let Some(pool) = postgres(&db.pool) else { return };
+    tokio::pin!(stop);
+    loop {
+        let run = async {
+            let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+            listener.listen(CHANNEL).await?;
+            // Changes made before this connection listened were not heard.
+            db.hooks.forget_all();
+            loop {
+                match listener.try_recv().await? {
+                    Some(note) => {
+                        if let Some((process, hook)) = note.payload().split_once(':')
+                            && process != db.hooks.process()
+                        {
+                            db.hooks.changed(hook);
+                        }
+                    }
+                    // The connection dropped: what was sent meanwhile is lost.
+                    None => db.hooks.forget_all(),
+                }
+            }
+            #[allow(unreachable_code)]
+            Ok::<(), sqlx::Error>(())
+        };
+        tokio::select! {
+            result = run => {
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "hook-change notifications: connection failed; retrying in a second");
+                }
+                db.hooks.forget_all();
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            () = &mut stop => return,
+        }
+    }
 }

@@ -2,10 +2,11 @@
 //! transaction (the outbox) before the API answers.
 //!
 //! Delivery ids are made like resource ids (seconds, then random bytes) by
-//! `printf('%08x', now / 1000) || hex(randomblob(8))`: new rows land at the
-//! right edge of the id indexes instead of on a random page each, which keeps
-//! inserts cheap with the small page cache.
+//! the database (`NEW_DELIVERY_ID`): new rows land at the right edge of the
+//! id indexes instead of on a random page each, which keeps inserts cheap
+//! with the small page cache.
 
+use super::backend::{Backend, Tx, on_tx};
 use super::deliveries::{ClaimedDelivery, LeaseOwner};
 use super::{Db, StorageError, json_rows, now_ms};
 use crate::domain::{DeliveryId, EventId, ResourceId, Vertical};
@@ -66,8 +67,8 @@ pub async fn publish_batch(
 ) -> Result<Vec<Published>, StorageError> {
     let now = now_ms();
     let lease = lease.map(|(owner, ms)| NewLease { owner, until: now + ms });
-    // IMMEDIATE: take the write lock up front (no read→write upgrade deadlocks).
-    let mut tx = db.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db.begin_write().await?;
+    lock_idempotency_keys(&mut tx, requests).await?;
     // Plain events (the bulk of the traffic) are stored together in two
     // statements; test events and those with an idempotency key one by one.
     let plain: Vec<&PublishRequest> =
@@ -85,12 +86,40 @@ pub async fn publish_batch(
     Ok(out)
 }
 
+/// On PostgreSQL another process may publish with the same idempotency key
+/// at the same moment: each key of the batch is locked (in one order, so
+/// two batches cannot deadlock) until the commit, so the second waits and
+/// then finds the first's answer. SQLite has one writer at a time already.
+async fn lock_idempotency_keys(tx: &mut Tx, requests: &[PublishRequest]) -> Result<(), StorageError> {
+    let Tx::Postgres(t) = tx else { return Ok(()) };
+    let mut keys: Vec<String> =
+        requests.iter().filter_map(|r| r.idempotency_key.as_ref().map(|k| format!("{}:{k}", r.account_id))).collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    keys.sort();
+    keys.dedup();
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
+         FROM (SELECT value AS k FROM json_array_elements_text($1::json) ORDER BY 1) AS keys",
+    )
+    .bind(json_rows(&keys)?)
+    .execute(&mut **t)
+    .await?;
+    Ok(())
+}
+
+/// A new delivery id, made by the database: seconds (of `$2`, ms) as 8 hex
+/// digits, then 16 random hex digits.
+const NEW_DELIVERY_ID_SQLITE: &str = "printf('%08x', $2 / 1000) || lower(hex(randomblob(8)))";
+const NEW_DELIVERY_ID_POSTGRES: &str = "lpad(to_hex($2 / 1000), 8, '0') || substr(md5(gen_random_uuid()::text), 1, 16)";
+
 /// Stores events without an idempotency key or a single target hook: all
 /// events in one `INSERT`, all their deliveries (one per matching active
 /// hook) in one `INSERT … SELECT`, rows passed as JSON arrays. Returns one
 /// result per request, in order.
 async fn publish_plain(
-    conn: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     requests: &[&PublishRequest],
     now: i64,
     lease: Option<NewLease<'_>>,
@@ -107,35 +136,28 @@ async fn publish_plain(
         .collect();
     let (events, matches) = (json_rows(&events)?, json_rows(&matches)?);
     // Only events of existing accounts: one unknown `_user` fails alone.
-    let stored: Vec<(String,)> = sqlx::query_as(
+    let insert_events = tx.sql(
         "INSERT INTO events (id, account_id, hook_type, shop, payload, created_at)
-         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2 FROM json_each(?1)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, $2 FROM json_each($1)
          WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.id = value ->> 1)
          RETURNING id",
-    )
-    .bind(events)
-    .bind(now)
-    .fetch_all(&mut *conn)
-    .await?;
+        "INSERT INTO events (id, account_id, hook_type, shop, payload, created_at)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, $2 FROM json_array_elements($1::json)
+         WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.id = value ->> 1)
+         RETURNING id",
+    );
+    let stored: Vec<(String,)> =
+        on_tx!(&mut *tx, t => sqlx::query_as(insert_events).bind(&events).bind(now).fetch_all(&mut **t).await)?;
     let stored: HashSet<String> = stored.into_iter().map(|(id,)| id).collect();
-    let created: Vec<(DeliveryId, EventId, String)> = sqlx::query_as(
-        "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
-                                 lease_until, lease_owner, created_at, updated_at)
-         SELECT printf('%08x', ?2 / 1000) || lower(hex(randomblob(8))), e.event_id, h.id, h.account_id, 'pending', 0,
-                ?2, ?3, ?4, ?2, ?2
-         FROM (SELECT value ->> 0 AS event_id, value ->> 1 AS account_id, value ->> 2 AS hook_type,
-                      value ->> 3 AS shop, value ->> 4 AS vertical FROM json_each(?1)) AS e
-         JOIN hooks h ON h.account_id = e.account_id AND h.is_active = 1
-                     AND (h.hook_type = e.hook_type OR (h.hook_type IS NULL AND h.vertical = e.vertical))
-                     AND (e.shop IS NULL OR h.shop IS NULL OR h.shop = e.shop)
-         RETURNING id, event_id, hook_id",
-    )
-    .bind(matches)
-    .bind(now)
-    .bind(lease.map(|l| l.until))
-    .bind(lease.map(|l| l.owner.as_str()))
-    .fetch_all(&mut *conn)
-    .await?;
+    let insert_deliveries = deliveries_for_events(tx.backend());
+    let created: Vec<(DeliveryId, EventId, String)> = on_tx!(&mut *tx, t => sqlx::query_as(
+        sqlx::AssertSqlSafe(insert_deliveries))
+        .bind(&matches)
+        .bind(now)
+        .bind(lease.map(|l| l.until))
+        .bind(lease.map(|l| l.owner.as_str()))
+        .fetch_all(&mut **t)
+        .await)?;
 
     let index: HashMap<&str, usize> = requests.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
     let mut counts = vec![0u64; requests.len()];
@@ -163,55 +185,54 @@ async fn publish_plain(
 }
 
 async fn publish_one(
-    conn: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     r: &PublishRequest,
     now: i64,
     lease: Option<NewLease<'_>>,
 ) -> Result<Published, StorageError> {
-    let (known,): (bool,) = sqlx::query_as("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?)")
+    let (known,): (bool,) = on_tx!(&mut *tx, t => sqlx::query_as("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1)")
         .bind(r.account_id.as_str())
-        .fetch_one(&mut *conn)
-        .await?;
+        .fetch_one(&mut **t)
+        .await)?;
     if !known {
         return Ok(Published::UnknownAccount);
     }
     if let Some(key) = &r.idempotency_key {
-        sqlx::query("DELETE FROM idempotency_keys WHERE account_id = ? AND key = ? AND created_at <= ?")
-            .bind(r.account_id.as_str())
-            .bind(key)
-            .bind(now - IDEMPOTENCY_WINDOW_MS)
-            .execute(&mut *conn)
-            .await?;
-        let seen: Option<(String,)> =
-            sqlx::query_as("SELECT response FROM idempotency_keys WHERE account_id = ? AND key = ?")
-                .bind(r.account_id.as_str())
-                .bind(key)
-                .fetch_optional(&mut *conn)
-                .await?;
+        on_tx!(&mut *tx, t => sqlx::query(
+            "DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND created_at <= $3",
+        )
+        .bind(r.account_id.as_str())
+        .bind(key)
+        .bind(now - IDEMPOTENCY_WINDOW_MS)
+        .execute(&mut **t)
+        .await
+        .map(|_| ()))?;
+        let seen: Option<(String,)> = on_tx!(&mut *tx, t => sqlx::query_as(
+            "SELECT response FROM idempotency_keys WHERE account_id = $1 AND key = $2",
+        )
+        .bind(r.account_id.as_str())
+        .bind(key)
+        .fetch_optional(&mut **t)
+        .await)?;
         if let Some((response,)) = seen {
             return Ok(Published::Replayed(response));
         }
     }
-    sqlx::query("INSERT INTO events (id, account_id, hook_type, shop, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(r.id.as_str())
-        .bind(r.account_id.as_str())
-        .bind(&r.hook_type)
-        .bind(&r.shop)
-        .bind(&r.payload)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    let created: Vec<(DeliveryId, String)> = match &r.only_hook {
-        None => sqlx::query_as(
-            "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
-                                     lease_until, lease_owner, created_at, updated_at)
-             SELECT printf('%08x', ?2 / 1000) || lower(hex(randomblob(8))), ?1, h.id, h.account_id, 'pending', 0,
-                    ?2, ?7, ?8, ?2, ?2 FROM hooks h
-             WHERE h.account_id = ?3 AND h.is_active = 1
-               AND (h.hook_type = ?4 OR (h.hook_type IS NULL AND h.vertical = ?5))
-               AND (?6 IS NULL OR h.shop IS NULL OR h.shop = ?6)
-             RETURNING id, hook_id",
-        )
+    on_tx!(&mut *tx, t => sqlx::query(
+        "INSERT INTO events (id, account_id, hook_type, shop, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(r.id.as_str())
+    .bind(r.account_id.as_str())
+    .bind(&r.hook_type)
+    .bind(&r.shop)
+    .bind(&r.payload)
+    .bind(now)
+    .execute(&mut **t)
+    .await
+    .map(|_| ()))?;
+    let sql = deliveries_for_one(tx.backend(), r.only_hook.is_some());
+    let only_hook = r.only_hook.as_ref().map(ResourceId::as_str);
+    let created: Vec<(DeliveryId, String)> = on_tx!(&mut *tx, t => sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(r.id.as_str())
         .bind(now)
         .bind(r.account_id.as_str())
@@ -219,24 +240,10 @@ async fn publish_one(
         .bind(r.vertical.as_str())
         .bind(&r.shop)
         .bind(lease.map(|l| l.until))
-        .bind(lease.map(|l| l.owner.as_str())),
-        Some(hook_id) => sqlx::query_as(
-            "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
-                                     lease_until, lease_owner, created_at, updated_at)
-             SELECT printf('%08x', ?2 / 1000) || lower(hex(randomblob(8))), ?1, h.id, h.account_id, 'pending', 0,
-                    ?2, ?5, ?6, ?2, ?2 FROM hooks h
-             WHERE h.account_id = ?3 AND h.id = ?4
-             RETURNING id, hook_id",
-        )
-        .bind(r.id.as_str())
-        .bind(now)
-        .bind(r.account_id.as_str())
-        .bind(hook_id.as_str())
-        .bind(lease.map(|l| l.until))
-        .bind(lease.map(|l| l.owner.as_str())),
-    }
-    .fetch_all(&mut *conn)
-    .await?;
+        .bind(lease.map(|l| l.owner.as_str()))
+        .bind(only_hook)
+        .fetch_all(&mut **t)
+        .await)?;
     let inserted = u64::try_from(created.len()).unwrap_or(u64::MAX);
     let mut leased = Vec::new();
     if lease.is_some() {
@@ -253,15 +260,64 @@ async fn publish_one(
             .collect();
     }
     if let Some(key) = &r.idempotency_key {
-        sqlx::query("INSERT INTO idempotency_keys (account_id, key, response, created_at) VALUES (?, ?, ?, ?)")
-            .bind(r.account_id.as_str())
-            .bind(key)
-            .bind((r.answer)(&r.id, inserted))
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
+        let answer = (r.answer)(&r.id, inserted);
+        on_tx!(&mut *tx, t => sqlx::query(
+            "INSERT INTO idempotency_keys (account_id, key, response, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(r.account_id.as_str())
+        .bind(key)
+        .bind(&answer)
+        .bind(now)
+        .execute(&mut **t)
+        .await
+        .map(|_| ()))?;
     }
     Ok(Published::New { deliveries: inserted, leased })
+}
+
+/// One delivery per matching active hook for each event of the JSON array
+/// `$1` (`[event id, account, hook type, shop, vertical]`), due at `$2`,
+/// leased until `$3` by `$4` (or not leased).
+fn deliveries_for_events(backend: Backend) -> String {
+    let (new_id, rows) = match backend {
+        Backend::Sqlite => (NEW_DELIVERY_ID_SQLITE, "json_each($1)"),
+        Backend::Postgres => (NEW_DELIVERY_ID_POSTGRES, "json_array_elements($1::json)"),
+    };
+    format!(
+        "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
+                                 lease_until, lease_owner, created_at, updated_at)
+         SELECT {new_id}, e.event_id, h.id, h.account_id, 'pending', 0, $2, $3, $4, $2, $2
+         FROM (SELECT value ->> 0 AS event_id, value ->> 1 AS account_id, value ->> 2 AS hook_type,
+                      value ->> 3 AS shop, value ->> 4 AS vertical FROM {rows}) AS e
+         JOIN hooks h ON h.account_id = e.account_id AND h.is_active
+                     AND (h.hook_type = e.hook_type OR (h.hook_type IS NULL AND h.vertical = e.vertical))
+                     AND (e.shop IS NULL OR h.shop IS NULL OR h.shop = e.shop)
+         RETURNING id, event_id, hook_id"
+    )
+}
+
+/// The deliveries of one event `$1` (account `$3`, hook type `$4`,
+/// vertical `$5`, shop `$6`): to every matching active hook, or with
+/// `only_hook` to hook `$9` whatever its state (a test event).
+fn deliveries_for_one(backend: Backend, only_hook: bool) -> String {
+    let new_id = match backend {
+        Backend::Sqlite => NEW_DELIVERY_ID_SQLITE,
+        Backend::Postgres => NEW_DELIVERY_ID_POSTGRES,
+    };
+    let hooks = if only_hook {
+        "h.account_id = $3 AND h.id = $9"
+    } else {
+        "h.account_id = $3 AND h.is_active
+         AND (h.hook_type = $4 OR (h.hook_type IS NULL AND h.vertical = $5))
+         AND ($6 IS NULL OR h.shop IS NULL OR h.shop = $6)"
+    };
+    format!(
+        "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
+                                 lease_until, lease_owner, created_at, updated_at)
+         SELECT {new_id}, $1, h.id, h.account_id, 'pending', 0, $2, $7, $8, $2, $2 FROM hooks h
+         WHERE {hooks}
+         RETURNING id, hook_id"
+    )
 }
 
 #[cfg(test)]

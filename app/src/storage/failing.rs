@@ -7,6 +7,7 @@
 //! failed (recoverable by manual retry).
 
 use super::StorageError;
+use super::backend::{Tx, on_tx};
 use super::deliveries::{Outcome, Recorded};
 use super::json_rows;
 use std::collections::HashMap;
@@ -37,7 +38,7 @@ fn runs<'a>(items: &[&'a Recorded]) -> HashMap<&'a str, Run> {
 /// Moves the failing windows and disables the hooks that are due; returns
 /// each disabled hook with its reason.
 pub async fn track(
-    conn: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     items: &[&Recorded],
     disable_after_ms: i64,
     now: i64,
@@ -45,16 +46,32 @@ pub async fn track(
     if items.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(&str, bool, Option<i64>)> =
+    let mut rows: Vec<(&str, bool, Option<i64>)> =
         runs(items).into_iter().map(|(hook, run)| (hook, run.reset, run.fail_at)).collect();
-    sqlx::query(
-        "UPDATE hooks SET failing_since = CASE WHEN s.reset THEN s.fail_at ELSE coalesce(hooks.failing_since, s.fail_at) END
-         FROM (SELECT value ->> 0 AS id, value ->> 1 AS reset, value ->> 2 AS fail_at FROM json_each(?)) AS s
+    // Hook rows are touched in id order, and only those whose window moves
+    // (not the common all-succeeded case): two processes recording for the
+    // same hooks on PostgreSQL wait for each other, never deadlock.
+    rows.sort_unstable();
+    let json = json_rows(&rows)?;
+    let sql = tx.sql(
+        "UPDATE hooks SET failing_since = s.next
+         FROM (SELECT id, next FROM (
+                 SELECT h.id, CASE WHEN s.reset THEN s.fail_at ELSE coalesce(h.failing_since, s.fail_at) END AS next,
+                        h.failing_since AS now
+                 FROM (SELECT value ->> 0 AS id, value ->> 1 AS reset, value ->> 2 AS fail_at FROM json_each($1)) AS s
+                 JOIN hooks h ON h.id = s.id) WHERE next IS NOT now) AS s
          WHERE hooks.id = s.id",
-    )
-    .bind(json_rows(&rows)?)
-    .execute(&mut *conn)
-    .await?;
+        "UPDATE hooks SET failing_since = s.next
+         FROM (SELECT id, next FROM (
+                 SELECT h.id, CASE WHEN s.reset THEN s.fail_at ELSE coalesce(h.failing_since, s.fail_at) END AS next,
+                        h.failing_since AS now
+                 FROM (SELECT value ->> 0 AS id, CAST(value ->> 1 AS BOOLEAN) AS reset,
+                              CAST(value ->> 2 AS BIGINT) AS fail_at
+                       FROM json_array_elements($1::json)) AS s
+                 JOIN hooks h ON h.id = s.id) AS moves WHERE next IS DISTINCT FROM now ORDER BY id) AS s
+         WHERE hooks.id = s.id",
+    );
+    on_tx!(&mut *tx, t => sqlx::query(sql).bind(&json).execute(&mut **t).await.map(|_| ()))?;
 
     let mut disabled: HashMap<String, String> = HashMap::new();
     for item in items {
@@ -64,39 +81,45 @@ pub async fn track(
     }
     let failing: Vec<&str> = rows.iter().filter(|(_, _, at)| at.is_some()).map(|(hook, _, _)| *hook).collect();
     let reason = format!("every delivery attempt failed for {}", describe_ms(disable_after_ms));
-    let due: Vec<(String,)> = sqlx::query_as(
-        "SELECT id FROM hooks WHERE id IN (SELECT value FROM json_each(?1)) AND is_active = 1
-           AND failing_since IS NOT NULL AND failing_since <= ?2",
-    )
-    .bind(json_rows(&failing)?)
-    .bind(now - disable_after_ms)
-    .fetch_all(&mut *conn)
-    .await?;
+    let failing = json_rows(&failing)?;
+    let sql = tx.sql(
+        "SELECT id FROM hooks WHERE id IN (SELECT value FROM json_each($1)) AND is_active
+           AND failing_since IS NOT NULL AND failing_since <= $2",
+        "SELECT id FROM hooks WHERE id IN (SELECT value FROM json_array_elements_text($1::json)) AND is_active
+           AND failing_since IS NOT NULL AND failing_since <= $2",
+    );
+    let due: Vec<(String,)> = on_tx!(&mut *tx, t => sqlx::query_as(sql)
+        .bind(&failing)
+        .bind(now - disable_after_ms)
+        .fetch_all(&mut **t)
+        .await)?;
     for (hook,) in due {
         disabled.entry(hook).or_insert_with(|| reason.clone());
     }
-    for (hook, reason) in &disabled {
-        disable(conn, hook, reason, now).await?;
+    let mut order: Vec<(&String, &String)> = disabled.iter().collect();
+    order.sort_unstable();
+    for (hook, reason) in order {
+        disable(tx, hook, reason, now).await?;
     }
     Ok(disabled)
 }
 
 /// Disables the hook with a reason; its pending deliveries end as failed.
-async fn disable(conn: &mut sqlx::SqliteConnection, hook: &str, reason: &str, now: i64) -> Result<(), StorageError> {
-    sqlx::query("UPDATE hooks SET is_active = 0, disabled_reason = ?, updated_at = ? WHERE id = ?")
+async fn disable(tx: &mut Tx, hook: &str, reason: &str, now: i64) -> Result<(), StorageError> {
+    on_tx!(&mut *tx, t => sqlx::query("UPDATE hooks SET is_active = FALSE, disabled_reason = $1, updated_at = $2 WHERE id = $3")
         .bind(reason)
         .bind(now)
         .bind(hook)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
-        "UPDATE deliveries SET status = 'failed', lease_until = NULL, lease_owner = NULL, updated_at = ?
-         WHERE hook_id = ? AND +status = 'pending'",
-    )
-    .bind(now)
-    .bind(hook)
-    .execute(&mut *conn)
-    .await?;
+        .execute(&mut **t)
+        .await
+        .map(|_| ()))?;
+    let sql = tx.sql(
+        "UPDATE deliveries SET status = 'failed', lease_until = NULL, lease_owner = NULL, updated_at = $1
+         WHERE hook_id = $2 AND +status = 'pending'",
+        "UPDATE deliveries SET status = 'failed', lease_until = NULL, lease_owner = NULL, updated_at = $1
+         WHERE hook_id = $2 AND status = 'pending'",
+    );
+    on_tx!(&mut *tx, t => sqlx::query(sql).bind(now).bind(hook).execute(&mut **t).await.map(|_| ()))?;
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Hooks: the registrations. Secrets are sealed with the `SecretBox` on the
 //! way in; reads report only whether a secret is set.
 
+use super::backend::on_pool;
 use super::{Db, StorageError, now_ms};
 use crate::domain::{AuthType, HookSpec, HookState, ResourceId, SecretChange, StoredSecrets, Vertical};
 use crate::security::{SecretBox, random, signing};
@@ -144,11 +145,11 @@ pub async fn create(
     let (_, token) = sealed(secrets, &spec.token, &id, "token")?;
     let signing = secrets.seal(&signing::new_secret()?, &context(&id, "signing"))?;
     let now = now_ms();
-    sqlx::query(
+    on_pool!(&db.pool, p => sqlx::query(
         "INSERT INTO hooks (id, account_id, vertical, endpoint, auth_type, username, password_enc, token_enc,
                             token_generated, hook_type, shop, is_active, is_customer_created, created_at, updated_at,
                             signing_secret_enc)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, TRUE, $13, $14, $15)",
     )
     .bind(id.as_str())
     .bind(account_id.as_str())
@@ -156,17 +157,18 @@ pub async fn create(
     .bind(&spec.endpoint)
     .bind(spec.auth_type.as_str())
     .bind(&spec.username)
-    .bind(password)
-    .bind(token)
+    .bind(&password)
+    .bind(&token)
     .bind(spec.generate_token && matches!(spec.token, SecretChange::Set(_)))
     .bind(&spec.hook_type)
     .bind(&spec.shop)
     .bind(spec.is_active)
     .bind(now)
     .bind(now)
-    .bind(signing)
-    .execute(&db.pool)
-    .await?;
+    .bind(&signing)
+    .execute(p)
+    .await
+    .map(|_| ()))?;
     get(db, account_id, None, &id).await?.ok_or(StorageError::NotFound("hook"))
 }
 
@@ -178,15 +180,14 @@ pub async fn get(
     id: &ResourceId,
 ) -> Result<Option<Hook>, StorageError> {
     let sql =
-        format!("SELECT {COLUMNS} FROM hooks WHERE id = ?1 AND account_id = ?2 AND (?3 IS NULL OR vertical = ?3)");
-    sqlx::query_as::<_, HookRow>(sqlx::AssertSqlSafe(sql))
+        format!("SELECT {COLUMNS} FROM hooks WHERE id = $1 AND account_id = $2 AND ($3 IS NULL OR vertical = $3)");
+    let row: Option<HookRow> = on_pool!(&db.pool, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
         .bind(id.as_str())
         .bind(account_id.as_str())
         .bind(vertical.map(Vertical::as_str))
-        .fetch_optional(&db.pool)
-        .await?
-        .map(Hook::try_from)
-        .transpose()
+        .fetch_optional(p)
+        .await)?;
+    row.map(Hook::try_from).transpose()
 }
 
 /// A page of the account's hooks (newest first) and the total matching.
@@ -198,22 +199,35 @@ pub async fn list(
     page: u32,
     size: u32,
 ) -> Result<(Vec<Hook>, u64), StorageError> {
-    const WHERE: &str = "account_id = ?1 AND (?2 IS NULL OR vertical = ?2)
-        AND (?3 IS NULL OR hook_type = ?3) AND (?4 IS NULL OR shop = ?4) AND (?5 IS NULL OR is_active = ?5)
-        AND (?6 IS NULL OR instr(lower(endpoint), lower(?6)) > 0)";
+    let filters = db.sql(
+        "account_id = $1 AND ($2 IS NULL OR vertical = $2)
+        AND ($3 IS NULL OR hook_type = $3) AND ($4 IS NULL OR shop = $4) AND ($5 IS NULL OR is_active = $5)
+        AND ($6 IS NULL OR instr(lower(endpoint), lower($6)) > 0)",
+        "account_id = $1 AND ($2::text IS NULL OR vertical = $2)
+        AND ($3::text IS NULL OR hook_type = $3) AND ($4::text IS NULL OR shop = $4)
+        AND ($5::boolean IS NULL OR is_active = $5)
+        AND ($6::text IS NULL OR strpos(lower(endpoint), lower($6)) > 0)",
+    );
+    // No stored value holds NUL (PostgreSQL could not even compare one).
+    let texts = [&filter.hook_type, &filter.shop, &filter.endpoint_contains];
+    if texts.iter().any(|t| t.as_deref().is_some_and(|t| t.contains('\0'))) {
+        return Ok((Vec::new(), 0));
+    }
     let vertical = vertical.map(Vertical::as_str);
-    let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM hooks WHERE {WHERE}")))
+    let count = format!("SELECT count(*) FROM hooks WHERE {filters}");
+    let (total,): (i64,) = on_pool!(&db.pool, p => sqlx::query_as(sqlx::AssertSqlSafe(count.clone()))
         .bind(account_id.as_str())
         .bind(vertical)
         .bind(&filter.hook_type)
         .bind(&filter.shop)
         .bind(filter.is_active)
         .bind(&filter.endpoint_contains)
-        .fetch_one(&db.pool)
-        .await?;
+        .fetch_one(p)
+        .await)?;
     let offset = i64::from(page.saturating_sub(1)) * i64::from(size);
-    let sql = format!("SELECT {COLUMNS} FROM hooks WHERE {WHERE} ORDER BY created_at DESC, id DESC LIMIT ?7 OFFSET ?8");
-    let rows = sqlx::query_as::<_, HookRow>(sqlx::AssertSqlSafe(sql))
+    let sql =
+        format!("SELECT {COLUMNS} FROM hooks WHERE {filters} ORDER BY created_at DESC, id DESC LIMIT $7 OFFSET $8");
+    let rows: Vec<HookRow> = on_pool!(&db.pool, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
         .bind(account_id.as_str())
         .bind(vertical)
         .bind(&filter.hook_type)
@@ -222,8 +236,8 @@ pub async fn list(
         .bind(&filter.endpoint_contains)
         .bind(i64::from(size))
         .bind(offset)
-        .fetch_all(&db.pool)
-        .await?;
+        .fetch_all(p)
+        .await)?;
     let hooks = rows.into_iter().map(Hook::try_from).collect::<Result<Vec<_>, _>>()?;
     Ok((hooks, u64::try_from(total).unwrap_or(0)))
 }
@@ -238,24 +252,24 @@ pub async fn update(
 ) -> Result<Option<Hook>, StorageError> {
     let (replace_password, password) = sealed(secrets, &spec.password, id, "password")?;
     let (replace_token, token) = sealed(secrets, &spec.token, id, "token")?;
-    let result = sqlx::query(
-        "UPDATE hooks SET endpoint = ?1, auth_type = ?2, username = ?3,
-             password_enc = CASE WHEN ?4 THEN ?5 ELSE password_enc END,
-             token_enc = CASE WHEN ?6 THEN ?7 ELSE token_enc END,
-             token_generated = CASE WHEN ?6 THEN ?15 ELSE token_generated END,
-             hook_type = ?8, shop = ?9, is_active = ?10,
-             disabled_reason = CASE WHEN ?10 THEN NULL ELSE disabled_reason END,
-             failing_since = CASE WHEN ?10 AND is_active = 0 THEN NULL ELSE failing_since END,
-             updated_at = ?11
-         WHERE id = ?12 AND account_id = ?13 AND vertical = ?14",
+    let changed = on_pool!(&db.pool, p => sqlx::query(
+        "UPDATE hooks SET endpoint = $1, auth_type = $2, username = $3,
+             password_enc = CASE WHEN $4 THEN $5 ELSE password_enc END,
+             token_enc = CASE WHEN $6 THEN $7 ELSE token_enc END,
+             token_generated = CASE WHEN $6 THEN $15 ELSE token_generated END,
+             hook_type = $8, shop = $9, is_active = $10,
+             disabled_reason = CASE WHEN $10 THEN NULL ELSE disabled_reason END,
+             failing_since = CASE WHEN $10 AND NOT is_active THEN NULL ELSE failing_since END,
+             updated_at = $11
+         WHERE id = $12 AND account_id = $13 AND vertical = $14",
     )
     .bind(&spec.endpoint)
     .bind(spec.auth_type.as_str())
     .bind(&spec.username)
     .bind(replace_password)
-    .bind(password)
+    .bind(&password)
     .bind(replace_token)
-    .bind(token)
+    .bind(&token)
     .bind(&spec.hook_type)
     .bind(&spec.shop)
     .bind(spec.is_active)
@@ -264,12 +278,13 @@ pub async fn update(
     .bind(account_id.as_str())
     .bind(spec.vertical.as_str())
     .bind(spec.generate_token && matches!(spec.token, SecretChange::Set(_)))
-    .execute(&db.pool)
-    .await?;
-    if result.rows_affected() == 0 {
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if changed == 0 {
         return Ok(None);
     }
-    db.hooks.changed(id.as_str());
+    db.hook_changed(id.as_str()).await?;
     get(db, account_id, None, id).await
 }
 
@@ -280,15 +295,17 @@ pub async fn delete(
     vertical: Option<Vertical>,
     id: &ResourceId,
 ) -> Result<bool, StorageError> {
-    let result = sqlx::query("DELETE FROM hooks WHERE id = ?1 AND account_id = ?2 AND (?3 IS NULL OR vertical = ?3)")
-        .bind(id.as_str())
-        .bind(account_id.as_str())
-        .bind(vertical.map(Vertical::as_str))
-        .execute(&db.pool)
-        .await?;
-    let deleted = result.rows_affected() > 0;
+    let deleted = on_pool!(&db.pool, p => sqlx::query(
+        "DELETE FROM hooks WHERE id = $1 AND account_id = $2 AND ($3 IS NULL OR vertical = $3)",
+    )
+    .bind(id.as_str())
+    .bind(account_id.as_str())
+    .bind(vertical.map(Vertical::as_str))
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected() > 0))?;
     if deleted {
-        db.hooks.changed(id.as_str());
+        db.hook_changed(id.as_str()).await?;
     }
     Ok(deleted)
 }
@@ -300,12 +317,11 @@ pub async fn signing_secret(
     account_id: &ResourceId,
     id: &ResourceId,
 ) -> Result<Option<String>, StorageError> {
-    let row: Option<(Option<Vec<u8>>,)> =
-        sqlx::query_as("SELECT signing_secret_enc FROM hooks WHERE id = ? AND account_id = ?")
+    let row: Option<(Option<Vec<u8>>,)> = on_pool!(&db.pool, p => sqlx::query_as("SELECT signing_secret_enc FROM hooks WHERE id = $1 AND account_id = $2")
             .bind(id.as_str())
             .bind(account_id.as_str())
-            .fetch_optional(&db.pool)
-            .await?;
+            .fetch_optional(p)
+            .await)?;
     match row {
         None => Ok(None),
         Some((Some(sealed),)) => Ok(Some(secrets.open(&sealed, &context(id, "signing"))?)),
@@ -323,22 +339,23 @@ pub async fn rotate_signing_secret(
 ) -> Result<Option<String>, StorageError> {
     let fresh = signing::new_secret()?;
     let now = now_ms();
-    let result = sqlx::query(
+    let sealed = secrets.seal(&fresh, &context(id, "signing"))?;
+    let rotated = on_pool!(&db.pool, p => sqlx::query(
         "UPDATE hooks SET previous_signing_secret_enc = signing_secret_enc,
-                previous_signing_expires_at = CASE WHEN signing_secret_enc IS NULL THEN NULL ELSE ?1 END,
-                signing_secret_enc = ?2, updated_at = ?3
-         WHERE id = ?4 AND account_id = ?5",
+                previous_signing_expires_at = CASE WHEN signing_secret_enc IS NULL THEN NULL ELSE $1 END,
+                signing_secret_enc = $2, updated_at = $3
+         WHERE id = $4 AND account_id = $5",
     )
     .bind(now + overlap_ms)
-    .bind(secrets.seal(&fresh, &context(id, "signing"))?)
+    .bind(&sealed)
     .bind(now)
     .bind(id.as_str())
     .bind(account_id.as_str())
-    .execute(&db.pool)
-    .await?;
-    let rotated = result.rows_affected() > 0;
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected() > 0))?;
     if rotated {
-        db.hooks.changed(id.as_str());
+        db.hook_changed(id.as_str()).await?;
     }
     Ok(rotated.then_some(fresh))
 }
@@ -346,21 +363,21 @@ pub async fn rotate_signing_secret(
 /// Turns the account's hook on or off (turning it on clears a disable
 /// reason). False if there is no such hook.
 pub async fn set_active(db: &Db, account_id: &ResourceId, id: &ResourceId, active: bool) -> Result<bool, StorageError> {
-    let result = sqlx::query(
-        "UPDATE hooks SET is_active = ?1, disabled_reason = CASE WHEN ?1 THEN NULL ELSE disabled_reason END,
-                failing_since = CASE WHEN ?1 AND is_active = 0 THEN NULL ELSE failing_since END,
-                updated_at = ?2
-         WHERE id = ?3 AND account_id = ?4",
+    let switched = on_pool!(&db.pool, p => sqlx::query(
+        "UPDATE hooks SET is_active = $1, disabled_reason = CASE WHEN $1 THEN NULL ELSE disabled_reason END,
+                failing_since = CASE WHEN $1 AND NOT is_active THEN NULL ELSE failing_since END,
+                updated_at = $2
+         WHERE id = $3 AND account_id = $4",
     )
     .bind(active)
     .bind(now_ms())
     .bind(id.as_str())
     .bind(account_id.as_str())
-    .execute(&db.pool)
-    .await?;
-    let switched = result.rows_affected() > 0;
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected() > 0))?;
     if switched {
-        db.hooks.changed(id.as_str());
+        db.hook_changed(id.as_str()).await?;
     }
     Ok(switched)
 }

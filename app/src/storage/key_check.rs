@@ -4,6 +4,7 @@
 //! one, a mistyped `HOOKRELAY_SECRET_KEY`) fails this check and refuses to
 //! start instead of failing every delivery of every hook with secrets.
 
+use super::backend::on_pool;
 use super::{Db, StorageError};
 use crate::security::SecretBox;
 
@@ -13,13 +14,13 @@ const PLAINTEXT: &str = "hookrelay key check v1";
 /// True when the database holds a sealed secret (or a key check): starting
 /// it with a freshly made key would lose them.
 pub async fn holds_sealed_secrets(db: &Db) -> Result<bool, StorageError> {
-    let (holds,): (bool,) = sqlx::query_as(
+    let (holds,): (bool,) = on_pool!(&db.pool, p => sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM key_check)
              OR EXISTS (SELECT 1 FROM hooks
                         WHERE signing_secret_enc IS NOT NULL OR password_enc IS NOT NULL OR token_enc IS NOT NULL)",
     )
-    .fetch_one(&db.pool)
-    .await?;
+    .fetch_one(p)
+    .await)?;
     Ok(holds)
 }
 
@@ -27,23 +28,26 @@ pub async fn holds_sealed_secrets(db: &Db) -> Result<bool, StorageError> {
 /// stored yet) one stored secret is tried instead, then the check is written.
 pub async fn verify(db: &Db, secrets: &SecretBox) -> Result<bool, StorageError> {
     let stored: Option<(Vec<u8>,)> =
-        sqlx::query_as("SELECT sealed FROM key_check WHERE id = 1").fetch_optional(&db.pool).await?;
+        on_pool!(&db.pool, p => sqlx::query_as("SELECT sealed FROM key_check WHERE id = 1").fetch_optional(p).await)?;
     if let Some((sealed,)) = stored {
         return Ok(secrets.open(&sealed, CONTEXT).is_ok_and(|text| text == PLAINTEXT));
     }
     // Databases from before the check: any sealed signing secret tells.
-    let sample: Option<(String, Vec<u8>)> =
-        sqlx::query_as("SELECT id, signing_secret_enc FROM hooks WHERE signing_secret_enc IS NOT NULL LIMIT 1")
-            .fetch_optional(&db.pool)
-            .await?;
+    let sample: Option<(String, Vec<u8>)> = on_pool!(&db.pool, p => sqlx::query_as(
+        "SELECT id, signing_secret_enc FROM hooks WHERE signing_secret_enc IS NOT NULL LIMIT 1",
+    )
+    .fetch_optional(p)
+    .await)?;
     if let Some((id, sealed)) = sample
         && secrets.open(&sealed, &format!("hook:{id}:signing")).is_err()
     {
         return Ok(false);
     }
-    sqlx::query("INSERT OR IGNORE INTO key_check (id, sealed) VALUES (1, ?)")
-        .bind(secrets.seal(PLAINTEXT, CONTEXT)?)
-        .execute(&db.pool)
-        .await?;
+    let sealed = secrets.seal(PLAINTEXT, CONTEXT)?;
+    on_pool!(&db.pool, p => sqlx::query("INSERT INTO key_check (id, sealed) VALUES (1, $1) ON CONFLICT DO NOTHING")
+        .bind(&sealed)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
     Ok(true)
 }

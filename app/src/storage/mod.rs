@@ -1,9 +1,18 @@
 //! The storage layer: every SQL statement Hookrelay runs lives under this
-//! module, behind plain async functions. HTTP handlers and server functions
-//! call these and never write SQL themselves.
+//! module, behind plain async functions. HTTP handlers, server functions and
+//! the dispatcher call these and never write SQL or branch on the backend.
+//!
+//! Two backends sit behind the one `Db` handle (docs/DECISIONS.md, "One
+//! storage API, two backends"): SQLite (the default, one process) and
+//! PostgreSQL (several processes on one database). `Db` holds an enum of the
+//! two pools; each function runs the same statement on either where the SQL
+//! is portable (`$1` placeholders work on both) and picks the backend's own
+//! statement with `Db::sql` where the dialects differ (JSON arrays, row
+//! locks, index hints). `backend.rs` has the pool, transaction and macro.
 
 pub mod accounts;
 pub mod api_keys;
+mod backend;
 mod clock;
 pub mod deliveries;
 pub mod directory;
@@ -18,18 +27,19 @@ pub mod sessions;
 pub mod stats;
 pub mod target;
 
+pub use backend::Backend;
 pub use clock::now_ms;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use std::{str::FromStr, time::Duration};
+use backend::{Pool, Tx, on_pool};
 
 /// The database handle shared by the API, the server functions and the
 /// dispatcher: a connection pool plus the process's `HookDirectory`, which
 /// every hook write updates after its commit (so queued deliveries always
-/// go out with the hook as it is now, see `directory.rs`).
+/// go out with the hook as it is now, see `directory.rs`). On PostgreSQL the
+/// other processes hear of the change by a notification (`hook_changed`).
 #[derive(Clone)]
 pub struct Db {
-    pool: SqlitePool,
+    pool: Pool,
     hooks: directory::HookDirectory,
 }
 
@@ -39,13 +49,52 @@ impl Db {
         &self.hooks
     }
 
+    pub fn backend(&self) -> Backend {
+        self.pool.backend()
+    }
+
+    /// True when other processes may share this database (PostgreSQL).
+    pub fn is_shared(&self) -> bool {
+        self.backend() == Backend::Postgres
+    }
+
     /// A second handle on the same database for the dispatcher's bookkeeping
     /// (claims, attempt records), whose commits are not fsynced on their own
-    /// (`synchronous=NORMAL`: durable against a crash; after a power loss the
-    /// last ones may be lost, which at worst sends a delivery again). The
-    /// next FULL commit fsyncs them too. It shares this handle's directory.
+    /// (SQLite `synchronous=NORMAL`, PostgreSQL `synchronous_commit=off`:
+    /// durable against a crash of the process; after a power loss the last
+    /// ones may be lost, which at worst sends a delivery again). The next
+    /// fsynced commit makes them durable too. It shares this handle's directory.
     pub async fn for_dispatch(&self, url: &str) -> Result<Db, StorageError> {
-        Ok(Db { pool: open(url, SqliteSynchronous::Normal, 2).await?, hooks: self.hooks.clone() })
+        Ok(Db { pool: backend::open_for_dispatch(url).await?, hooks: self.hooks.clone() })
+    }
+
+    /// The statement for this backend, where the dialects differ.
+    fn sql(&self, sqlite: &'static str, postgres: &'static str) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => sqlite,
+            Backend::Postgres => postgres,
+        }
+    }
+
+    /// A write transaction (SQLite: `BEGIN IMMEDIATE`, the write lock taken
+    /// up front so no read→write upgrade can deadlock).
+    async fn begin_write(&self) -> Result<Tx, StorageError> {
+        self.pool.begin_write().await
+    }
+
+    /// Called by every hook write after its commit and before it answers:
+    /// this process's directory forgets the hook at once, and on PostgreSQL
+    /// every other process is told (`directory::listen`).
+    async fn hook_changed(&self, hook_id: &str) -> Result<(), StorageError> {
+        self.hooks.changed(hook_id);
+        if let Pool::Postgres(pool) = &self.pool {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(directory::CHANNEL)
+                .bind(format!("{}:{hook_id}", self.hooks.process()))
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
     }
 }
 
@@ -54,7 +103,7 @@ pub enum StorageError {
     #[error("invalid database URL: {0}")]
     InvalidUrl(#[source] sqlx::Error),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0} already exists")]
@@ -63,54 +112,63 @@ pub enum StorageError {
     NotFound(&'static str),
     #[error("corrupt row: bad {0}")]
     Corrupt(&'static str),
+    /// Text the database cannot store (a NUL character on PostgreSQL): the
+    /// caller's input, answered with a 400.
+    #[error("text must not contain NUL characters")]
+    UnstorableText,
     #[error(transparent)]
     Security(#[from] crate::security::SecurityError),
     #[error("a blocking task (password hashing) failed")]
     Blocking,
 }
 
-/// Opens (creating if missing) the SQLite database at `url` in WAL mode and
-/// applies the embedded migrations. Commits are fsynced (`synchronous=FULL`):
-/// what a 2xx acknowledged survives power loss.
-pub async fn connect(url: &str) -> Result<Db, StorageError> {
-    let pool = open(url, SqliteSynchronous::Full, 4).await?;
-    sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
-    Ok(Db { pool, hooks: directory::HookDirectory::default() })
+impl From<sqlx::Error> for StorageError {
+    fn from(err: sqlx::Error) -> Self {
+        // 22021 character_not_in_repertoire, 22P05 untranslatable_character:
+        // PostgreSQL's text cannot hold NUL, SQLite's can.
+        match &err {
+            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021" | "22P05")) => {
+                StorageError::UnstorableText
+            }
+            _ => StorageError::Database(err),
+        }
+    }
 }
 
-async fn open(url: &str, synchronous: SqliteSynchronous, max: u32) -> Result<SqlitePool, StorageError> {
-    let options = SqliteConnectOptions::from_str(url)
-        .map_err(StorageError::InvalidUrl)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(synchronous)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5))
-        // 1 MiB of page cache per connection (SQLite's default is 2 MiB): the
-        // hot pages are few, and memory stays small with 12 connections.
-        .pragma("cache_size", "-1024")
-        // No checkpoint inside a commit (it would stall that request with
-        // the copy and fsync): `checkpoint` runs from a background task.
-        .pragma("wal_autocheckpoint", "0");
-    Ok(SqlitePoolOptions::new().max_connections(max).connect_with(options).await?)
+/// Opens the database at `url` and applies the embedded migrations of its
+/// backend: `sqlite://…` (created if missing, WAL mode, every commit
+/// fsynced: what a 2xx acknowledged survives power loss) or
+/// `postgres://…` (PostgreSQL 15+, an existing database).
+pub async fn connect(url: &str) -> Result<Db, StorageError> {
+    let pool = backend::open(url).await?;
+    match &pool {
+        Pool::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(p).await?,
+        Pool::Postgres(p) => sqlx::migrate!("../migrations/postgres").run(p).await?,
+    }
+    let hooks = directory::HookDirectory::new(crate::security::random::bytes::<8>().map(hex::encode)?);
+    Ok(Db { pool, hooks })
 }
 
 /// Copies committed WAL pages into the database file without blocking
 /// writers (PASSIVE), so the WAL stays small. Called every second by the
-/// server instead of SQLite's in-commit auto-checkpoint.
+/// server instead of SQLite's in-commit auto-checkpoint; nothing to do on
+/// PostgreSQL.
 pub async fn checkpoint(db: &Db) -> Result<(), StorageError> {
-    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&db.pool).await?;
+    if let Pool::Sqlite(pool) = &db.pool {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(pool).await?;
+    }
     Ok(())
 }
 
 /// One round trip to the database: used by `/healthz`.
 pub async fn ping(db: &Db) -> Result<(), StorageError> {
-    sqlx::query("SELECT 1").execute(&db.pool).await?;
+    on_pool!(&db.pool, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
     Ok(())
 }
 
 /// A list as one JSON array, for a statement that reads it with
-/// `json_each(?)`: ids (`value`) or rows (tuples become arrays:
+/// `json_each($n)` (SQLite) or `json_array_elements($n::json)`
+/// (PostgreSQL): ids (`value`) or rows (tuples become arrays:
 /// `value ->> n`), so a whole batch is one statement.
 fn json_rows<T: serde::Serialize>(rows: &[T]) -> Result<String, StorageError> {
     serde_json::to_string(rows).map_err(|_| StorageError::Corrupt("row for a JSON batch"))

@@ -5,7 +5,8 @@
 //!
 //! A pass has three stages, each a series of bounded steps:
 //! 1. attempts older than the cutoff, oldest first;
-//! 2. old events, walked in `(created_at, rowid)` order from a cursor: each
+//! 2. old events, walked in `(created_at, rowid)` order (PostgreSQL:
+//!    `(created_at, id)`) from a cursor: each
 //!    step takes the next few events, deletes up to `STEP_ROWS` of their
 //!    finished deliveries and then those events with no delivery left (a
 //!    delivery still pending keeps its event); events with more deliveries
@@ -13,6 +14,7 @@
 //!    must stay is passed once per pass, not rescanned by every step;
 //! 3. idempotency keys past their 24-hour window.
 
+use super::backend::{on_pool, on_tx};
 use super::{Db, StorageError, events::IDEMPOTENCY_WINDOW_MS, json_rows, now_ms};
 
 /// About how many rows one step deletes.
@@ -22,13 +24,15 @@ pub const STEP_ROWS: i64 = 250;
 const FIRST_EVENTS_PER_STEP: i64 = 1;
 
 /// Where a pass has got to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Stage {
     Attempts,
-    /// Events up to and including this `(created_at, rowid)` are done.
+    /// Events up to and including this `(created_at, rowid)` are done
+    /// (PostgreSQL, which has no rowid: `(created_at, id)`).
     Events {
         created_at: i64,
         rowid: i64,
+        id: String,
     },
     IdempotencyKeys,
     Done,
@@ -60,13 +64,17 @@ impl Pass {
             Stage::Attempts => {
                 let removed = delete_chunk(db, OLD_ATTEMPTS, self.cutoff).await?;
                 if removed < STEP_ROWS as u64 {
-                    self.stage = Stage::Events { created_at: i64::MIN, rowid: i64::MIN };
+                    self.stage = Stage::Events { created_at: i64::MIN, rowid: i64::MIN, id: String::new() };
                 }
                 Ok(removed)
             }
-            Stage::Events { created_at, rowid } => self.events_step(db, created_at, rowid).await,
+            Stage::Events { created_at, rowid, ref id } => {
+                let id = id.clone();
+                self.events_step(db, created_at, rowid, &id).await
+            }
             Stage::IdempotencyKeys => {
-                let removed = delete_chunk(db, OLD_KEYS, now_ms() - IDEMPOTENCY_WINDOW_MS).await?;
+                let removed =
+                    delete_chunk(db, db.sql(OLD_KEYS, OLD_KEYS_POSTGRES), now_ms() - IDEMPOTENCY_WINDOW_MS).await?;
                 if removed < STEP_ROWS as u64 {
                     self.stage = Stage::Done;
                 }
@@ -76,19 +84,37 @@ impl Pass {
         }
     }
 
-    async fn events_step(&mut self, db: &Db, after_at: i64, after_rowid: i64) -> Result<u64, StorageError> {
-        let mut tx = db.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let next: Vec<(i64, i64, String)> = sqlx::query_as(NEXT_EVENTS)
+    async fn events_step(
+        &mut self,
+        db: &Db,
+        after_at: i64,
+        after_rowid: i64,
+        after_id: &str,
+    ) -> Result<u64, StorageError> {
+        let mut tx = db.begin_write().await?;
+        let next_events = tx.sql(NEXT_EVENTS, NEXT_EVENTS_POSTGRES);
+        let next: Vec<(i64, i64, String)> = on_tx!(&mut tx, t => sqlx::query_as(next_events)
             .bind(self.cutoff)
             .bind(after_at)
             .bind(after_rowid)
             .bind(self.events_per_step)
-            .fetch_all(&mut *tx)
-            .await?;
+            .bind(after_id)
+            .fetch_all(&mut **t)
+            .await)?;
         let ids = json_rows(&next.iter().map(|(_, _, id)| id.as_str()).collect::<Vec<_>>())?;
-        let deliveries =
-            sqlx::query(FINISHED_DELIVERIES).bind(&ids).bind(STEP_ROWS).execute(&mut *tx).await?.rows_affected();
-        let events = sqlx::query(EMPTY_EVENTS).bind(&ids).execute(&mut *tx).await?.rows_affected();
+        let finished = tx.sql(FINISHED_DELIVERIES, FINISHED_DELIVERIES_POSTGRES);
+        let deliveries = on_tx!(&mut tx, t => sqlx::query(finished)
+            .bind(&ids)
+            .bind(STEP_ROWS)
+            .execute(&mut **t)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let empty = tx.sql(EMPTY_EVENTS, EMPTY_EVENTS_POSTGRES);
+        let events = on_tx!(&mut tx, t => sqlx::query(empty)
+            .bind(&ids)
+            .execute(&mut **t)
+            .await
+            .map(|r| r.rows_affected()))?;
         tx.commit().await?;
 
         if deliveries >= STEP_ROWS as u64 {
@@ -99,9 +125,11 @@ impl Pass {
         }
         let taken = i64::try_from(next.len()).unwrap_or(i64::MAX);
         // The furthest event taken, whatever order the rows came in.
-        let furthest = next.iter().map(|&(rowid, created_at, _)| (created_at, rowid)).max();
+        let furthest = next.iter().map(|(rowid, created_at, id)| (*created_at, *rowid, id)).max();
         self.stage = match furthest {
-            Some((created_at, rowid)) if taken == self.events_per_step => Stage::Events { created_at, rowid },
+            Some((created_at, rowid, id)) if taken == self.events_per_step => {
+                Stage::Events { created_at, rowid, id: id.clone() }
+            }
             _ => Stage::IdempotencyKeys,
         };
         self.events_per_step = (self.events_per_step * 2).min(STEP_ROWS);
@@ -110,14 +138,21 @@ impl Pass {
 }
 
 async fn delete_chunk(db: &Db, sql: &'static str, before: i64) -> Result<u64, StorageError> {
-    Ok(sqlx::query(sql).bind(before).bind(STEP_ROWS).execute(&db.pool).await?.rows_affected())
+    Ok(on_pool!(&db.pool, p => sqlx::query(sql)
+        .bind(before)
+        .bind(STEP_ROWS)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?)
 }
 
 const OLD_ATTEMPTS: &str =
-    "DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE attempted_at < ?1 LIMIT ?2)";
+    "DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE attempted_at < $1 LIMIT $2)";
 
 const OLD_KEYS: &str = "DELETE FROM idempotency_keys
-     WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ?1 LIMIT ?2)";
+     WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < $1 LIMIT $2)";
+const OLD_KEYS_POSTGRES: &str = "DELETE FROM idempotency_keys
+     WHERE (account_id, key) IN (SELECT account_id, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)";
 
 // The next events after the cursor, in two ranges so that both seek in
 // `events_by_age` (whose entries are `(created_at, rowid)`): the rest of the
@@ -125,18 +160,29 @@ const OLD_KEYS: &str = "DELETE FROM idempotency_keys
 // would seek on `created_at` alone and rescan a busy millisecond each step.
 const NEXT_EVENTS: &str = "
     SELECT * FROM (SELECT rowid, created_at, id FROM events
-                   WHERE created_at = ?2 AND rowid > ?3 ORDER BY rowid LIMIT ?4)
+                   WHERE created_at = $2 AND rowid > $3 ORDER BY rowid LIMIT $4)
     UNION ALL
     SELECT * FROM (SELECT rowid, created_at, id FROM events
-                   WHERE created_at > ?2 AND created_at < ?1 ORDER BY created_at, rowid LIMIT ?4)
-    LIMIT ?4";
+                   WHERE created_at > $2 AND created_at < $1 ORDER BY created_at, rowid LIMIT $4)
+    LIMIT $4";
+// The same walk by `(created_at, id)`; `$3` (SQLite's rowid) is unused.
+const NEXT_EVENTS_POSTGRES: &str = "
+    SELECT CAST(0 AS BIGINT) AS rowid, created_at, id FROM events
+    WHERE created_at < $1 AND (created_at > $2 OR (created_at = $2 AND id > $5))
+    ORDER BY created_at, id LIMIT $4";
 
 // At most ?2 rows, whatever the fan-out. `+status`: found by event, not by
 // walking `deliveries_due`.
 const FINISHED_DELIVERIES: &str = "DELETE FROM deliveries WHERE id IN (
-       SELECT id FROM deliveries WHERE event_id IN (SELECT value FROM json_each(?1)) AND +status <> 'pending' LIMIT ?2)";
+       SELECT id FROM deliveries WHERE event_id IN (SELECT value FROM json_each($1)) AND +status <> 'pending' LIMIT $2)";
+const FINISHED_DELIVERIES_POSTGRES: &str = "DELETE FROM deliveries WHERE id IN (
+       SELECT id FROM deliveries WHERE event_id IN (SELECT value FROM json_array_elements_text($1::json))
+         AND status <> 'pending' LIMIT $2)";
 
-const EMPTY_EVENTS: &str = "DELETE FROM events WHERE id IN (SELECT value FROM json_each(?1))
+const EMPTY_EVENTS: &str = "DELETE FROM events WHERE id IN (SELECT value FROM json_each($1))
+       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id)";
+const EMPTY_EVENTS_POSTGRES: &str =
+    "DELETE FROM events WHERE id IN (SELECT value FROM json_array_elements_text($1::json))
        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id)";
 
 #[cfg(test)]
@@ -157,7 +203,7 @@ mod tests {
                 .bind(1_i64)
                 .bind(1_i64)
                 .bind(1_i64)
-                .fetch_all(&db.pool)
+                .fetch_all(crate::storage::backend::sqlite(&db.pool))
                 .await
                 .expect("plan");
         rows.into_iter().map(|(_, _, _, detail)| detail).collect()
@@ -193,11 +239,17 @@ mod tests {
             }
             None => sql.to_owned(),
         };
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(&db.pool).await.expect(&sql);
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(crate::storage::backend::sqlite(&db.pool))
+            .await
+            .expect(&sql);
     }
 
     async fn count(db: &Db, sql: &str) -> i64 {
-        let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(&db.pool).await.expect(sql);
+        let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(crate::storage::backend::sqlite(&db.pool))
+            .await
+            .expect(sql);
         n
     }
 

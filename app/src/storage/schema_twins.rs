@@ -25,7 +25,7 @@ async fn sqlite_columns(db: &Db) -> Rows {
         "SELECT m.name, p.name, p.type, p.\"notnull\" OR p.pk FROM sqlite_master m JOIN pragma_table_info(m.name) p
          WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
     )
-    .fetch_all(&db.pool)
+    .fetch_all(super::backend::sqlite(&db.pool))
     .await
     .expect("sqlite columns");
     rows.into_iter().map(|(t, c, kind, not_null)| (t, c, column(&kind, not_null))).collect()
@@ -66,7 +66,7 @@ async fn sqlite_foreign_keys(db: &Db) -> Rows {
         "SELECT m.name, f.\"from\", f.\"table\", f.on_delete FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f
          WHERE m.type = 'table'",
     )
-    .fetch_all(&db.pool)
+    .fetch_all(super::backend::sqlite(&db.pool))
     .await
     .expect("sqlite foreign keys");
     rows.into_iter().map(|(t, c, to, rule)| (t, c, format!("{to} on delete {rule}"))).collect()
@@ -92,7 +92,7 @@ async fn sqlite_indexes(db: &Db) -> Rows {
         "SELECT m.tbl_name, m.name, group_concat(i.name, ',') FROM sqlite_master m JOIN pragma_index_info(m.name) i
          WHERE m.type = 'index' AND m.sql IS NOT NULL GROUP BY m.name ORDER BY m.name",
     )
-    .fetch_all(&db.pool)
+    .fetch_all(super::backend::sqlite(&db.pool))
     .await
     .expect("sqlite indexes");
     rows.into_iter().collect()

@@ -1,6 +1,7 @@
 //! Figures for the dashboard: hook counts, recent delivery outcomes, the
 //! last delivery status of each hook.
 
+use super::backend::on_pool;
 use super::{Db, StorageError, json_rows, now_ms};
 use crate::domain::{DeliveryStatus, ResourceId};
 use std::collections::HashMap;
@@ -33,23 +34,24 @@ fn count(n: i64) -> u64 {
 }
 
 pub async fn for_account(db: &Db, account_id: &ResourceId) -> Result<AccountStats, StorageError> {
-    let (active, inactive): (i64, i64) = sqlx::query_as(
-        "SELECT coalesce(sum(is_active = 1), 0), coalesce(sum(is_active = 0), 0) FROM hooks WHERE account_id = ?",
+    let (active, inactive): (i64, i64) = on_pool!(&db.pool, p => sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE is_active), count(*) FILTER (WHERE NOT is_active)
+         FROM hooks WHERE account_id = $1",
     )
     .bind(account_id.as_str())
-    .fetch_one(&db.pool)
-    .await?;
+    .fetch_one(p)
+    .await)?;
     let now = now_ms();
     let first_hour = (now / HOUR_MS - 23) * HOUR_MS;
-    let rows: Vec<(i64, DeliveryStatus, i64)> = sqlx::query_as(
-        "SELECT created_at / ?1 * ?1 AS hour, status, count(*) FROM deliveries
-         WHERE account_id = ?2 AND created_at >= ?3 GROUP BY hour, status",
+    let rows: Vec<(i64, DeliveryStatus, i64)> = on_pool!(&db.pool, p => sqlx::query_as(
+        "SELECT created_at / $1 * $1 AS hour, status, count(*) FROM deliveries
+         WHERE account_id = $2 AND created_at >= $3 GROUP BY hour, status",
     )
     .bind(HOUR_MS)
     .bind(account_id.as_str())
     .bind(first_hour)
-    .fetch_all(&db.pool)
-    .await?;
+    .fetch_all(p)
+    .await)?;
     let mut hours: Vec<HourBucket> =
         (0..24).map(|i| HourBucket { start: first_hour + i * HOUR_MS, ..HourBucket::default() }).collect();
     let mut stats = AccountStats { hooks_active: count(active), hooks_inactive: count(inactive), ..Default::default() };
@@ -84,14 +86,20 @@ pub async fn last_delivery_status(
     hook_ids: &[&str],
 ) -> Result<HashMap<String, DeliveryStatus>, StorageError> {
     let ids = json_rows(hook_ids)?;
-    let rows: Vec<(String, DeliveryStatus)> = sqlx::query_as(
-        "SELECT j.value, (SELECT d.status FROM deliveries d WHERE d.hook_id = j.value AND d.account_id = ?1
-                          ORDER BY d.created_at DESC, d.id DESC LIMIT 1) AS status
-         FROM json_each(?2) j WHERE status IS NOT NULL",
-    )
-    .bind(account_id.as_str())
-    .bind(ids)
-    .fetch_all(&db.pool)
-    .await?;
+    let sql = db.sql(
+        "SELECT * FROM (SELECT j.value AS hook_id,
+                               (SELECT d.status FROM deliveries d WHERE d.hook_id = j.value AND d.account_id = $1
+                                ORDER BY d.created_at DESC, d.id DESC LIMIT 1) AS status
+                        FROM json_each($2) j) AS last WHERE status IS NOT NULL",
+        "SELECT * FROM (SELECT j.value AS hook_id,
+                               (SELECT d.status FROM deliveries d WHERE d.hook_id = j.value AND d.account_id = $1
+                                ORDER BY d.created_at DESC, d.id DESC LIMIT 1) AS status
+                        FROM json_array_elements_text($2::json) j) AS last WHERE status IS NOT NULL",
+    );
+    let rows: Vec<(String, DeliveryStatus)> = on_pool!(&db.pool, p => sqlx::query_as(sql)
+        .bind(account_id.as_str())
+        .bind(&ids)
+        .fetch_all(p)
+        .await)?;
     Ok(rows.into_iter().collect())
 }

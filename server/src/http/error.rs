@@ -72,7 +72,13 @@ impl From<Vec<FieldError>> for ApiError {
 
 impl From<app::storage::StorageError> for ApiError {
     fn from(e: app::storage::StorageError) -> Self {
-        Self::internal(e)
+        match e {
+            // The caller's text, not our fault: PostgreSQL cannot store NUL.
+            app::storage::StorageError::UnstorableText => {
+                Self::Validation(vec![FieldError::new("body", "text must not contain NUL (\\u0000) characters")])
+            }
+            e => Self::internal(e),
+        }
     }
 }
 

@@ -66,7 +66,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let wake = crate::delivery::Wake::default();
     let heartbeat = crate::delivery::Heartbeat::default();
     // The busy writers (publishing, the dispatcher, retention) take turns here.
-    let gate = crate::write_gate::WriteGate::default();
+    let gate = crate::write_gate::WriteGate::for_backend(db.backend());
     let mut watched = crate::watched::Watched::default();
     let (handoff, handed_over) = crate::delivery::handoff::channel(wake.clone(), owner.clone(), lease_ms);
     let (ingest, ingest_task) = crate::ingest::new(db.clone(), handoff, gate.clone());
@@ -120,6 +120,14 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         crate::delivery::retention::run(dispatch_db.clone(), gate.clone(), delivery.retention, stop_rx.clone()),
     );
     watched.spawn("WAL checkpoint", crate::checkpoint::run(dispatch_db.clone(), stop_rx.clone()));
+    if db.is_shared() {
+        // Other processes' hook edits reach this one's directory.
+        let mut stop = stop_rx.clone();
+        let stopped = async move {
+            let _ = stop.wait_for(|stopping| *stopping).await;
+        };
+        watched.spawn("hook-change listener", app::storage::directory::listen(db.clone(), stopped));
+    }
     let ctx = crate::delivery::AttemptContext {
         db: dispatch_db,
         secrets,

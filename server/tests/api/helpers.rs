@@ -1,4 +1,10 @@
 //! Shared helpers: spawn the real binary, run its CLI, make requests.
+//!
+//! Every test runs on the backend `HOOKRELAY_TEST_BACKEND` names: `sqlite`
+//! (the default: a temporary SQLite file) or `postgres` (a throw-away
+//! database on `HOOKRELAY_TEST_POSTGRES`, by default
+//! `postgres://postgres@127.0.0.1:5432/test`, created for the test and
+//! dropped after it). `scripts/test` runs the suite once with each.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -8,17 +14,123 @@ use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_hookrelay");
 
+/// The database backend this run of the suite tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn backend() -> Backend {
+    match std::env::var("HOOKRELAY_TEST_BACKEND").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        Ok("sqlite") | Err(_) => Backend::Sqlite,
+        Ok(other) => panic!("HOOKRELAY_TEST_BACKEND={other}: use sqlite or postgres"),
+    }
+}
+
+/// The admin URL of the tests' PostgreSQL server.
+pub fn postgres_admin_url() -> String {
+    std::env::var("HOOKRELAY_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A PostgreSQL database of the test's own, dropped (forcibly) when this is dropped.
+pub struct PgDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub fn create() -> Self {
+        let admin = postgres_admin_url();
+        let name = format!("hookrelay_t_{}", uuid::Uuid::new_v4().simple());
+        let url = match admin.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("{admin}: no database name"),
+        };
+        psql(&admin, &format!("CREATE DATABASE {name}"));
+        Self { name, url }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([
+                "-w",
+                "-q",
+                "-d",
+                &postgres_admin_url(),
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let out = Command::new("psql")
+        .args(["-w", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
+        .output()
+        .expect("run psql (PostgreSQL's client; scripts/test installs PostgreSQL)");
+    assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Where a test app's database lives, and the settings serving it needs.
+pub struct TestDatabase {
+    pub url: String,
+    /// SQLite: the database file (its key file is beside it).
+    pub path: PathBuf,
+    /// The key file (SQLite: `<file>.key`, the default; PostgreSQL: named
+    /// by `HOOKRELAY_SECRET_KEY_FILE`, since there is no file to put it beside).
+    pub key_file: PathBuf,
+    pub env: Vec<(String, String)>,
+    _pg: Option<PgDatabase>,
+}
+
+impl TestDatabase {
+    /// A new, empty database of this run's backend, files under `dir`.
+    pub fn new(dir: &std::path::Path) -> Self {
+        let path = dir.join("hookrelay.db");
+        match backend() {
+            Backend::Sqlite => Self {
+                url: format!("sqlite://{}", path.display()),
+                key_file: PathBuf::from(format!("{}.key", path.display())),
+                path,
+                env: Vec::new(),
+                _pg: None,
+            },
+            Backend::Postgres => {
+                let pg = PgDatabase::create();
+                let key_file = dir.join("hookrelay.key");
+                Self {
+                    url: pg.url.clone(),
+                    path,
+                    env: vec![("HOOKRELAY_SECRET_KEY_FILE".into(), key_file.display().to_string())],
+                    key_file,
+                    _pg: Some(pg),
+                }
+            }
+        }
+    }
+}
+
 /// A running `hookrelay serve` with its own database in a temp directory.
 pub struct TestApp {
     pub url: String,
     pub db_url: String,
     pub db_path: PathBuf,
+    pub key_file: PathBuf,
     pub client: reqwest::Client,
     logs: Arc<Mutex<Vec<String>>>,
     child: Child,
     extra: Vec<String>,
     env: Vec<(String, String)>,
+    // Dropped after the process (fields drop in order): the database last.
     _dir: tempfile::TempDir,
+    _db: Arc<TestDatabase>,
 }
 
 /// Starts `hookrelay serve` on a free port; returns the child, its URL and its log lines.
@@ -68,12 +180,36 @@ impl TestApp {
     /// Spawns with extra `serve` flags and environment variables.
     pub async fn spawn_with_env(extra: &[&str], env: &[(&str, &str)]) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db_path = dir.path().join("hookrelay.db");
-        let db_url = format!("sqlite://{}", db_path.display());
+        let db = Arc::new(TestDatabase::new(dir.path()));
+        Self::spawn_on(db, dir, extra, env)
+    }
+
+    /// Another `hookrelay serve` process on this app's database (PostgreSQL:
+    /// several processes share one database), with its own flags.
+    pub fn another_process(&self, extra: &[&str]) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        Self::spawn_on(self._db.clone(), dir, extra, &env)
+    }
+
+    fn spawn_on(db: Arc<TestDatabase>, dir: tempfile::TempDir, extra: &[&str], env: &[(&str, &str)]) -> TestApp {
         let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
-        let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        let (child, url, logs) = start(&db_url, &extra, &env);
-        TestApp { url, db_url, db_path, client: reqwest::Client::new(), logs, child, extra, env, _dir: dir }
+        let mut all_env = db.env.clone();
+        all_env.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let (child, url, logs) = start(&db.url, &extra, &all_env);
+        TestApp {
+            url,
+            db_url: db.url.clone(),
+            db_path: db.path.clone(),
+            key_file: db.key_file.clone(),
+            client: reqwest::Client::new(),
+            logs,
+            child,
+            extra,
+            env: all_env,
+            _dir: dir,
+            _db: db,
+        }
     }
 
     /// `kill -9` the server (no chance to clean up), then start it again on the same database.
@@ -84,6 +220,12 @@ impl TestApp {
         self.child = child;
         self.url = url;
         self.logs = logs;
+    }
+
+    /// `kill -9` the server and leave it dead (another process carries on).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// SIGTERM, wait for a clean exit, then start again on the same database.
@@ -137,8 +279,13 @@ impl TestApp {
         (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
     }
 
-    /// Every byte of the database and its WAL.
+    /// Every byte of the database and its WAL (PostgreSQL: a `pg_dump` of it).
     pub fn database_bytes(&self) -> Vec<u8> {
+        if backend() == Backend::Postgres {
+            let out = Command::new("pg_dump").args(["-w", "-d", &self.db_url]).output().expect("run pg_dump");
+            assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
+            return out.stdout;
+        }
         let mut bytes = std::fs::read(&self.db_path).expect("db");
         for suffix in ["-wal", "-shm"] {
             if let Ok(more) = std::fs::read(format!("{}{suffix}", self.db_path.display())) {
@@ -190,21 +337,88 @@ impl TestApp {
         self.child.wait().expect("wait")
     }
 
-    /// A direct connection to the server's SQLite file (another holder of leases, in tests).
-    pub async fn sqlite(&self) -> sqlx::SqlitePool {
-        let options =
-            sqlx::sqlite::SqliteConnectOptions::new().filename(&self.db_path).busy_timeout(Duration::from_secs(10));
-        sqlx::SqlitePool::connect_with(options).await.expect("open the test database")
+    /// A direct connection to the server's database (another holder of leases, in tests).
+    pub async fn db(&self) -> DirectDb {
+        match backend() {
+            Backend::Sqlite => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(&self.db_path)
+                    .busy_timeout(Duration::from_secs(10));
+                DirectDb::Sqlite(sqlx::SqlitePool::connect_with(options).await.expect("open the test database"))
+            }
+            Backend::Postgres => DirectDb::Postgres(
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(2)
+                    .connect(&self.db_url)
+                    .await
+                    .expect("open the test database"),
+            ),
+        }
+    }
+
+    /// `hookrelay serve` on this app's database with extra arguments and
+    /// environment, expecting it to refuse to start (the app's own key
+    /// settings apply first; `env` may override them).
+    pub fn serve_expecting_refusal(&self, args: &[&str], env: &[(&str, &str)]) -> (std::process::ExitStatus, String) {
+        let mut all: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        all.extend_from_slice(env);
+        serve_with_args_expecting_refusal(&self.db_url, args, &all)
     }
 }
 
-/// Runs `hookrelay serve` on `db_url` expecting it to refuse to start:
-/// returns its exit status and what it wrote to stderr.
-pub fn serve_expecting_refusal(db_url: &str, env: &[(&str, &str)]) -> (std::process::ExitStatus, String) {
-    serve_with_args_expecting_refusal(db_url, &[], env)
+/// A statement argument for `DirectDb`.
+#[derive(Debug, Clone)]
+pub enum Arg<'a> {
+    Int(i64),
+    Text(&'a str),
 }
 
-/// The same with extra `serve` arguments.
+/// A connection of the test's own to the server's database, on either
+/// backend. Statements use `$1`, `$2`… (both backends read them).
+pub enum DirectDb {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+macro_rules! bound {
+    ($query:expr, $args:expr) => {{
+        let mut q = $query;
+        for arg in $args {
+            q = match arg {
+                Arg::Int(n) => q.bind(*n),
+                Arg::Text(t) => q.bind(*t),
+            };
+        }
+        q
+    }};
+}
+
+impl DirectDb {
+    /// Runs a statement; returns the rows it changed.
+    pub async fn execute(&self, sql: &str, args: &[Arg<'_>]) -> u64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match self {
+            DirectDb::Sqlite(p) => bound!(sqlx::query(sql), args).execute(p).await.expect("statement").rows_affected(),
+            DirectDb::Postgres(p) => {
+                bound!(sqlx::query(sql), args).execute(p).await.expect("statement").rows_affected()
+            }
+        }
+    }
+
+    /// The single integer a query answers (`count(*)` and the like).
+    pub async fn number(&self, sql: &str, args: &[Arg<'_>]) -> i64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match self {
+            DirectDb::Sqlite(p) => bound!(sqlx::query_as::<_, (i64,)>(sql), args).fetch_one(p).await.expect("query").0,
+            DirectDb::Postgres(p) => {
+                bound!(sqlx::query_as::<_, (i64,)>(sql), args).fetch_one(p).await.expect("query").0
+            }
+        }
+    }
+}
+
+/// Runs `hookrelay serve` on `db_url` with extra arguments, expecting it
+/// to refuse to start: returns its exit status and what it wrote to stderr.
 pub fn serve_with_args_expecting_refusal(
     db_url: &str,
     args: &[&str],

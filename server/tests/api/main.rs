@@ -1,5 +1,7 @@
 //! One integration-test binary: every test spawns the real `hookrelay`
-//! binary on a free loopback port with its own temporary SQLite file.
+//! binary on a free loopback port with its own temporary database: a SQLite
+//! file, or with `HOOKRELAY_TEST_BACKEND=postgres` a throw-away PostgreSQL
+//! database (`helpers.rs`).
 
 mod helpers;
 mod receiver;
@@ -15,5 +17,6 @@ mod hooks_secrets;
 mod hooks_validation;
 mod openapi;
 mod operations;
+mod postgres;
 mod property;
 mod server;

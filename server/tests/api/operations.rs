@@ -2,7 +2,7 @@
 //! edits racing real traffic, lost leases, slow tenants, a bad publish in a
 //! batch. Real hookrelay, real loopback receivers.
 
-use crate::helpers::TestApp;
+use crate::helpers::{Arg, TestApp};
 use crate::receiver::Receiver;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -123,11 +123,8 @@ async fn a_deleted_hook_gets_nothing_more_while_the_other_gets_everything_once()
     tokio::time::sleep(Duration::from_secs(8)).await;
     assert_exactly_once(&kept, &ids);
     assert_eq!(doomed.arrived_after(deleted_at + Duration::from_millis(500)), 0);
-    let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM deliveries WHERE hook_id = ?")
-        .bind(&doomed_hook)
-        .fetch_one(&app.sqlite().await)
-        .await
-        .expect("count");
+    let left =
+        app.db().await.number("SELECT count(*) FROM deliveries WHERE hook_id = $1", &[Arg::Text(&doomed_hook)]).await;
     assert_eq!(left, 0, "the deleted hook's deliveries are gone with it");
 }
 
@@ -149,15 +146,15 @@ async fn a_switched_off_hook_is_paused_and_gets_everything_when_switched_on() {
     let off_at = Instant::now();
     receiver.release();
     // The queued ones went back to the outbox and those on the wire were recorded.
-    let db = app.sqlite().await;
+    let db = app.db().await;
     let deadline = Instant::now() + WAIT;
     loop {
-        let (leased,): (i64,) =
-            sqlx::query_as("SELECT count(*) FROM deliveries WHERE hook_id = ? AND lease_owner IS NOT NULL")
-                .bind(&hook)
-                .fetch_one(&db)
-                .await
-                .expect("count");
+        let leased = db
+            .number(
+                "SELECT count(*) FROM deliveries WHERE hook_id = $1 AND lease_owner IS NOT NULL",
+                &[Arg::Text(&hook)],
+            )
+            .await;
         if leased == 0 {
             break;
         }
@@ -171,13 +168,15 @@ async fn a_switched_off_hook_is_paused_and_gets_everything_when_switched_on() {
     assert!(sent < ids.len(), "everything was sent before the pause; the test proves nothing");
 
     // The waiting deliveries are pending with no attempt counted for the pause.
-    let (waiting, with_attempts): (i64, i64) = sqlx::query_as(
-        "SELECT count(*), count(*) FILTER (WHERE attempt_count > 0) FROM deliveries WHERE hook_id = ? AND status = 'pending'",
-    )
-    .bind(&hook)
-    .fetch_one(&db)
-    .await
-    .expect("count");
+    let waiting = db
+        .number("SELECT count(*) FROM deliveries WHERE hook_id = $1 AND status = 'pending'", &[Arg::Text(&hook)])
+        .await;
+    let with_attempts = db
+        .number(
+            "SELECT count(*) FROM deliveries WHERE hook_id = $1 AND status = 'pending' AND attempt_count > 0",
+            &[Arg::Text(&hook)],
+        )
+        .await;
     assert_eq!((waiting, with_attempts), (i64::try_from(ids.len() - sent).expect("n"), 0));
 
     let (status, _) = app.send_json(Method::PATCH, &path, &key, &json!({"isActiveStatus": true})).await;
@@ -223,16 +222,15 @@ async fn a_record_is_not_written_over_a_lease_another_holder_took() {
     receiver.wait_for(1, WAIT).await;
 
     // Another process takes the lease while the attempt is on the wire.
-    let db = app.sqlite().await;
+    let db = app.db().await;
     let until = chrono_ms() + 600_000;
-    let taken =
-        sqlx::query("UPDATE deliveries SET lease_owner = 'another-process', lease_until = ? WHERE event_id = ?")
-            .bind(until)
-            .bind(accepted["id"].as_str().expect("id"))
-            .execute(&db)
-            .await
-            .expect("take the lease")
-            .rows_affected();
+    let event = accepted["id"].as_str().expect("id");
+    let taken = db
+        .execute(
+            "UPDATE deliveries SET lease_owner = 'another-process', lease_until = $1 WHERE event_id = $2",
+            &[Arg::Int(until), Arg::Text(event)],
+        )
+        .await;
     assert_eq!(taken, 1);
     receiver.release();
 
@@ -245,12 +243,13 @@ async fn a_record_is_not_written_over_a_lease_another_holder_took() {
     let (_, log) = app.send_json(Method::GET, &format!("/api/v1/hook/{hook}/deliveries"), &key, &Value::Null).await;
     assert_eq!(log["deliveries"][0]["status"], "pending", "{log}");
     assert_eq!(log["deliveries"][0]["attempts"], json!([]), "{log}");
-    let (owner,): (String,) = sqlx::query_as("SELECT lease_owner FROM deliveries WHERE event_id = ?")
-        .bind(accepted["id"].as_str().expect("id"))
-        .fetch_one(&db)
-        .await
-        .expect("row");
-    assert_eq!(owner, "another-process");
+    let theirs = db
+        .number(
+            "SELECT count(*) FROM deliveries WHERE event_id = $1 AND lease_owner = 'another-process'",
+            &[Arg::Text(event)],
+        )
+        .await;
+    assert_eq!(theirs, 1, "the lease stays with the process that took it");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -266,10 +265,10 @@ async fn a_held_delivery_is_not_sent_twice_when_its_lease_lapses() {
     // The lease lapses while the attempt is in flight: the outbox poll (every
     // 500 ms) claims it again, but this process already holds it. (A renewal
     // may put the lease back first, so lapse it until the claim happened.)
-    let db = app.sqlite().await;
+    let db = app.db().await;
     let deadline = Instant::now() + WAIT;
     while !app.logs().iter().any(|l| l.contains("claimed deliveries this process already holds")) {
-        sqlx::query("UPDATE deliveries SET lease_until = 0").execute(&db).await.expect("expire the lease");
+        db.execute("UPDATE deliveries SET lease_until = 0", &[]).await;
         assert!(Instant::now() < deadline, "the lapsed lease was never claimed again");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -355,30 +354,29 @@ async fn a_lost_or_wrong_key_refuses_to_start() {
     assert_eq!(status, 200);
     assert!(app.stop().success());
 
-    let key_file = format!("{}.key", app.db_path.display());
+    let key_file = app.key_file.clone();
     let original = std::fs::read(&key_file).expect("key file");
     std::fs::remove_file(&key_file).expect("lose the key file");
-    let (status, stderr) = crate::helpers::serve_expecting_refusal(&app.db_url, &[]);
+    let (status, stderr) = app.serve_expecting_refusal(&[], &[]);
     assert!(!status.success());
     assert!(stderr.contains("key file") && stderr.contains("is missing") && stderr.contains("Restore"), "{stderr}");
-    assert!(!std::path::Path::new(&key_file).exists(), "a new key file was written over the lost one");
+    assert!(!key_file.exists(), "a new key file was written over the lost one");
 
     // Another key (mistyped, or another install's) is refused too.
     let other = base64_key([9u8; 32]);
-    let (status, stderr) = crate::helpers::serve_expecting_refusal(&app.db_url, &[("HOOKRELAY_SECRET_KEY", &other)]);
+    let (status, stderr) = app.serve_expecting_refusal(&[], &[("HOOKRELAY_SECRET_KEY", &other)]);
     assert!(!status.success());
     assert!(stderr.contains("not the key this database"), "{stderr}");
 
     // A key on the command line is refused (every local user can read argv).
-    let (status, stderr) =
-        crate::helpers::serve_with_args_expecting_refusal(&app.db_url, &["--secret-key", &other], &[]);
+    let (status, stderr) = app.serve_expecting_refusal(&["--secret-key", &other], &[]);
     assert!(!status.success());
     assert!(stderr.contains("never taken from the command line"), "{stderr}");
 
     // Restored readable by others (a plain copy: 0644), it is refused with the fix.
     std::fs::write(&key_file, original).expect("restore");
     std::fs::set_permissions(&key_file, std::os::unix::fs::PermissionsExt::from_mode(0o644)).expect("chmod");
-    let (status, stderr) = crate::helpers::serve_expecting_refusal(&app.db_url, &[]);
+    let (status, stderr) = app.serve_expecting_refusal(&[], &[]);
     assert!(!status.success());
     assert!(stderr.contains("can be read by other users") && stderr.contains("chmod 600"), "{stderr}");
 

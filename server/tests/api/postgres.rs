@@ -1,0 +1,242 @@
+//! Several `hookrelay` processes on one PostgreSQL database (SPEC §1): one
+//! outbox claimed with `FOR UPDATE SKIP LOCKED` and owner-tokened leases,
+//! hook changes heard across processes, a killed process's work taken over.
+//! These run in the PostgreSQL pass of the suite (`HOOKRELAY_TEST_BACKEND=postgres`);
+//! on SQLite, one process owns its database file, so they return at once.
+
+use crate::helpers::{Backend, TestApp, backend};
+use crate::receiver::Receiver;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::time::Instant;
+
+const WAIT: Duration = Duration::from_secs(60);
+/// Loopback receivers, no rate limit, a 2 s timeout (a lease: 2 s + 5 s).
+const FLAGS: [&str; 5] = ["--allow-private-targets", "--rate-limit", "0", "--delivery-timeout", "2s"];
+
+fn on_postgres(test: &str) -> bool {
+    let yes = backend() == Backend::Postgres;
+    if !yes {
+        eprintln!("{test}: several processes need PostgreSQL; runs in the PostgreSQL pass");
+    }
+    yes
+}
+
+async fn create_hook(app: &TestApp, key: &str, url: &str) -> String {
+    let body = json!({"endPoint": url, "hookType": "dbs", "isActiveStatus": true, "_shop": "s"});
+    let (status, created) = app.send_json(Method::POST, "/api/v1/hook", key, &body).await;
+    assert_eq!(status, 200, "{created}");
+    created["hook"]["id"].as_str().expect("id").to_owned()
+}
+
+/// `n` events from `publishers` concurrent clients, publisher `p` sending
+/// to `urls[p % urls.len()]`. A publisher stops at the first failure (its
+/// process was killed); returns the accepted ids.
+async fn publish_alternately(
+    urls: Vec<String>,
+    key: &str,
+    n: usize,
+    publishers: usize,
+    accepted: Arc<AtomicUsize>,
+) -> HashSet<String> {
+    let client = reqwest::Client::new();
+    let tasks: Vec<_> = (0..publishers)
+        .map(|p| {
+            let (client, url, key, accepted) =
+                (client.clone(), urls[p % urls.len()].clone(), key.to_owned(), accepted.clone());
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for i in 0..n / publishers {
+                    let sent = client
+                        .post(format!("{url}/api/v1/events"))
+                        .bearer_auth(&key)
+                        .json(&json!({"hookType": "dbs", "_shop": "s", "data": {"p": p, "i": i}}))
+                        .send()
+                        .await;
+                    let Ok(res) = sent else { break };
+                    if res.status() != 202 {
+                        break;
+                    }
+                    let Ok(body) = res.json::<Value>().await else { break };
+                    ids.push(body["id"].as_str().expect("id").to_owned());
+                    accepted.fetch_add(1, Ordering::SeqCst);
+                }
+                ids
+            })
+        })
+        .collect();
+    let mut all = HashSet::new();
+    for t in tasks {
+        all.extend(t.await.expect("publisher"));
+    }
+    all
+}
+
+async fn wait_for_all(receiver: &Receiver, accepted: &HashSet<String>) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let arrived = receiver.by_event();
+        let missing = accepted.iter().filter(|id| !arrived.contains_key(*id)).count();
+        if missing == 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{missing} of {} accepted events never arrived", accepted.len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn assert_exactly_once(receiver: &Receiver, accepted: &HashSet<String>) {
+    let counts = receiver.by_event();
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "{} delivered more than once: {:?}", twice.len(), &twice[..twice.len().min(5)]);
+    let missing = accepted.iter().filter(|id| !counts.contains_key(*id)).count();
+    assert_eq!(missing, 0, "accepted events never arrived");
+    let unknown = counts.keys().filter(|id| !accepted.contains(*id)).count();
+    assert_eq!(unknown, 0, "deliveries of events that were never accepted");
+}
+
+/// How many deliveries a process's dispatcher sent (from its /metrics).
+async fn delivered_by(app: &TestApp) -> u64 {
+    let text = app.get("/metrics").send().await.expect("metrics").text().await.expect("text");
+    text.lines()
+        .filter(|l| l.starts_with("hookrelay_delivery_attempts_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_database_deliver_every_event_once() {
+    if !on_postgres("two_processes_on_one_database_deliver_every_event_once") {
+        return;
+    }
+    let a = TestApp::spawn_with(&FLAGS).await;
+    let b = a.another_process(&FLAGS);
+    let key = a.create_user("two@example.com");
+    let receiver = Receiver::start().await;
+    create_hook(&a, &key, &receiver.url).await;
+
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let ids = publish_alternately(vec![a.url.clone(), b.url.clone()], &key, 3_000, 8, accepted).await;
+    assert_eq!(ids.len(), 3_000);
+    wait_for_all(&receiver, &ids).await;
+    // Still once each after a whole lease (2 s + 5 s) has passed: nothing was
+    // claimed again by the other process.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert_exactly_once(&receiver, &ids);
+    let (from_a, from_b) = (delivered_by(&a).await, delivered_by(&b).await);
+    assert!(from_a > 0 && from_b > 0, "both processes deliver: {from_a} and {from_b}");
+    assert_eq!(from_a + from_b, 3_000, "one attempt per event across both processes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_killed_mid_stream_loses_nothing_the_other_delivers_it() {
+    if !on_postgres("a_process_killed_mid_stream_loses_nothing_the_other_delivers_it") {
+        return;
+    }
+    let mut a = TestApp::spawn_with(&FLAGS).await;
+    let b = a.another_process(&FLAGS);
+    let key = a.create_user("kill@example.com");
+    let receiver = Receiver::start().await;
+    // Slow answers: deliveries are in flight and queued at `a` when it dies.
+    receiver.set_delay(Duration::from_millis(100));
+    create_hook(&a, &key, &receiver.url).await;
+
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let stream = tokio::spawn({
+        let (urls, key, accepted) = (vec![a.url.clone(), b.url.clone()], key.clone(), accepted.clone());
+        async move { publish_alternately(urls, &key, 1_200, 8, accepted).await }
+    });
+    let deadline = Instant::now() + WAIT;
+    while accepted.load(Ordering::SeqCst) < 400 {
+        assert!(Instant::now() < deadline, "publishing stalled");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    a.kill();
+    let (accepted_then, arrived_then) = (accepted.load(Ordering::SeqCst), receiver.by_event().len());
+    assert!(arrived_then < accepted_then, "everything arrived before the kill; the test proves nothing");
+    eprintln!("killed with {accepted_then} accepted and {arrived_then} arrived");
+    let ids = stream.await.expect("stream");
+    // `b` claims what `a` had leased once those leases expire.
+    wait_for_all(&receiver, &ids).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hook_deleted_through_one_process_gets_nothing_more_from_the_other() {
+    if !on_postgres("a_hook_deleted_through_one_process_gets_nothing_more_from_the_other") {
+        return;
+    }
+    let a = TestApp::spawn_with(&FLAGS).await;
+    let b = a.another_process(&FLAGS);
+    let key = a.create_user("cross-delete@example.com");
+    let (doomed, kept) = (Receiver::start().await, Receiver::start().await);
+    doomed.set_delay(Duration::from_millis(5));
+    kept.set_delay(Duration::from_millis(5));
+    let doomed_hook = create_hook(&a, &key, &doomed.url).await;
+    create_hook(&a, &key, &kept.url).await;
+
+    // Everything is published through `b`, so `b` holds and sends it.
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let stream = tokio::spawn({
+        let (urls, key, accepted) = (vec![b.url.clone()], key.clone(), accepted.clone());
+        async move { publish_alternately(urls, &key, 1_600, 8, accepted).await }
+    });
+    crate::helpers::wait_until("deliveries under way", WAIT, || doomed.received().len() >= 50).await;
+    let (status, _) = a.send_json(Method::DELETE, &format!("/api/v1/hook/{doomed_hook}"), &key, &Value::Null).await;
+    assert_eq!(status, 200);
+    let deleted_at = Instant::now();
+    let ids = stream.await.expect("stream");
+    wait_for_all(&kept, &ids).await;
+    assert_eq!(doomed.arrived_after(deleted_at + Duration::from_millis(500)), 0, "the deleted hook kept receiving");
+    assert_exactly_once(&kept, &ids);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hook_switched_on_through_one_process_is_delivered_by_the_other() {
+    if !on_postgres("a_hook_switched_on_through_one_process_is_delivered_by_the_other") {
+        return;
+    }
+    let a = TestApp::spawn_with(&FLAGS).await;
+    let b = a.another_process(&FLAGS);
+    let key = a.create_user("cross-switch@example.com");
+    let receiver = Receiver::start().await;
+    let hook = create_hook(&a, &key, &receiver.url).await;
+    let path = format!("/api/v1/hook/{hook}");
+    // Off through `a` (paused): events published through `b` wait.
+    let (status, _) = a.send_json(Method::PATCH, &path, &key, &json!({"isActiveStatus": false})).await;
+    assert_eq!(status, 200);
+    let (_, first) = b.send_json(Method::POST, "/api/v1/events", &key, &json!({"hookType": "dbs", "data": {}})).await;
+    assert_eq!(first["deliveries"], 0, "a paused hook gets no new deliveries: {first}");
+    // A test event queues a delivery to the paused hook: it waits.
+    let (status, queued) = b.send_json(Method::POST, &format!("{path}/test"), &key, &Value::Null).await;
+    assert_eq!(status, 202, "{queued}");
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(receiver.received().len(), 0, "a paused hook received a delivery");
+    // On again through `a`: the waiting delivery goes out.
+    let (status, _) = a.send_json(Method::PATCH, &path, &key, &json!({"isActiveStatus": true})).await;
+    assert_eq!(status, 200);
+    receiver.wait_for(1, WAIT).await;
+}
+
+#[tokio::test]
+async fn rate_limits_are_per_process() {
+    if !on_postgres("rate_limits_are_per_process") {
+        return;
+    }
+    let flags = ["--rate-limit", "1", "--rate-limit-burst", "2"];
+    let a = TestApp::spawn_with(&flags).await;
+    let b = a.another_process(&flags);
+    let key = a.create_user("limits@example.com");
+    let statuses = |app: &TestApp| {
+        let requests: Vec<_> = (0..3).map(|_| app.request(Method::GET, "/api/v1/hooks", &key).send()).collect();
+        futures::future::join_all(requests)
+    };
+    let at_a: Vec<u16> = statuses(&a).await.into_iter().map(|r| r.expect("request").status().as_u16()).collect();
+    assert_eq!(at_a.iter().filter(|s| **s == 429).count(), 1, "{at_a:?}");
+    // The other process has a budget of its own (docs/DECISIONS.md).
+    let at_b: Vec<u16> = statuses(&b).await.into_iter().map(|r| r.expect("request").status().as_u16()).collect();
+    assert_eq!(at_b.iter().filter(|s| **s == 200).count(), 2, "{at_b:?}");
+}
