@@ -24,6 +24,18 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Copy this SQLite installation into an empty PostgreSQL database (stop the server first).
+    MigrateTo(MigrateToArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MigrateToArgs {
+    /// The PostgreSQL database to copy into: `postgres://user@host:port/db`, existing and empty.
+    #[arg(long)]
+    pub to: String,
+    /// The SQLite database to copy from.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 #[derive(Args, Debug, Clone)]

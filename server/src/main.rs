@@ -35,6 +35,7 @@ fn main() -> ExitCode {
             Some(cli::Command::Serve(args)) => http::serve(*args).await.map_err(Into::into),
             Some(cli::Command::User(cli::UserCommand::Create(args))) => commands::users::create_user(args).await,
             Some(cli::Command::Key(cli::KeyCommand::Create(args))) => commands::users::create_key(args).await,
+            Some(cli::Command::MigrateTo(args)) => commands::migrate::migrate_to(args).await,
         }
     });
     match result {

@@ -26,6 +26,9 @@ pub async fn create_key(name: String) -> Result<String, ServerFnError> {
     use super::context::{internal, require_account};
     let (services, account) = require_account().await?;
     let name = name.trim();
+    if name.chars().any(char::is_control) {
+        return Err(ServerFnError::new("The name must not contain control characters."));
+    }
     if name.chars().count() > 100 {
         return Err(ServerFnError::new("The name can be at most 100 characters."));
     }

@@ -20,6 +20,7 @@ pub mod events;
 mod failing;
 pub mod hooks;
 pub mod key_check;
+pub mod migrate;
 pub mod retention;
 #[cfg(test)]
 mod schema_twins;

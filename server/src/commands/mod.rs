@@ -1,5 +1,6 @@
 //! The non-server subcommands.
 
+pub mod migrate;
 pub mod users;
 
 use app::domain::{EmailError, PasswordError, UnknownVertical};
@@ -22,4 +23,8 @@ pub enum CommandError {
     Security(#[from] SecurityError),
     #[error(transparent)]
     Serve(#[from] crate::http::ServeError),
+    #[error("cannot copy: {0}")]
+    Copy(#[from] app::storage::migrate::CopyError),
+    #[error("{0}")]
+    Usage(&'static str),
 }

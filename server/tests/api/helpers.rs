@@ -93,8 +93,13 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// A new, empty database of this run's backend, files under `dir`.
     pub fn new(dir: &std::path::Path) -> Self {
+        Self::of(backend(), dir)
+    }
+
+    /// A new, empty database of `backend`, files under `dir`.
+    pub fn of(backend: Backend, dir: &std::path::Path) -> Self {
         let path = dir.join("hookrelay.db");
-        match backend() {
+        match backend {
             Backend::Sqlite => Self {
                 url: format!("sqlite://{}", path.display()),
                 key_file: PathBuf::from(format!("{}.key", path.display())),
@@ -192,7 +197,8 @@ impl TestApp {
         Self::spawn_on(self._db.clone(), dir, extra, &env)
     }
 
-    fn spawn_on(db: Arc<TestDatabase>, dir: tempfile::TempDir, extra: &[&str], env: &[(&str, &str)]) -> TestApp {
+    /// Spawns on a database the test made (`TestDatabase::of`), whose files are under `dir`.
+    pub fn spawn_on(db: Arc<TestDatabase>, dir: tempfile::TempDir, extra: &[&str], env: &[(&str, &str)]) -> TestApp {
         let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
         let mut all_env = db.env.clone();
         all_env.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));

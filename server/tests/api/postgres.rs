@@ -141,9 +141,10 @@ async fn a_process_killed_mid_stream_loses_nothing_the_other_delivers_it() {
     let b = a.another_process(&FLAGS);
     let key = a.create_user("kill@example.com");
     let receiver = Receiver::start().await;
-    // Slow answers: deliveries are in flight and queued at `a` when it dies.
-    receiver.set_delay(Duration::from_millis(100));
     create_hook(&a, &key, &receiver.url).await;
+    // No answers until `a` is dead: its deliveries are on the wire
+    // (unrecorded) or queued in its memory, all leased to it.
+    receiver.hold();
 
     let accepted = Arc::new(AtomicUsize::new(0));
     let stream = tokio::spawn({
@@ -159,6 +160,7 @@ async fn a_process_killed_mid_stream_loses_nothing_the_other_delivers_it() {
     let (accepted_then, arrived_then) = (accepted.load(Ordering::SeqCst), receiver.by_event().len());
     assert!(arrived_then < accepted_then, "everything arrived before the kill; the test proves nothing");
     eprintln!("killed with {accepted_then} accepted and {arrived_then} arrived");
+    receiver.release();
     let ids = stream.await.expect("stream");
     // `b` claims what `a` had leased once those leases expire.
     wait_for_all(&receiver, &ids).await;
@@ -239,4 +241,107 @@ async fn rate_limits_are_per_process() {
     // The other process has a budget of its own (docs/DECISIONS.md).
     let at_b: Vec<u16> = statuses(&b).await.into_iter().map(|r| r.expect("request").status().as_u16()).collect();
     assert_eq!(at_b.iter().filter(|s| **s == 200).count(), 2, "{at_b:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_to_copies_a_sqlite_installation_and_delivery_goes_on_on_postgres() {
+    use crate::helpers::TestDatabase;
+    if !on_postgres("migrate_to_copies_a_sqlite_installation_and_delivery_goes_on_on_postgres") {
+        return;
+    }
+    let flags =
+        ["--allow-private-targets", "--rate-limit", "0", "--delivery-timeout", "1s", "--retry-schedule", "0s,1s,1s,1s"];
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite = Arc::new(TestDatabase::of(Backend::Sqlite, dir.path()));
+    let mut old = TestApp::spawn_on(sqlite.clone(), tempfile::tempdir().expect("dir"), &flags, &[]);
+    let key = old.create_user("move@example.com");
+    let receiver = Receiver::start().await;
+    let body = json!({"endPoint": receiver.url, "hookType": "dbs", "isActiveStatus": true, "_shop": "s",
+                      "authType": "basic", "userId": "acme", "pwdTxt": "moved secret"});
+    let (status, created) = old.send_json(Method::POST, "/api/v1/hook", &key, &body).await;
+    assert_eq!(status, 200, "{created}");
+    // Nothing answers: the events stay pending in SQLite.
+    receiver.hold();
+    let mut ids = HashSet::new();
+    for i in 0..40 {
+        let (status, accepted) =
+            old.send_json(Method::POST, "/api/v1/events", &key, &json!({"hookType": "dbs", "data": {"i": i}})).await;
+        assert_eq!(status, 202);
+        ids.insert(accepted["id"].as_str().expect("id").to_owned());
+    }
+    receiver.wait_for(1, WAIT).await;
+    assert!(old.stop().success());
+    let before = receiver.by_event().len();
+    receiver.release();
+
+    let target = TestDatabase::of(Backend::Postgres, tempfile::tempdir().expect("dir").path());
+    let migrate = |to: &str| {
+        std::process::Command::new(crate::helpers::BIN)
+            .args(["migrate-to", "--database-url", &sqlite.url, "--to", to])
+            .output()
+            .expect("run migrate-to")
+    };
+    let out = migrate(&target.url);
+    assert!(out.status.success(), "migrate-to failed: {}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("copied 1 accounts") && said.contains("1 hooks"), "{said}");
+    // A second copy into the same database is refused, nothing doubled.
+    let again = migrate(&target.url);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds accounts"));
+
+    // Served from PostgreSQL with the same key: the same API key works, the
+    // sealed password opens, and every pending delivery goes out.
+    let key_file = sqlite.key_file.display().to_string();
+    let target = Arc::new(target);
+    let new = TestApp::spawn_on(
+        target,
+        tempfile::tempdir().expect("dir"),
+        &flags,
+        &[("HOOKRELAY_SECRET_KEY_FILE", &key_file)],
+    );
+    let (status, list) = new.send_json(Method::GET, "/api/v1/hooks", &key, &Value::Null).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["hooks"][0]["pwdTxt"], "*******", "{list}");
+    wait_for_all(&receiver, &ids).await;
+    assert!(before < ids.len(), "everything arrived before the move; the test proves nothing");
+    let expected = format!("Basic {}", base64_of("acme:moved secret"));
+    let last = receiver.received().pop().expect("a delivery");
+    assert_eq!(last.header("authorization"), expected);
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// PostgreSQL's text cannot hold NUL (SQLite's can): input carrying one is
+/// the caller's mistake on both backends, never a 500.
+#[tokio::test]
+async fn text_with_nul_characters_gets_a_4xx_or_matches_nothing() {
+    let app = TestApp::spawn().await;
+    let key = app.create_user("nul@example.com");
+    for query in ["_shop=a%00b", "hookType=db%00s", "search=%00"] {
+        let (status, body) = app.send_json(Method::GET, &format!("/api/v1/hooks?{query}"), &key, &Value::Null).await;
+        assert!(status == 200 || status == 400, "{query}: {status} {body}");
+        if status == 200 {
+            assert_eq!(body["totalData"], 0, "{query}: {body}");
+        }
+    }
+    let body = json!({"endPoint": "https://example.com/a\u{0}b", "hookType": "dbs", "isActiveStatus": true,
+                      "_shop": "s\u{0}", "authType": "basic", "userId": "u\u{0}", "pwdTxt": "p\u{0}"});
+    let (status, answer) = app.send_json(Method::POST, "/api/v1/hook", &key, &body).await;
+    assert_eq!(status, 400, "{answer}");
+    let (status, answer) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/events",
+            &key,
+            &json!({"hookType": "dbs", "_shop": "a\u{0}", "data": {"x": "\u{0}"}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    let (status, answer) =
+        app.send_json(Method::POST, "/api/v1/events", &key, &json!({"hookType": "dbs", "data": {"x": "\u{0}"}})).await;
+    assert_eq!(status, 202, "NUL inside the event's data is JSON-escaped and stored: {answer}");
 }
