@@ -1,7 +1,9 @@
 //! `hookrelay-bench`: starts the release `hookrelay` on a temporary SQLite
-//! file and a loopback receiver, publishes events, and prints ingest rate,
-//! end-to-end delivery rate, ingest→receipt latency, duplicates, missing
-//! deliveries and the server's peak RSS. Run it with `scripts/bench`.
+//! file (or, with `--postgres`, a throw-away PostgreSQL database, served by
+//! `--processes` processes) and a loopback receiver, publishes events, and
+//! prints ingest rate, end-to-end delivery rate, ingest→receipt latency,
+//! duplicates, missing deliveries and the servers' peak RSS. Run it with
+//! `scripts/bench`.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -45,6 +47,13 @@ struct Args {
     /// Old (past retention) deliveries seeded for the retention scenario.
     #[arg(long, default_value_t = 500_000)]
     old_deliveries: u64,
+    /// Run on PostgreSQL: an admin URL (e.g. postgres://postgres@127.0.0.1:5432/test);
+    /// each scenario gets a database of its own, dropped after it.
+    #[arg(long)]
+    postgres: Option<String>,
+    /// `hookrelay` processes serving one PostgreSQL database; publishers alternate between them.
+    #[arg(long, default_value_t = 1)]
+    processes: usize,
 }
 
 /// What the receiver saw: receipts per (hook path, event id) — more than one
@@ -61,10 +70,16 @@ type Receipts = Arc<Mutex<ReceiptLog>>;
 async fn main() {
     let args = Args::parse();
     println!(
-        "hookrelay-bench: binary {}, {} CPUs",
+        "hookrelay-bench: binary {}, {} CPUs, {}",
         args.binary,
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        match &args.postgres {
+            Some(_) => format!("PostgreSQL, {} process(es)", args.processes),
+            None => "SQLite, 1 process".to_owned(),
+        }
     );
+    assert!(args.processes >= 1, "--processes must be at least 1");
+    assert!(args.processes == 1 || args.postgres.is_some(), "several processes need --postgres");
     if matches!(args.scenario.as_str(), "all" | "throughput") {
         burst(&args, "throughput: 1 hook", args.events, 1).await;
     }
@@ -75,8 +90,101 @@ async fn main() {
         steady(&args).await;
     }
     if matches!(args.scenario.as_str(), "all" | "retention") {
-        retention(&args).await;
+        if args.postgres.is_some() {
+            println!("\n== retention: seeded straight into SQLite; not run on PostgreSQL ==");
+        } else {
+            retention(&args).await;
+        }
     }
+}
+
+/// The servers of one scenario: one or more processes on one database.
+struct Cluster {
+    servers: Vec<Server>,
+    key: String,
+    _pg: Option<PgDatabase>,
+}
+
+impl Cluster {
+    fn start(args: &Args) -> Cluster {
+        let Some(admin) = &args.postgres else {
+            let server = Server::start(&args.binary);
+            return Cluster { key: server.key.clone(), servers: vec![server], _pg: None };
+        };
+        let pg = PgDatabase::create(admin);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key_file = dir.path().join("bench.key").display().to_string();
+        let key = create_user(&args.binary, &pg.url);
+        let mut servers = Vec::new();
+        for _ in 0..args.processes {
+            let dir = tempfile::tempdir().expect("dir");
+            servers.push(Server::launch_with(
+                &args.binary,
+                dir,
+                &pg.url,
+                key.clone(),
+                &[("HOOKRELAY_SECRET_KEY_FILE", &key_file)],
+            ));
+        }
+        drop(dir);
+        Cluster { servers, key, _pg: Some(pg) }
+    }
+
+    /// The server publisher `n` sends to.
+    fn url(&self, n: usize) -> &str {
+        &self.servers[n % self.servers.len()].url
+    }
+
+    fn first(&self) -> &Server {
+        &self.servers[0]
+    }
+
+    /// Each process's peak RSS, in MiB.
+    fn peak_rss(&self) -> String {
+        let each: Vec<String> = self.servers.iter().map(|s| format!("{:.1}", s.peak_rss_mib())).collect();
+        format!("{} MiB", each.join(" + "))
+    }
+}
+
+/// A throw-away PostgreSQL database, dropped (forcibly) afterwards.
+struct PgDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    fn create(admin: &str) -> Self {
+        let name = format!("hookrelay_bench_{}", std::process::id());
+        let url = match admin.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("{admin}: no database name"),
+        };
+        psql(admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        psql(admin, &format!("CREATE DATABASE {name}"));
+        Self { admin: admin.to_owned(), name, url }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        psql(&self.admin, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let out = Command::new("psql").args(["-w", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]).output();
+    let out = out.expect("run psql");
+    assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn create_user(binary: &str, db: &str) -> String {
+    let out = Command::new(binary)
+        .args(["user", "create", "--email", "bench@example.com", "--password", "bench password", "--database-url", db])
+        .output()
+        .expect("run hookrelay user create");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 struct Server {
@@ -103,25 +211,15 @@ impl Server {
     fn prepare(binary: &str) -> (tempfile::TempDir, String, String) {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = format!("sqlite://{}", dir.path().join("bench.db").display());
-        let out = Command::new(binary)
-            .args([
-                "user",
-                "create",
-                "--email",
-                "bench@example.com",
-                "--password",
-                "bench password",
-                "--database-url",
-                &db,
-            ])
-            .output()
-            .expect("run hookrelay user create");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let key = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let key = create_user(binary, &db);
         (dir, db, key)
     }
 
     fn launch(binary: &str, dir: tempfile::TempDir, db: &str, key: String) -> Server {
+        Self::launch_with(binary, dir, db, key, &[])
+    }
+
+    fn launch_with(binary: &str, dir: tempfile::TempDir, db: &str, key: String, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(binary)
             .args([
                 "serve",
@@ -134,6 +232,7 @@ impl Server {
                 "0",
             ])
             .env("RUST_LOG", "warn,hookrelay=info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -186,10 +285,14 @@ async fn start_receiver(receipts: Receipts) -> String {
 }
 
 async fn create_hooks(client: &reqwest::Client, server: &Server, receiver: &str, n: usize) {
+    create_hooks_with_key(client, &server.url, &server.key, receiver, n).await;
+}
+
+async fn create_hooks_with_key(client: &reqwest::Client, url: &str, key: &str, receiver: &str, n: usize) {
     for i in 0..n {
         let res = client
-            .post(format!("{}/api/v1/hook", server.url))
-            .header("authorization", &server.key)
+            .post(format!("{url}/api/v1/hook"))
+            .header("authorization", key)
             .json(&serde_json::json!({"endPoint": format!("{receiver}/{i}"), "hookType": "dbs", "isActiveStatus": true, "_shop": "bench"}))
             .send()
             .await
@@ -216,15 +319,15 @@ async fn publish(client: &reqwest::Client, url: &str, key: &str, n: usize) -> Op
 }
 
 async fn burst(args: &Args, name: &str, events: usize, hooks: usize) {
-    let server = Server::start(&args.binary);
+    let cluster = Cluster::start(args);
     let receipts: Receipts = Arc::default();
     let receiver = start_receiver(receipts.clone()).await;
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build().expect("client");
-    create_hooks(&client, &server, &receiver, hooks).await;
+    create_hooks_with_key(&client, &cluster.first().url, &cluster.key, &receiver, hooks).await;
 
     let t0 = Instant::now();
     let published: Vec<(String, Instant)> = futures_util::stream::iter(0..events)
-        .map(|n| publish(&client, &server.url, &server.key, n))
+        .map(|n| publish(&client, cluster.url(n), &cluster.key, n))
         .buffer_unordered(args.concurrency)
         .filter_map(|r| async move { r })
         .collect()
@@ -254,15 +357,15 @@ async fn burst(args: &Args, name: &str, events: usize, hooks: usize) {
     latency_report(&published, &receipts);
     println!("duplicates        {duplicates}");
     println!("missing           {missing}");
-    println!("peak RSS          {:.1} MiB", server.peak_rss_mib());
+    println!("peak RSS          {}", cluster.peak_rss());
 }
 
 async fn steady(args: &Args) {
-    let server = Server::start(&args.binary);
+    let cluster = Cluster::start(args);
     let receipts: Receipts = Arc::default();
     let receiver = start_receiver(receipts.clone()).await;
     let client = reqwest::Client::new();
-    create_hooks(&client, &server, &receiver, 1).await;
+    create_hooks_with_key(&client, &cluster.first().url, &cluster.key, &receiver, 1).await;
     let total = (args.rate * args.seconds) as usize;
     let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
     let mut ticker = tokio::time::interval(interval);
@@ -271,7 +374,8 @@ async fn steady(args: &Args) {
     let mut tasks = Vec::with_capacity(total);
     for n in 0..total {
         ticker.tick().await;
-        let (client, published, url, key) = (client.clone(), published.clone(), server.url.clone(), server.key.clone());
+        let (client, published, url, key) =
+            (client.clone(), published.clone(), cluster.url(n).to_owned(), cluster.key.clone());
         tasks.push(tokio::spawn(async move {
             if let Some(p) = publish(&client, &url, &key, n).await {
                 published.lock().expect("lock").push(p);
@@ -293,7 +397,7 @@ async fn steady(args: &Args) {
     latency_report(&published, &receipts);
     println!("duplicates        {duplicates}");
     println!("missing           {}", published.len().saturating_sub(deliveries));
-    println!("peak RSS          {:.1} MiB", server.peak_rss_mib());
+    println!("peak RSS          {}", cluster.peak_rss());
 }
 
 /// Distinct deliveries received (each (hook, event) once).

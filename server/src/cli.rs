@@ -30,8 +30,9 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct MigrateToArgs {
-    /// The PostgreSQL database to copy into: `postgres://user@host:port/db`, existing and empty.
-    #[arg(long)]
+    /// The PostgreSQL database to copy into: `postgres://user@host:port/db`, existing and empty
+    /// (prefer the environment variable when the URL holds a password: argv is visible to other users).
+    #[arg(long, env = "HOOKRELAY_MIGRATE_TO", hide_env_values = true)]
     pub to: String,
     /// The SQLite database to copy from.
     #[command(flatten)]

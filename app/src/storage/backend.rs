@@ -72,6 +72,19 @@ impl Tx {
         }
     }
 
+    /// PostgreSQL: at this transaction's commit, every process listening
+    /// hears that the hook changed (nothing to tell on SQLite).
+    pub(super) async fn notify_hook_changed(&mut self, process: &str, hook_id: &str) -> Result<(), StorageError> {
+        if let Tx::Postgres(t) = self {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(super::directory::CHANNEL)
+                .bind(format!("{process}:{hook_id}"))
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// The statement for this transaction's backend.
     pub(super) fn sql(&self, sqlite: &'static str, postgres: &'static str) -> &'static str {
         match self.backend() {

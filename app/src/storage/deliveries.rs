@@ -115,7 +115,7 @@ const CLAIM_SQLITE: &str = "UPDATE deliveries SET lease_until = $1 + $2, lease_o
                      SELECT id, next_attempt_at,
                             row_number() OVER (PARTITION BY hook_id ORDER BY next_attempt_at) AS rank
                      FROM (SELECT d.id, d.hook_id, d.next_attempt_at FROM deliveries d
-                           JOIN hooks h ON h.id = d.hook_id AND h.is_active
+                           JOIN hooks h ON h.id = d.hook_id AND h.is_active = TRUE
                            WHERE d.status = 'pending' AND d.next_attempt_at <= $1
                              AND (d.lease_until IS NULL OR d.lease_until < $1)
                              AND d.hook_id NOT IN (SELECT value FROM json_each($5))
@@ -127,7 +127,7 @@ const CLAIM_POSTGRES: &str = "UPDATE deliveries SET lease_until = $1 + $2, lease
                      SELECT id, next_attempt_at,
                             row_number() OVER (PARTITION BY hook_id ORDER BY next_attempt_at) AS rank
                      FROM (SELECT d.id, d.hook_id, d.next_attempt_at FROM deliveries d
-                           JOIN hooks h ON h.id = d.hook_id AND h.is_active
+                           JOIN hooks h ON h.id = d.hook_id AND h.is_active = TRUE
                            WHERE d.status = 'pending' AND d.next_attempt_at <= $1
                              AND (d.lease_until IS NULL OR d.lease_until < $1)
                              AND d.hook_id NOT IN (SELECT value FROM json_array_elements_text($5::json))
@@ -302,10 +302,10 @@ pub async fn record_batch(
     let attempts = json_rows(&attempts)?;
     let insert = tx.sql(INSERT_ATTEMPTS, INSERT_ATTEMPTS_POSTGRES);
     on_tx!(&mut tx, t => sqlx::query(insert).bind(&attempts).execute(&mut **t).await.map(|_| ()))?;
-    let disabled = super::failing::track(&mut tx, &kept, disable_after_ms, now).await?;
+    let disabled = super::failing::track(&mut tx, db.hooks.process(), &kept, disable_after_ms, now).await?;
     tx.commit().await?;
     for hook in disabled.keys() {
-        db.hook_changed(hook).await?;
+        db.hook_changed(hook);
     }
     Ok(items
         .iter()

@@ -13,12 +13,15 @@
 //! started from and keeps its result only if no change came in meanwhile
 //! (a load that read the row before a commit must not be kept after it).
 //!
-//! On PostgreSQL other processes change hooks too: each write also sends a
-//! notification on `CHANNEL`, and `listen` (a task of every `serve`
-//! process) calls `changed` for it, so another process forgets its copy
-//! within the notification's latency (docs/DECISIONS.md has the figure and
-//! what that window means). If the listening connection drops, every copy
-//! is forgotten, since notifications sent meanwhile are lost.
+//! On PostgreSQL other processes change hooks too: each write's transaction
+//! also sends a notification on `CHANNEL` (delivered at its commit), and
+//! `listen` (a task of every `serve` process) calls `changed` for it, so
+//! another process forgets its copy within the notification's latency. If
+//! the listening connection drops, every copy is forgotten, since
+//! notifications sent meanwhile are lost; and a copy is kept at most
+//! `SHARED_TTL_MS` there. What makes the promise hold across processes is
+//! the fence (`server/src/delivery/fence.rs`): right before sending, the
+//! copy's `revision` is confirmed against the database.
 
 use super::backend::{on_pool, postgres};
 use super::target::{HookTarget, TargetRow};
@@ -44,7 +47,7 @@ struct Entry {
     revision: u64,
     /// `None`: not loaded since the last change.
     now: Option<HookNow>,
-    /// When this entry last changed (ms), for forgetting old ones.
+    /// When this entry last changed or was loaded (ms), for forgetting old ones.
     touched_at: i64,
 }
 
@@ -52,6 +55,11 @@ struct Entry {
 struct Inner {
     /// This process's token in notifications (its own are not applied twice).
     process: String,
+    /// Other processes may change hooks (PostgreSQL): copies expire.
+    shared: bool,
+    /// `forget_all`'s revision: no load that began before it is kept, even
+    /// for a hook that had no entry then.
+    floor: AtomicU64,
     entries: Mutex<HashMap<String, Entry>>,
     /// Every change takes the next revision; a load remembers the counter
     /// when it starts and keeps its result only for hooks whose revision is
@@ -66,6 +74,10 @@ const STABLE_READS: usize = 8;
 /// Entries not in use are forgotten after this long. No load takes that
 /// long, so no load that began before a change can outlive its entry.
 const FORGET_AFTER_MS: i64 = 10 * 60 * 1000;
+/// With other processes (PostgreSQL), a loaded copy is used at most this
+/// long before it is read again: a backstop for a lost notification (the
+/// fence still checks every attempt).
+const SHARED_TTL_MS: i64 = 30 * 1000;
 
 /// The PostgreSQL notification channel of hook changes (payload `process:hook id`).
 pub const CHANNEL: &str = "hookrelay_hook_changed";
@@ -74,8 +86,8 @@ pub const CHANNEL: &str = "hookrelay_hook_changed";
 pub struct HookDirectory(Arc<Inner>);
 
 impl HookDirectory {
-    pub(super) fn new(process: String) -> Self {
-        Self(Arc::new(Inner { process, ..Inner::default() }))
+    pub(super) fn new(process: String, shared: bool) -> Self {
+        Self(Arc::new(Inner { process, shared, ..Inner::default() }))
     }
 
     /// This process's token in hook-change notifications.
@@ -86,6 +98,7 @@ impl HookDirectory {
     /// Forgets every loaded hook (the next attempts reload them).
     pub fn forget_all(&self) {
         let revision = self.0.next_revision.fetch_add(1, Ordering::SeqCst) + 1;
+        self.0.floor.fetch_max(revision, Ordering::SeqCst);
         let touched_at = super::now_ms();
         for entry in self.entries().values_mut() {
             *entry = Entry { revision, now: None, touched_at };
@@ -100,7 +113,12 @@ impl HookDirectory {
 
     /// The hook as last loaded, if nothing changed since.
     pub fn cached(&self, hook_id: &str) -> Option<HookNow> {
-        self.entries().get(hook_id).and_then(|e| e.now.clone())
+        let entries = self.entries();
+        let entry = entries.get(hook_id)?;
+        if self.0.shared && super::now_ms() - entry.touched_at > SHARED_TTL_MS {
+            return None;
+        }
+        entry.now.clone()
     }
 
     /// Called by every hook write after its commit (and before it answers):
@@ -139,6 +157,7 @@ impl HookDirectory {
             }
             let started = self.0.next_revision.load(Ordering::SeqCst);
             let found = read(db, &pending).await?;
+            let floor = self.0.floor.load(Ordering::SeqCst);
             let mut entries = self.entries();
             let mut raced = Vec::new();
             for id in pending {
@@ -148,8 +167,9 @@ impl HookDirectory {
                     now: None,
                     touched_at: super::now_ms(),
                 });
-                if entry.revision <= started {
+                if entry.revision.max(floor) <= started {
                     entry.now = Some(now.clone());
+                    entry.touched_at = super::now_ms();
                 } else {
                     raced.push(id);
                 }
@@ -175,11 +195,11 @@ async fn read(db: &Db, ids: &[&str]) -> Result<HashMap<String, HookNow>, Storage
     let sql = db.sql(
         "SELECT h.id AS hook_id, h.endpoint, h.auth_type, h.username, h.password_enc, h.token_enc,
                 h.token_generated, h.signing_secret_enc, h.previous_signing_secret_enc,
-                h.previous_signing_expires_at, h.is_active
+                h.previous_signing_expires_at, h.is_active, h.revision
          FROM hooks h WHERE h.id IN (SELECT value FROM json_each($1))",
         "SELECT h.id AS hook_id, h.endpoint, h.auth_type, h.username, h.password_enc, h.token_enc,
                 h.token_generated, h.signing_secret_enc, h.previous_signing_secret_enc,
-                h.previous_signing_expires_at, h.is_active
+                h.previous_signing_expires_at, h.is_active, h.revision
          FROM hooks h WHERE h.id IN (SELECT value FROM json_array_elements_text($1::json))",
     );
     let ids = json_rows(ids)?;

@@ -289,7 +289,7 @@ fn deliveries_for_events(backend: Backend) -> String {
          SELECT {new_id}, e.event_id, h.id, h.account_id, 'pending', 0, $2, $3, $4, $2, $2
          FROM (SELECT value ->> 0 AS event_id, value ->> 1 AS account_id, value ->> 2 AS hook_type,
                       value ->> 3 AS shop, value ->> 4 AS vertical FROM {rows}) AS e
-         JOIN hooks h ON h.account_id = e.account_id AND h.is_active
+         JOIN hooks h ON h.account_id = e.account_id AND h.is_active = TRUE
                      AND (h.hook_type = e.hook_type OR (h.hook_type IS NULL AND h.vertical = e.vertical))
                      AND (e.shop IS NULL OR h.shop IS NULL OR h.shop = e.shop)
          RETURNING id, event_id, hook_id"
@@ -307,7 +307,7 @@ fn deliveries_for_one(backend: Backend, only_hook: bool) -> String {
     let hooks = if only_hook {
         "h.account_id = $3 AND h.id = $9"
     } else {
-        "h.account_id = $3 AND h.is_active
+        "h.account_id = $3 AND h.is_active = TRUE
          AND (h.hook_type = $4 OR (h.hook_type IS NULL AND h.vertical = $5))
          AND ($6 IS NULL OR h.shop IS NULL OR h.shop = $6)"
     };

@@ -39,6 +39,7 @@ fn runs<'a>(items: &[&'a Recorded]) -> HashMap<&'a str, Run> {
 /// each disabled hook with its reason.
 pub async fn track(
     tx: &mut Tx,
+    process: &str,
     items: &[&Recorded],
     disable_after_ms: i64,
     now: i64,
@@ -53,23 +54,20 @@ pub async fn track(
     // same hooks on PostgreSQL wait for each other, never deadlock.
     rows.sort_unstable();
     let json = json_rows(&rows)?;
+    // The new value is worked out from the row being updated (on
+    // PostgreSQL re-read after its lock, so two processes recording for one
+    // hook never write over each other's window).
     let sql = tx.sql(
-        "UPDATE hooks SET failing_since = s.next
-         FROM (SELECT id, next FROM (
-                 SELECT h.id, CASE WHEN s.reset THEN s.fail_at ELSE coalesce(h.failing_since, s.fail_at) END AS next,
-                        h.failing_since AS now
-                 FROM (SELECT value ->> 0 AS id, value ->> 1 AS reset, value ->> 2 AS fail_at FROM json_each($1)) AS s
-                 JOIN hooks h ON h.id = s.id) WHERE next IS NOT now) AS s
-         WHERE hooks.id = s.id",
-        "UPDATE hooks SET failing_since = s.next
-         FROM (SELECT id, next FROM (
-                 SELECT h.id, CASE WHEN s.reset THEN s.fail_at ELSE coalesce(h.failing_since, s.fail_at) END AS next,
-                        h.failing_since AS now
-                 FROM (SELECT value ->> 0 AS id, CAST(value ->> 1 AS BOOLEAN) AS reset,
-                              CAST(value ->> 2 AS BIGINT) AS fail_at
-                       FROM json_array_elements($1::json)) AS s
-                 JOIN hooks h ON h.id = s.id) AS moves WHERE next IS DISTINCT FROM now ORDER BY id) AS s
-         WHERE hooks.id = s.id",
+        "UPDATE hooks SET failing_since = CASE WHEN s.reset THEN s.fail_at ELSE coalesce(hooks.failing_since, s.fail_at) END
+         FROM (SELECT value ->> 0 AS id, value ->> 1 AS reset, value ->> 2 AS fail_at FROM json_each($1)) AS s
+         WHERE hooks.id = s.id
+           AND (CASE WHEN s.reset THEN s.fail_at ELSE coalesce(hooks.failing_since, s.fail_at) END) IS NOT hooks.failing_since",
+        "UPDATE hooks SET failing_since = CASE WHEN s.reset THEN s.fail_at ELSE coalesce(hooks.failing_since, s.fail_at) END
+         FROM (SELECT value ->> 0 AS id, CAST(value ->> 1 AS BOOLEAN) AS reset, CAST(value ->> 2 AS BIGINT) AS fail_at
+               FROM json_array_elements($1::json)) AS s
+         WHERE hooks.id = s.id
+           AND (CASE WHEN s.reset THEN s.fail_at ELSE coalesce(hooks.failing_since, s.fail_at) END)
+               IS DISTINCT FROM hooks.failing_since",
     );
     on_tx!(&mut *tx, t => sqlx::query(sql).bind(&json).execute(&mut **t).await.map(|_| ()))?;
 
@@ -100,13 +98,16 @@ pub async fn track(
     order.sort_unstable();
     for (hook, reason) in order {
         disable(tx, hook, reason, now).await?;
+        tx.notify_hook_changed(process, hook).await?;
     }
     Ok(disabled)
 }
 
 /// Disables the hook with a reason; its pending deliveries end as failed.
 async fn disable(tx: &mut Tx, hook: &str, reason: &str, now: i64) -> Result<(), StorageError> {
-    on_tx!(&mut *tx, t => sqlx::query("UPDATE hooks SET is_active = FALSE, disabled_reason = $1, updated_at = $2 WHERE id = $3")
+    on_tx!(&mut *tx, t => sqlx::query(
+        "UPDATE hooks SET revision = revision + 1, is_active = FALSE, disabled_reason = $1, updated_at = $2 WHERE id = $3",
+    )
         .bind(reason)
         .bind(now)
         .bind(hook)

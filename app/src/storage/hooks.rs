@@ -1,7 +1,7 @@
 //! Hooks: the registrations. Secrets are sealed with the `SecretBox` on the
 //! way in; reads report only whether a secret is set.
 
-use super::backend::on_pool;
+use super::backend::{on_pool, on_tx};
 use super::{Db, StorageError, now_ms};
 use crate::domain::{AuthType, HookSpec, HookState, ResourceId, SecretChange, StoredSecrets, Vertical};
 use crate::security::{SecretBox, random, signing};
@@ -252,8 +252,9 @@ pub async fn update(
 ) -> Result<Option<Hook>, StorageError> {
     let (replace_password, password) = sealed(secrets, &spec.password, id, "password")?;
     let (replace_token, token) = sealed(secrets, &spec.token, id, "token")?;
-    let changed = on_pool!(&db.pool, p => sqlx::query(
-        "UPDATE hooks SET endpoint = $1, auth_type = $2, username = $3,
+    let mut tx = db.begin_write().await?;
+    let changed = on_tx!(&mut tx, t => sqlx::query(
+        "UPDATE hooks SET revision = revision + 1, endpoint = $1, auth_type = $2, username = $3,
              password_enc = CASE WHEN $4 THEN $5 ELSE password_enc END,
              token_enc = CASE WHEN $6 THEN $7 ELSE token_enc END,
              token_generated = CASE WHEN $6 THEN $15 ELSE token_generated END,
@@ -278,13 +279,15 @@ pub async fn update(
     .bind(account_id.as_str())
     .bind(spec.vertical.as_str())
     .bind(spec.generate_token && matches!(spec.token, SecretChange::Set(_)))
-    .execute(p)
+    .execute(&mut **t)
     .await
     .map(|r| r.rows_affected()))?;
     if changed == 0 {
         return Ok(None);
     }
-    db.hook_changed(id.as_str()).await?;
+    tx.notify_hook_changed(db.hooks.process(), id.as_str()).await?;
+    tx.commit().await?;
+    db.hook_changed(id.as_str());
     get(db, account_id, None, id).await
 }
 
@@ -295,17 +298,22 @@ pub async fn delete(
     vertical: Option<Vertical>,
     id: &ResourceId,
 ) -> Result<bool, StorageError> {
-    let deleted = on_pool!(&db.pool, p => sqlx::query(
+    let mut tx = db.begin_write().await?;
+    let deleted = on_tx!(&mut tx, t => sqlx::query(
         "DELETE FROM hooks WHERE id = $1 AND account_id = $2 AND ($3 IS NULL OR vertical = $3)",
     )
     .bind(id.as_str())
     .bind(account_id.as_str())
     .bind(vertical.map(Vertical::as_str))
-    .execute(p)
+    .execute(&mut **t)
     .await
     .map(|r| r.rows_affected() > 0))?;
     if deleted {
-        db.hook_changed(id.as_str()).await?;
+        tx.notify_hook_changed(db.hooks.process(), id.as_str()).await?;
+    }
+    tx.commit().await?;
+    if deleted {
+        db.hook_changed(id.as_str());
     }
     Ok(deleted)
 }
@@ -340,8 +348,9 @@ pub async fn rotate_signing_secret(
     let fresh = signing::new_secret()?;
     let now = now_ms();
     let sealed = secrets.seal(&fresh, &context(id, "signing"))?;
-    let rotated = on_pool!(&db.pool, p => sqlx::query(
-        "UPDATE hooks SET previous_signing_secret_enc = signing_secret_enc,
+    let mut tx = db.begin_write().await?;
+    let rotated = on_tx!(&mut tx, t => sqlx::query(
+        "UPDATE hooks SET revision = revision + 1, previous_signing_secret_enc = signing_secret_enc,
                 previous_signing_expires_at = CASE WHEN signing_secret_enc IS NULL THEN NULL ELSE $1 END,
                 signing_secret_enc = $2, updated_at = $3
          WHERE id = $4 AND account_id = $5",
@@ -351,11 +360,15 @@ pub async fn rotate_signing_secret(
     .bind(now)
     .bind(id.as_str())
     .bind(account_id.as_str())
-    .execute(p)
+    .execute(&mut **t)
     .await
     .map(|r| r.rows_affected() > 0))?;
     if rotated {
-        db.hook_changed(id.as_str()).await?;
+        tx.notify_hook_changed(db.hooks.process(), id.as_str()).await?;
+    }
+    tx.commit().await?;
+    if rotated {
+        db.hook_changed(id.as_str());
     }
     Ok(rotated.then_some(fresh))
 }
@@ -363,8 +376,9 @@ pub async fn rotate_signing_secret(
 /// Turns the account's hook on or off (turning it on clears a disable
 /// reason). False if there is no such hook.
 pub async fn set_active(db: &Db, account_id: &ResourceId, id: &ResourceId, active: bool) -> Result<bool, StorageError> {
-    let switched = on_pool!(&db.pool, p => sqlx::query(
-        "UPDATE hooks SET is_active = $1, disabled_reason = CASE WHEN $1 THEN NULL ELSE disabled_reason END,
+    let mut tx = db.begin_write().await?;
+    let switched = on_tx!(&mut tx, t => sqlx::query(
+        "UPDATE hooks SET revision = revision + 1, is_active = $1, disabled_reason = CASE WHEN $1 THEN NULL ELSE disabled_reason END,
                 failing_since = CASE WHEN $1 AND NOT is_active THEN NULL ELSE failing_since END,
                 updated_at = $2
          WHERE id = $3 AND account_id = $4",
@@ -373,11 +387,28 @@ pub async fn set_active(db: &Db, account_id: &ResourceId, id: &ResourceId, activ
     .bind(now_ms())
     .bind(id.as_str())
     .bind(account_id.as_str())
-    .execute(p)
+    .execute(&mut **t)
     .await
     .map(|r| r.rows_affected() > 0))?;
     if switched {
-        db.hook_changed(id.as_str()).await?;
+        tx.notify_hook_changed(db.hooks.process(), id.as_str()).await?;
+    }
+    tx.commit().await?;
+    if switched {
+        db.hook_changed(id.as_str());
     }
     Ok(switched)
+}
+
+/// The current revision of each of `ids` that still exists (every hook
+/// write adds one): a process confirms its in-memory copy of a hook with
+/// this right before sending with it (`server/src/delivery/fence.rs`).
+pub async fn revisions(db: &Db, ids: &[&str]) -> Result<std::collections::HashMap<String, i64>, StorageError> {
+    let ids = super::json_rows(ids)?;
+    let sql = db.sql(
+        "SELECT id, revision FROM hooks WHERE id IN (SELECT value FROM json_each($1))",
+        "SELECT id, revision FROM hooks WHERE id IN (SELECT value FROM json_array_elements_text($1::json))",
+    );
+    let rows: Vec<(String, i64)> = on_pool!(&db.pool, p => sqlx::query_as(sql).bind(&ids).fetch_all(p).await)?;
+    Ok(rows.into_iter().collect())
 }

@@ -3,17 +3,20 @@
 //! processes. What is copied: accounts, API keys (hashes), sessions, hooks
 //! with their sealed secrets (byte for byte: they stay bound to the same
 //! at-rest key, whose key check is copied too), idempotency keys still in
-//! their window, and every pending delivery with its event and attempts so
-//! far, leases cleared. Finished delivery history stays in the SQLite file.
+//! their window, and every delivery not succeeded — pending (leases
+//! cleared) and failed (so it can still be retried by hand) — with its
+//! event and attempts. Succeeded history stays in the SQLite file.
 //!
-//! The copy is one PostgreSQL transaction: it lands whole or not at all.
-//! Stop the SQLite server first; its in-flight attempts would otherwise be
-//! sent again from PostgreSQL (at-least-once, never lost).
+//! The copy reads one snapshot of the SQLite database (one read
+//! transaction) and writes one PostgreSQL transaction: it lands whole or
+//! not at all. Stop the SQLite server first: what it accepts after the
+//! snapshot is not copied.
 
 use super::backend::{Pool, Tx};
 use super::events::IDEMPOTENCY_WINDOW_MS;
 use super::{Backend, Db, StorageError, now_ms};
-use sqlx::{Postgres, SqlitePool, Transaction};
+use crate::domain::DeliveryStatus;
+use sqlx::{Postgres, SqliteConnection, Transaction};
 
 /// What a copy moved.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -24,6 +27,7 @@ pub struct Copied {
     pub hooks: u64,
     pub events: u64,
     pub pending_deliveries: u64,
+    pub failed_deliveries: u64,
     pub attempts: u64,
     pub idempotency_keys: u64,
 }
@@ -54,20 +58,23 @@ pub async fn copy(from: &Db, to: &Db) -> Result<Copied, CopyError> {
     if existing > 0 {
         return Err(CopyError::TargetNotEmpty);
     }
+    // One snapshot of the source: every read below sees the same state.
+    let mut snapshot = src.begin().await?;
     let mut copied = Copied::default();
-    copy_accounts(src, &mut dst, &mut copied).await?;
-    copy_hooks(src, &mut dst, &mut copied).await?;
-    copy_outbox(src, &mut dst, &mut copied).await?;
+    copy_accounts(&mut snapshot, &mut dst, &mut copied).await?;
+    copy_hooks(&mut snapshot, &mut dst, &mut copied).await?;
+    copy_outbox(&mut snapshot, &mut dst, &mut copied).await?;
     dst.commit().await?;
+    snapshot.rollback().await?;
     Ok(copied)
 }
 
 type Dst = Transaction<'static, Postgres>;
 
-async fn copy_accounts(src: &SqlitePool, dst: &mut Dst, copied: &mut Copied) -> Result<(), CopyError> {
+async fn copy_accounts(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copied) -> Result<(), CopyError> {
     let accounts: Vec<(String, String, String, bool, String, i64)> =
         sqlx::query_as("SELECT id, email, password_hash, is_admin, vertical, created_at FROM accounts")
-            .fetch_all(src)
+            .fetch_all(&mut *src)
             .await?;
     for (id, email, hash, admin, vertical, at) in accounts {
         sqlx::query(
@@ -86,7 +93,7 @@ async fn copy_accounts(src: &SqlitePool, dst: &mut Dst, copied: &mut Copied) -> 
     }
     let keys: Vec<(String, String, String, String, String, i64, Option<i64>)> =
         sqlx::query_as("SELECT id, account_id, key_hash, display_prefix, name, created_at, revoked_at FROM api_keys")
-            .fetch_all(src)
+            .fetch_all(&mut *src)
             .await?;
     for (id, account, hash, prefix, name, at, revoked) in keys {
         sqlx::query(
@@ -107,7 +114,7 @@ async fn copy_accounts(src: &SqlitePool, dst: &mut Dst, copied: &mut Copied) -> 
     let sessions: Vec<(String, String, i64, i64)> =
         sqlx::query_as("SELECT token_hash, account_id, created_at, expires_at FROM sessions WHERE expires_at > $1")
             .bind(now_ms())
-            .fetch_all(src)
+            .fetch_all(&mut *src)
             .await?;
     for (token, account, at, expires) in sessions {
         sqlx::query("INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
@@ -147,14 +154,14 @@ struct HookRow {
 }
 
 /// Hooks with their sealed secrets as stored, and the key check.
-async fn copy_hooks(src: &SqlitePool, dst: &mut Dst, copied: &mut Copied) -> Result<(), CopyError> {
+async fn copy_hooks(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copied) -> Result<(), CopyError> {
     let hooks: Vec<HookRow> = sqlx::query_as(
         "SELECT id, account_id, vertical, endpoint, auth_type, username, password_enc, token_enc, token_generated,
                 hook_type, shop, is_active, is_customer_created, disabled_reason, created_at, updated_at,
                 signing_secret_enc, previous_signing_secret_enc, previous_signing_expires_at, failing_since
          FROM hooks",
     )
-    .fetch_all(src)
+    .fetch_all(&mut *src)
     .await?;
     for h in hooks {
         sqlx::query(
@@ -189,7 +196,7 @@ async fn copy_hooks(src: &SqlitePool, dst: &mut Dst, copied: &mut Copied) -> Res
         copied.hooks += 1;
     }
     let check: Option<(Vec<u8>,)> =
-        sqlx::query_as("SELECT sealed FROM key_check WHERE id = 1").fetch_optional(src).await?;
+        sqlx::query_as("SELECT sealed FROM key_check WHERE id = 1").fetch_optional(&mut *src).await?;
     if let Some((sealed,)) = check {
         sqlx::query("INSERT INTO key_check (id, sealed) VALUES (1, $1)").bind(sealed).execute(&mut **dst).await?;
     }
@@ -201,14 +208,14 @@ fn storable(text: Option<String>) -> Option<String> {
     text.map(|t| if t.contains('\0') { t.replace('\0', "\u{fffd}") } else { t })
 }
 
-/// Pending deliveries (leases cleared) with their events and attempts, and
+/// Deliveries not succeeded (leases cleared) with their events and attempts, and
 /// the idempotency keys still in their window.
-async fn copy_outbox(src: &SqlitePool, dst: &mut Dst, copied: &mut Copied) -> Result<(), CopyError> {
+async fn copy_outbox(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copied) -> Result<(), CopyError> {
     let events: Vec<(String, String, String, Option<String>, String, i64)> = sqlx::query_as(
         "SELECT id, account_id, hook_type, shop, payload, created_at FROM events e
-         WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'pending')",
+         WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status <> 'succeeded')",
     )
-    .fetch_all(src)
+    .fetch_all(&mut *src)
     .await?;
     for (id, account, hook_type, shop, payload, at) in events {
         sqlx::query(
@@ -224,35 +231,40 @@ async fn copy_outbox(src: &SqlitePool, dst: &mut Dst, copied: &mut Copied) -> Re
         .await?;
         copied.events += 1;
     }
-    let deliveries: Vec<(String, String, String, String, i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT id, event_id, hook_id, account_id, attempt_count, next_attempt_at, created_at, updated_at
-         FROM deliveries WHERE status = 'pending'",
+    type DeliveryRow = (String, String, String, String, DeliveryStatus, i64, i64, i64, i64);
+    let deliveries: Vec<DeliveryRow> = sqlx::query_as(
+        "SELECT id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at, created_at, updated_at
+         FROM deliveries WHERE status <> 'succeeded'",
     )
-    .fetch_all(src)
+    .fetch_all(&mut *src)
     .await?;
-    for (id, event, hook, account, attempts, next_at, at, updated) in deliveries {
+    for (id, event, hook, account, status, attempts, next_at, at, updated) in deliveries {
         sqlx::query(
             "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
                                      lease_until, lease_owner, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, 'pending', $5, $6, NULL, NULL, $7, $8)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8, $9)",
         )
         .bind(id)
         .bind(event)
         .bind(hook)
         .bind(account)
+        .bind(status)
         .bind(attempts)
         .bind(next_at)
         .bind(at)
         .bind(updated)
         .execute(&mut **dst)
         .await?;
-        copied.pending_deliveries += 1;
+        match status {
+            DeliveryStatus::Failed => copied.failed_deliveries += 1,
+            _ => copied.pending_deliveries += 1,
+        }
     }
     let attempts: Vec<(String, i64, i64, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
         "SELECT a.delivery_id, a.attempted_at, a.duration_ms, a.status_code, a.error, a.response_body
-         FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.status = 'pending' ORDER BY a.id",
+         FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.status <> 'succeeded' ORDER BY a.id",
     )
-    .fetch_all(src)
+    .fetch_all(&mut *src)
     .await?;
     for (delivery, at, duration, status, error, body) in attempts {
         sqlx::query(
@@ -272,7 +284,7 @@ async fn copy_outbox(src: &SqlitePool, dst: &mut Dst, copied: &mut Copied) -> Re
     let keys: Vec<(String, String, String, i64)> =
         sqlx::query_as("SELECT account_id, key, response, created_at FROM idempotency_keys WHERE created_at > $1")
             .bind(now_ms() - IDEMPOTENCY_WINDOW_MS)
-            .fetch_all(src)
+            .fetch_all(&mut *src)
             .await?;
     for (account, key, response, at) in keys {
         sqlx::query("INSERT INTO idempotency_keys (account_id, key, response, created_at) VALUES ($1, $2, $3, $4)")

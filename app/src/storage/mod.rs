@@ -21,6 +21,8 @@ mod failing;
 pub mod hooks;
 pub mod key_check;
 pub mod migrate;
+#[cfg(test)]
+mod notify_latency;
 pub mod retention;
 #[cfg(test)]
 mod schema_twins;
@@ -83,19 +85,11 @@ impl Db {
         self.pool.begin_write().await
     }
 
-    /// Called by every hook write after its commit and before it answers:
-    /// this process's directory forgets the hook at once, and on PostgreSQL
-    /// every other process is told (`directory::listen`).
-    async fn hook_changed(&self, hook_id: &str) -> Result<(), StorageError> {
+    /// After a hook write committed (with `Tx::notify_hook_changed` in its
+    /// transaction, so other processes hear of it at the commit) and before
+    /// it answers: this process's directory forgets the hook at once.
+    fn hook_changed(&self, hook_id: &str) {
         self.hooks.changed(hook_id);
-        if let Pool::Postgres(pool) = &self.pool {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(directory::CHANNEL)
-                .bind(format!("{}:{hook_id}", self.hooks.process()))
-                .execute(pool)
-                .await?;
-        }
-        Ok(())
     }
 }
 
@@ -146,7 +140,8 @@ pub async fn connect(url: &str) -> Result<Db, StorageError> {
         Pool::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(p).await?,
         Pool::Postgres(p) => sqlx::migrate!("../migrations/postgres").run(p).await?,
     }
-    let hooks = directory::HookDirectory::new(crate::security::random::bytes::<8>().map(hex::encode)?);
+    let process = crate::security::random::bytes::<8>().map(hex::encode)?;
+    let hooks = directory::HookDirectory::new(process, pool.backend() == Backend::Postgres);
     Ok(Db { pool, hooks })
 }
 

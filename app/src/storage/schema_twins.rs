@@ -118,13 +118,14 @@ async fn pg_indexes(pg: &PgPool) -> Rows {
 }
 
 /// A database of its own on the local server, dropped at the end.
-struct ThrowAway {
+pub(super) struct ThrowAway {
     name: String,
+    pub(super) url: String,
     pool: PgPool,
 }
 
 impl ThrowAway {
-    async fn create() -> Self {
+    pub(super) async fn create() -> Self {
         let admin = admin_url();
         let mut conn = PgConnection::connect(&admin).await.unwrap_or_else(|e| {
             panic!("PostgreSQL at {admin} is needed (scripts/test starts it): {e}");
@@ -136,10 +137,10 @@ impl ThrowAway {
             None => panic!("{admin}: no database name"),
         };
         let pool = PgPool::connect(&url).await.expect("connect to the new database");
-        Self { name, pool }
+        Self { name, url, pool }
     }
 
-    async fn drop(self) {
+    pub(super) async fn drop(self) {
         self.pool.close().await;
         let mut conn = PgConnection::connect(&admin_url()).await.expect("admin connection");
         conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {} WITH (FORCE)", self.name))).await.expect("drop");

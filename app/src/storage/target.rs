@@ -63,6 +63,8 @@ pub struct HookTarget {
     pub signing_secret: Option<SealedSecret>,
     /// The secret before the last rotation, and until when (ms) it also signs.
     pub previous_signing_secret: Option<(SealedSecret, i64)>,
+    /// The hook row's revision when this was read (`hooks::revisions`).
+    pub revision: i64,
     /// Scheme, host and port of `endpoint` (worked out once, when loaded).
     destination: String,
 }
@@ -88,6 +90,7 @@ pub(super) struct TargetRow {
     previous_signing_secret_enc: Option<Vec<u8>>,
     previous_signing_expires_at: Option<i64>,
     pub(super) is_active: bool,
+    revision: i64,
 }
 
 impl TryFrom<TargetRow> for HookTarget {
@@ -109,6 +112,7 @@ impl TryFrom<TargetRow> for HookTarget {
         let previous_signing_secret =
             sealed("signing", row.previous_signing_secret_enc).zip(row.previous_signing_expires_at);
         Ok(Self {
+            revision: row.revision,
             destination: destination_of(&row.endpoint),
             signing_secret: sealed("signing", row.signing_secret_enc),
             previous_signing_secret,

@@ -23,13 +23,14 @@ pub async fn migrate_to(args: MigrateToArgs) -> Result<(), CommandError> {
     let copied = storage::migrate::copy(&from, &to).await?;
     tracing::info!(?copied, "copied into PostgreSQL");
     println!(
-        "copied {} accounts, {} API keys, {} sessions, {} hooks, {} pending deliveries ({} events, {} attempts), \
-         {} idempotency keys",
+        "copied {} accounts, {} API keys, {} sessions, {} hooks, {} pending and {} failed deliveries ({} events, \
+         {} attempts), {} idempotency keys",
         copied.accounts,
         copied.api_keys,
         copied.sessions,
         copied.hooks,
         copied.pending_deliveries,
+        copied.failed_deliveries,
         copied.events,
         copied.attempts,
         copied.idempotency_keys

@@ -20,6 +20,8 @@ pub struct AttemptContext {
     pub client: reqwest::Client,
     pub config: DispatcherConfig,
     pub writer: writer::Writer,
+    /// Several processes (PostgreSQL): confirms a hook's copy before each send.
+    pub fence: Option<super::fence::Fence>,
     /// Woken when an attempt frees a slot or gets its record written.
     pub slot_freed: Notify,
 }
@@ -44,7 +46,7 @@ pub struct Permits {
 
 pub async fn run(ctx: Arc<AttemptContext>, delivery: ClaimedDelivery, permits: Permits) -> TaskEnd {
     // The hook as it is now: an edit, switch-off or delete that has answered wins.
-    let target = match ctx.db.hooks().current(&ctx.db, &delivery.hook_id).await {
+    let target = match hook_now(&ctx, &delivery.hook_id).await {
         Ok(HookNow::Active(target)) => target,
         Ok(HookNow::Inactive) => return TaskEnd::HandBack(delivery.id),
         Ok(HookNow::Gone) => return TaskEnd::Dropped(delivery.id),
@@ -83,6 +85,29 @@ pub async fn run(ctx: Arc<AttemptContext>, delivery: ClaimedDelivery, permits: P
     drop(permits.unrecorded);
     ctx.slot_freed.notify_one();
     TaskEnd::Done(delivery.id)
+}
+
+/// The hook as it is now. With other processes (the fence), a copy whose
+/// revision the database no longer has is dropped and read again.
+async fn hook_now(ctx: &AttemptContext, hook_id: &str) -> Result<HookNow, LookupError> {
+    let directory = ctx.db.hooks();
+    let now = directory.current(&ctx.db, hook_id).await?;
+    let (Some(fence), HookNow::Active(target)) = (&ctx.fence, &now) else { return Ok(now) };
+    if fence.submit(hook_id.to_owned()).await? == Some(target.revision) {
+        return Ok(now);
+    }
+    // Changed through another process, its notice not here yet: read it
+    // again (that read begins after the fence's, so it is at least as new).
+    directory.changed(hook_id);
+    Ok(directory.current(&ctx.db, hook_id).await?)
+}
+
+#[derive(Debug, thiserror::Error)]
+enum LookupError {
+    #[error(transparent)]
+    Storage(#[from] app::storage::StorageError),
+    #[error("cannot confirm the hook's revision: {0}")]
+    Fence(#[from] crate::batch::BatchError<app::storage::StorageError>),
 }
 
 /// What the attempt log keeps of an answer (or of its failure).

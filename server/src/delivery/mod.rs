@@ -10,10 +10,12 @@
 //! - `attempt.rs`: one attempt (look up, send, decide, record).
 //! - `outcome.rs`: what follows an answer (pure, unit-tested).
 //! - `writer.rs`, `handoff.rs`: group-committed records, the publish fast path.
+//! - `fence.rs`: several processes (PostgreSQL): a hook's copy confirmed before each send.
 //! - `sender.rs`, `ssrf.rs`, `schedule.rs`, `retention.rs`.
 
 mod attempt;
 mod dispatcher;
+pub mod fence;
 pub mod handoff;
 mod held;
 mod outcome;

@@ -128,12 +128,20 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         };
         watched.spawn("hook-change listener", app::storage::directory::listen(db.clone(), stopped));
     }
+    let fence = if db.is_shared() {
+        let (fence, fence_task) = crate::delivery::fence::new(dispatch_db.clone());
+        watched.spawn("hook fence", fence_task);
+        Some(fence)
+    } else {
+        None
+    };
     let ctx = crate::delivery::AttemptContext {
         db: dispatch_db,
         secrets,
         client,
         config,
         writer,
+        fence,
         slot_freed: tokio::sync::Notify::new(),
     };
     let dispatcher = crate::delivery::Dispatcher::new(crate::delivery::Parts {

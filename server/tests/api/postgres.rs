@@ -4,7 +4,7 @@
 //! These run in the PostgreSQL pass of the suite (`HOOKRELAY_TEST_BACKEND=postgres`);
 //! on SQLite, one process owns its database file, so they return at once.
 
-use crate::helpers::{Backend, TestApp, backend};
+use crate::helpers::{Arg, Backend, TestApp, backend};
 use crate::receiver::Receiver;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -197,8 +197,8 @@ async fn a_hook_deleted_through_one_process_gets_nothing_more_from_the_other() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hook_switched_on_through_one_process_is_delivered_by_the_other() {
-    if !on_postgres("a_hook_switched_on_through_one_process_is_delivered_by_the_other") {
+async fn a_hook_paused_through_one_process_waits_in_the_other_until_switched_on() {
+    if !on_postgres("a_hook_paused_through_one_process_waits_in_the_other_until_switched_on") {
         return;
     }
     let a = TestApp::spawn_with(&FLAGS).await;
@@ -207,20 +207,65 @@ async fn a_hook_switched_on_through_one_process_is_delivered_by_the_other() {
     let receiver = Receiver::start().await;
     let hook = create_hook(&a, &key, &receiver.url).await;
     let path = format!("/api/v1/hook/{hook}");
-    // Off through `a` (paused): events published through `b` wait.
+    // `b` has the hook in memory as active: it delivers one event first.
+    let (status, _) = b.send_json(Method::POST, "/api/v1/events", &key, &json!({"hookType": "dbs", "data": {}})).await;
+    assert_eq!(status, 202);
+    receiver.wait_for(1, WAIT).await;
+    // Off through `a` (paused): a test event queued through `b` waits.
     let (status, _) = a.send_json(Method::PATCH, &path, &key, &json!({"isActiveStatus": false})).await;
     assert_eq!(status, 200);
-    let (_, first) = b.send_json(Method::POST, "/api/v1/events", &key, &json!({"hookType": "dbs", "data": {}})).await;
-    assert_eq!(first["deliveries"], 0, "a paused hook gets no new deliveries: {first}");
-    // A test event queues a delivery to the paused hook: it waits.
     let (status, queued) = b.send_json(Method::POST, &format!("{path}/test"), &key, &Value::Null).await;
     assert_eq!(status, 202, "{queued}");
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    assert_eq!(receiver.received().len(), 0, "a paused hook received a delivery");
+    // Handed back by `b` (or never taken): pending, unleased, no attempt counted.
+    let db = a.db().await;
+    let waiting = "SELECT count(*) FROM deliveries WHERE hook_id = $1 AND status = 'pending'
+                   AND lease_owner IS NULL AND attempt_count = 0";
+    let deadline = Instant::now() + WAIT;
+    while db.number(waiting, &[Arg::Text(&hook)]).await != 1 {
+        assert!(Instant::now() < deadline, "the paused hook's delivery was not handed back");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(receiver.received().len(), 1, "a paused hook received a delivery");
     // On again through `a`: the waiting delivery goes out.
     let (status, _) = a.send_json(Method::PATCH, &path, &key, &json!({"isActiveStatus": true})).await;
     assert_eq!(status, 200);
-    receiver.wait_for(1, WAIT).await;
+    receiver.wait_for(2, WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_through_one_process_sends_the_others_later_attempts_to_the_new_url() {
+    if !on_postgres("an_edit_through_one_process_sends_the_others_later_attempts_to_the_new_url") {
+        return;
+    }
+    let a = TestApp::spawn_with(&FLAGS).await;
+    let b = a.another_process(&FLAGS);
+    let key = a.create_user("cross-edit@example.com");
+    let (old, new) = (Receiver::start().await, Receiver::start().await);
+    old.set_delay(Duration::from_millis(5));
+    let hook = create_hook(&a, &key, &old.url).await;
+    // Published through `b`, which holds the hook in memory with the old URL.
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let stream = tokio::spawn({
+        let (urls, key, accepted) = (vec![b.url.clone()], key.clone(), accepted.clone());
+        async move { publish_alternately(urls, &key, 1_600, 8, accepted).await }
+    });
+    crate::helpers::wait_until("deliveries under way", WAIT, || old.received().len() >= 50).await;
+    let body = json!({"endPoint": new.url});
+    let (status, _) = a.send_json(Method::PATCH, &format!("/api/v1/hook/{hook}"), &key, &body).await;
+    assert_eq!(status, 200);
+    let edited_at = Instant::now();
+    let ids = stream.await.expect("stream");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let (at_old, at_new) = (old.by_event(), new.by_event());
+        if ids.iter().all(|id| at_old.contains_key(id) || at_new.contains_key(id)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not every event arrived at one of the URLs");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(old.arrived_after(edited_at + Duration::from_millis(500)), 0, "the old URL kept receiving");
+    assert!(!new.received().is_empty(), "the new URL got nothing");
 }
 
 #[tokio::test]
