@@ -195,7 +195,7 @@ impl Dispatcher {
                 tracing::warn!("fault injected: the dispatcher stops making progress");
                 std::future::pending::<()>().await;
             }
-            None => {}
+            Some(Fault::DeafToHookChanges) | None => {}
         }
     }
 

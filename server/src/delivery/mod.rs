@@ -57,6 +57,9 @@ pub enum Fault {
     DispatcherPanic,
     /// The dispatcher stops making progress once it has work.
     DispatcherStall,
+    /// Other processes' hook-change notifications are not listened to
+    /// (PostgreSQL): the fence alone must keep attempts on the hook as it is.
+    DeafToHookChanges,
 }
 
 /// Wakes the dispatcher to claim from the database (manual retries,

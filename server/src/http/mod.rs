@@ -120,7 +120,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         crate::delivery::retention::run(dispatch_db.clone(), gate.clone(), delivery.retention, stop_rx.clone()),
     );
     watched.spawn("WAL checkpoint", crate::checkpoint::run(dispatch_db.clone(), stop_rx.clone()));
-    if db.is_shared() {
+    if db.is_shared() && delivery.fault != Some(crate::delivery::Fault::DeafToHookChanges) {
         // Other processes' hook edits reach this one's directory.
         let mut stop = stop_rx.clone();
         let stopped = async move {

@@ -238,7 +238,11 @@ async fn an_edit_through_one_process_sends_the_others_later_attempts_to_the_new_
         return;
     }
     let a = TestApp::spawn_with(&FLAGS).await;
-    let b = a.another_process(&FLAGS);
+    // `b` hears no notifications: only the fence (revision checked before
+    // each send) can tell it of the edit within this test (copies live 30 s).
+    let mut deaf = FLAGS.to_vec();
+    deaf.extend(["--fault", "deaf-to-hook-changes"]);
+    let b = a.another_process(&deaf);
     let key = a.create_user("cross-edit@example.com");
     let (old, new) = (Receiver::start().await, Receiver::start().await);
     old.set_delay(Duration::from_millis(5));
