@@ -135,7 +135,15 @@ fn create(path: &Path) -> Result<[u8; KEY_LEN], SecretKeyError> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(io)?;
+    let mut file = match options.open(path) {
+        Ok(file) => file,
+        // Another process sharing the database made it a moment ago: use that one.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let text = std::fs::read_to_string(path).map_err(io)?;
+            return decode(text.trim()).ok_or_else(|| SecretKeyError::BadKeyFile(path.to_path_buf()));
+        }
+        Err(e) => return Err(io(e)),
+    };
     writeln!(file, "{}", STANDARD.encode(key)).map_err(io)?;
     file.sync_all().map_err(io)?;
     tracing::info!(path = %path.display(), "created a new secret key file (mode 0600): back it up with the database");

@@ -49,5 +49,9 @@ pub async fn verify(db: &Db, secrets: &SecretBox) -> Result<bool, StorageError> 
         .execute(p)
         .await
         .map(|_| ()))?;
-    Ok(true)
+    // Another process starting on the same new database (PostgreSQL) may
+    // have written its check first: the key must open the one that is there.
+    let (stored,): (Vec<u8>,) =
+        on_pool!(&db.pool, p => sqlx::query_as("SELECT sealed FROM key_check WHERE id = 1").fetch_one(p).await)?;
+    Ok(secrets.open(&stored, CONTEXT).is_ok_and(|text| text == PLAINTEXT))
 }

@@ -318,6 +318,16 @@ async fn migrate_to_copies_a_sqlite_installation_and_delivery_goes_on_on_postgre
         assert_eq!(status, 202);
         ids.insert(accepted["id"].as_str().expect("id").to_owned());
     }
+    let keyed = old
+        .request(Method::POST, "/api/v1/events", &key)
+        .header("idempotency-key", "moved-1")
+        .json(&json!({"hookType": "dbs", "data": {"keyed": true}}))
+        .send()
+        .await
+        .expect("publish");
+    assert_eq!(keyed.status(), 202);
+    let keyed: Value = keyed.json().await.expect("json");
+    ids.insert(keyed["id"].as_str().expect("id").to_owned());
     receiver.wait_for(1, WAIT).await;
     assert!(old.stop().success());
     let before = receiver.by_event().len();
@@ -354,6 +364,16 @@ async fn migrate_to_copies_a_sqlite_installation_and_delivery_goes_on_on_postgre
     assert_eq!(list["hooks"][0]["pwdTxt"], "*******", "{list}");
     wait_for_all(&receiver, &ids).await;
     assert!(before < ids.len(), "everything arrived before the move; the test proves nothing");
+    // The idempotency key came along: the same key answers the first event again.
+    let again = new
+        .request(Method::POST, "/api/v1/events", &key)
+        .header("idempotency-key", "moved-1")
+        .json(&json!({"hookType": "dbs", "data": {"keyed": true}}))
+        .send()
+        .await
+        .expect("publish");
+    assert_eq!(again.status(), 202);
+    assert_eq!(again.json::<Value>().await.expect("json")["id"], keyed["id"]);
     let expected = format!("Basic {}", base64_of("acme:moved secret"));
     let last = receiver.received().pop().expect("a delivery");
     assert_eq!(last.header("authorization"), expected);
