@@ -137,17 +137,32 @@ fn create(path: &Path) -> Result<[u8; KEY_LEN], SecretKeyError> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = match options.open(path) {
         Ok(file) => file,
-        // Another process sharing the database made it a moment ago: use that one.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let text = std::fs::read_to_string(path).map_err(io)?;
-            return decode(text.trim()).ok_or_else(|| SecretKeyError::BadKeyFile(path.to_path_buf()));
-        }
+        // Another process sharing the database made it a moment ago: use
+        // that one, once its maker has written it (within a few seconds).
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return read_sibling_key(path),
         Err(e) => return Err(io(e)),
     };
     writeln!(file, "{}", STANDARD.encode(key)).map_err(io)?;
     file.sync_all().map_err(io)?;
     tracing::info!(path = %path.display(), "created a new secret key file (mode 0600): back it up with the database");
     Ok(key)
+}
+
+/// A key file another process has just created: read once it holds a key.
+fn read_sibling_key(path: &Path) -> Result<[u8; KEY_LEN], SecretKeyError> {
+    let io = |source| SecretKeyError::Io { path: path.to_path_buf(), source };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        if let Some(key) = decode(text.trim()) {
+            private_to_owner(path)?;
+            return Ok(key);
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(SecretKeyError::BadKeyFile(path.to_path_buf()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 /// `sqlite://dir/x.db?mode=rwc` → `dir/x.db.key`; nothing for in-memory or other databases.

@@ -130,6 +130,19 @@ impl HookDirectory {
         self.0.changes.notify_one();
     }
 
+    /// Like `changed`, but only while the copy held is `Active` at
+    /// `revision` (the fence found it stale): many attempts finding the
+    /// same stale copy drop it once, not each other's fresh loads.
+    pub fn changed_if_at(&self, hook_id: &str, revision: i64) {
+        let stale = matches!(
+            self.entries().get(hook_id).and_then(|e| e.now.as_ref()),
+            Some(HookNow::Active(target)) if target.revision == revision
+        );
+        if stale {
+            self.changed(hook_id);
+        }
+    }
+
     /// Resolves when a hook changed since the last call.
     pub async fn wait_for_change(&self) {
         self.0.changes.notified().await;
@@ -157,8 +170,9 @@ impl HookDirectory {
             }
             let started = self.0.next_revision.load(Ordering::SeqCst);
             let found = read(db, &pending).await?;
-            let floor = self.0.floor.load(Ordering::SeqCst);
             let mut entries = self.entries();
+            // After taking the lock: `forget_all` raises it before taking it.
+            let floor = self.0.floor.load(Ordering::SeqCst);
             let mut raced = Vec::new();
             for id in pending {
                 let now = found.get(id).cloned().unwrap_or(HookNow::Gone);

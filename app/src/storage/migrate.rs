@@ -36,7 +36,10 @@ pub struct Copied {
 pub enum CopyError {
     #[error("the source must be a SQLite database and the target a PostgreSQL one")]
     WrongBackends,
-    #[error("the target database already holds accounts: copy into an empty database")]
+    #[error(
+        "the target database already holds accounts, hooks or a key check (a server was started on it): \
+         copy into an empty database"
+    )]
     TargetNotEmpty,
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -54,7 +57,11 @@ pub async fn copy(from: &Db, to: &Db) -> Result<Copied, CopyError> {
         return Err(CopyError::WrongBackends);
     };
     let Tx::Postgres(mut dst) = to.begin_write().await? else { return Err(CopyError::WrongBackends) };
-    let (existing,): (i64,) = sqlx::query_as("SELECT count(*) FROM accounts").fetch_one(&mut *dst).await?;
+    let (existing,): (i64,) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM accounts) + (SELECT count(*) FROM hooks) + (SELECT count(*) FROM key_check)",
+    )
+    .fetch_one(&mut *dst)
+    .await?;
     if existing > 0 {
         return Err(CopyError::TargetNotEmpty);
     }

@@ -98,7 +98,7 @@ async fn hook_now(ctx: &AttemptContext, hook_id: &str) -> Result<HookNow, Lookup
     }
     // Changed through another process, its notice not here yet: read it
     // again (that read begins after the fence's, so it is at least as new).
-    directory.changed(hook_id);
+    directory.changed_if_at(hook_id, target.revision);
     Ok(directory.current(&ctx.db, hook_id).await?)
 }
 

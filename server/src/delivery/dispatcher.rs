@@ -178,9 +178,24 @@ impl Dispatcher {
                     per_hook.into_iter().filter(|(_, n)| *n >= CLAIM_PER_HOOK).map(|(h, _)| h.to_owned()).collect();
                 self.held.mark_starved(limited);
                 self.held.mark_starved(saturated);
+                self.doubt_stale_switch_offs(&claimed);
                 self.enqueue(claimed);
             }
             Err(e) => tracing::error!(error = %e, "dispatcher: claiming deliveries failed"),
+        }
+    }
+
+    /// A claim returns only deliveries of hooks active in the database: one
+    /// whose hook this process holds as switched off proves that copy stale
+    /// (switched on through another process, its notice late or lost), so
+    /// it is read again instead of the delivery being handed back.
+    fn doubt_stale_switch_offs(&self, claimed: &[ClaimedDelivery]) {
+        let directory = self.parts.ctx.db.hooks();
+        let mut seen = std::collections::HashSet::new();
+        for d in claimed {
+            if seen.insert(d.hook_id.as_str()) && matches!(directory.cached(&d.hook_id), Some(HookNow::Inactive)) {
+                directory.changed(&d.hook_id);
+            }
         }
     }
 

@@ -202,7 +202,11 @@ async fn a_hook_paused_through_one_process_waits_in_the_other_until_switched_on(
         return;
     }
     let a = TestApp::spawn_with(&FLAGS).await;
-    let b = a.another_process(&FLAGS);
+    // Deaf to notifications: the fence alone must pause it, and a claim
+    // alone must tell it the hook is on again.
+    let mut deaf = FLAGS.to_vec();
+    deaf.extend(["--fault", "deaf-to-hook-changes"]);
+    let b = a.another_process(&deaf);
     let key = a.create_user("cross-switch@example.com");
     let receiver = Receiver::start().await;
     let hook = create_hook(&a, &key, &receiver.url).await;
