@@ -65,6 +65,25 @@ pub async fn publish_batch(
     requests: &[PublishRequest],
     lease: Option<(&LeaseOwner, i64)>,
 ) -> Result<Vec<Published>, StorageError> {
+    // On PostgreSQL a hook matched by the batch may be deleted by another
+    // transaction before the batch commits: its delivery's foreign key then
+    // fails the whole transaction. Done again, the batch no longer sees the
+    // hook, and the events are stored without deliveries to it (what a
+    // publish after the delete gets). SQLite's single writer never races.
+    let mut tries = 0;
+    loop {
+        match publish_once(db, requests, lease).await {
+            Err(e) if tries < 3 && e.is_foreign_key_violation() => tries += 1,
+            done => return done,
+        }
+    }
+}
+
+async fn publish_once(
+    db: &Db,
+    requests: &[PublishRequest],
+    lease: Option<(&LeaseOwner, i64)>,
+) -> Result<Vec<Published>, StorageError> {
     let now = now_ms();
     let lease = lease.map(|(owner, ms)| NewLease { owner, until: now + ms });
     let mut tx = db.begin_write().await?;

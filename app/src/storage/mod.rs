@@ -130,6 +130,13 @@ impl From<sqlx::Error> for StorageError {
     }
 }
 
+impl StorageError {
+    /// A foreign key failed: the row referred to went away meanwhile.
+    pub fn is_foreign_key_violation(&self) -> bool {
+        matches!(self, StorageError::Database(sqlx::Error::Database(db)) if db.is_foreign_key_violation())
+    }
+}
+
 /// Opens the database at `url` and applies the embedded migrations of its
 /// backend: `sqlite://…` (created if missing, WAL mode, every commit
 /// fsynced: what a 2xx acknowledged survives power loss) or

@@ -418,3 +418,29 @@ async fn text_with_nul_characters_gets_a_4xx_or_matches_nothing() {
         app.send_json(Method::POST, "/api/v1/events", &key, &json!({"hookType": "dbs", "data": {"x": "\u{0}"}})).await;
     assert_eq!(status, 202, "NUL inside the event's data is JSON-escaped and stored: {answer}");
 }
+
+/// Hooks deleted while events that match them are being published: every
+/// publish is still a 202 (on PostgreSQL the delete can commit between the
+/// publish's read of the hook and its delivery's foreign-key check).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishing_never_fails_while_matching_hooks_are_deleted() {
+    let app = TestApp::spawn_with(&FLAGS).await;
+    let key = app.create_user("churn@example.com");
+    let receiver = Receiver::start().await;
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let stream = tokio::spawn({
+        let (urls, key, accepted) = (vec![app.url.clone()], key.clone(), accepted.clone());
+        async move { publish_alternately(urls, &key, 1_600, 8, accepted).await }
+    });
+    let mut churned = 0;
+    while !stream.is_finished() {
+        let hook = create_hook(&app, &key, &receiver.url).await;
+        let (status, _) = app.send_json(Method::DELETE, &format!("/api/v1/hook/{hook}"), &key, &Value::Null).await;
+        assert_eq!(status, 200);
+        churned += 1;
+    }
+    let ids = stream.await.expect("stream");
+    assert!(churned >= 5, "only {churned} hooks were created and deleted during the stream");
+    // A publisher stops at its first non-202: all of them finished.
+    assert_eq!(ids.len(), 1_600, "{} of 1,600 publishes were accepted", ids.len());
+}
