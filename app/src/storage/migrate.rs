@@ -77,6 +77,10 @@ pub async fn copy(from: &Db, to: &Db) -> Result<Copied, CopyError> {
 }
 
 type Dst = Transaction<'static, Postgres>;
+/// `api_keys`: id, account, hash, display prefix, name, created, revoked.
+type KeyRow = (String, String, String, String, String, i64, Option<i64>);
+/// `attempts`: delivery, at, duration, status code, error, response body.
+type AttemptRow = (String, i64, i64, Option<i64>, Option<String>, Option<String>);
 
 async fn copy_accounts(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copied) -> Result<(), CopyError> {
     let accounts: Vec<(String, String, String, bool, String, i64)> =
@@ -98,7 +102,7 @@ async fn copy_accounts(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut C
         .await?;
         copied.accounts += 1;
     }
-    let keys: Vec<(String, String, String, String, String, i64, Option<i64>)> =
+    let keys: Vec<KeyRow> =
         sqlx::query_as("SELECT id, account_id, key_hash, display_prefix, name, created_at, revoked_at FROM api_keys")
             .fetch_all(&mut *src)
             .await?;
@@ -267,7 +271,7 @@ async fn copy_outbox(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Cop
             _ => copied.pending_deliveries += 1,
         }
     }
-    let attempts: Vec<(String, i64, i64, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
+    let attempts: Vec<AttemptRow> = sqlx::query_as(
         "SELECT a.delivery_id, a.attempted_at, a.duration_ms, a.status_code, a.error, a.response_body
          FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.status <> 'succeeded' ORDER BY a.id",
     )

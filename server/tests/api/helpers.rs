@@ -484,3 +484,22 @@ pub async fn assert_error(response: reqwest::Response, status: u16) -> serde_jso
     assert_eq!(body["requestId"].as_str(), request_id.as_deref(), "{body}");
     body
 }
+
+/// An active FlightRates hook (`dbs`, shop `s`, no auth) sending to `url`; returns its id.
+pub async fn create_hook(app: &TestApp, key: &str, url: &str) -> String {
+    let body = serde_json::json!({"endPoint": url, "hookType": "dbs", "isActiveStatus": true, "_shop": "s"});
+    let (status, created) = app.send_json(reqwest::Method::POST, "/api/v1/hook", key, &body).await;
+    assert_eq!(status, 200, "{created}");
+    created["hook"]["id"].as_str().expect("id").to_owned()
+}
+
+/// Every accepted event arrived at `receiver`, each exactly once, and nothing else did.
+pub fn assert_exactly_once(receiver: &crate::receiver::Receiver, accepted: &std::collections::HashSet<String>) {
+    let counts = receiver.by_event();
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "{} delivered more than once: {:?}", twice.len(), &twice[..twice.len().min(5)]);
+    let missing = accepted.iter().filter(|id| !counts.contains_key(*id)).count();
+    assert_eq!(missing, 0, "accepted events never arrived");
+    let unknown = counts.keys().filter(|id| !accepted.contains(*id)).count();
+    assert_eq!(unknown, 0, "deliveries of events that were never accepted");
+}

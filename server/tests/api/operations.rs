@@ -2,7 +2,7 @@
 //! edits racing real traffic, lost leases, slow tenants, a bad publish in a
 //! batch. Real hookrelay, real loopback receivers.
 
-use crate::helpers::{Arg, TestApp};
+use crate::helpers::{Arg, TestApp, assert_exactly_once, create_hook};
 use crate::receiver::Receiver;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -22,13 +22,6 @@ fn flags(extra: &[&'static str]) -> Vec<&'static str> {
     }
     all.extend_from_slice(extra);
     all
-}
-
-async fn create_hook(app: &TestApp, key: &str, url: &str) -> String {
-    let body = json!({"endPoint": url, "hookType": "dbs", "isActiveStatus": true, "_shop": "s"});
-    let (status, created) = app.send_json(Method::POST, "/api/v1/hook", key, &body).await;
-    assert_eq!(status, 200, "{created}");
-    created["hook"]["id"].as_str().expect("id").to_owned()
 }
 
 /// Publishes `n` events from `publishers` concurrent clients; returns the accepted ids.
@@ -82,15 +75,6 @@ async fn publish_stream(
 
 async fn wait_until(what: &str, check: impl FnMut() -> bool) {
     crate::helpers::wait_until(what, WAIT, check).await;
-}
-
-/// Every accepted id arrived, each exactly once.
-fn assert_exactly_once(receiver: &Receiver, accepted: &HashSet<String>) {
-    let counts = receiver.by_event();
-    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "delivered more than once: {:?}", &twice[..twice.len().min(5)]);
-    let missing = accepted.iter().filter(|id| !counts.contains_key(*id)).count();
-    assert_eq!(missing, 0, "accepted events never arrived");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

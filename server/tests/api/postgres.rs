@@ -4,7 +4,7 @@
 //! These run in the PostgreSQL pass of the suite (`HOOKRELAY_TEST_BACKEND=postgres`);
 //! on SQLite, one process owns its database file, so they return at once.
 
-use crate::helpers::{Arg, Backend, TestApp, backend};
+use crate::helpers::{Arg, Backend, TestApp, assert_exactly_once, backend, create_hook};
 use crate::receiver::Receiver;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -24,13 +24,6 @@ fn on_postgres(test: &str) -> bool {
         eprintln!("{test}: several processes need PostgreSQL; runs in the PostgreSQL pass");
     }
     yes
-}
-
-async fn create_hook(app: &TestApp, key: &str, url: &str) -> String {
-    let body = json!({"endPoint": url, "hookType": "dbs", "isActiveStatus": true, "_shop": "s"});
-    let (status, created) = app.send_json(Method::POST, "/api/v1/hook", key, &body).await;
-    assert_eq!(status, 200, "{created}");
-    created["hook"]["id"].as_str().expect("id").to_owned()
 }
 
 /// `n` events from `publishers` concurrent clients, publisher `p` sending
@@ -87,16 +80,6 @@ async fn wait_for_all(receiver: &Receiver, accepted: &HashSet<String>) {
         assert!(Instant::now() < deadline, "{missing} of {} accepted events never arrived", accepted.len());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-fn assert_exactly_once(receiver: &Receiver, accepted: &HashSet<String>) {
-    let counts = receiver.by_event();
-    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "{} delivered more than once: {:?}", twice.len(), &twice[..twice.len().min(5)]);
-    let missing = accepted.iter().filter(|id| !counts.contains_key(*id)).count();
-    assert_eq!(missing, 0, "accepted events never arrived");
-    let unknown = counts.keys().filter(|id| !accepted.contains(*id)).count();
-    assert_eq!(unknown, 0, "deliveries of events that were never accepted");
 }
 
 /// How many deliveries a process's dispatcher sent (from its /metrics).
