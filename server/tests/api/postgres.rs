@@ -18,6 +18,14 @@ const WAIT: Duration = Duration::from_secs(60);
 /// Loopback receivers, no rate limit, a 2 s timeout (a lease: 2 s + 5 s).
 const FLAGS: [&str; 5] = ["--allow-private-targets", "--rate-limit", "0", "--delivery-timeout", "2s"];
 
+/// `FLAGS` for a process that does not listen to other processes' hook
+/// changes (`--fault deaf-to-hook-changes`): only the fence tells it.
+fn deaf_flags() -> Vec<&'static str> {
+    let mut deaf = FLAGS.to_vec();
+    deaf.extend(["--fault", "deaf-to-hook-changes"]);
+    deaf
+}
+
 fn on_postgres(test: &str) -> bool {
     let yes = backend() == Backend::Postgres;
     if !yes {
@@ -106,9 +114,16 @@ async fn two_processes_on_one_database_deliver_every_event_once() {
     let ids = publish_alternately(vec![a.url.clone(), b.url.clone()], &key, 3_000, 8, accepted).await;
     assert_eq!(ids.len(), 3_000);
     wait_for_all(&receiver, &ids).await;
-    // Still once each after a whole lease (2 s + 5 s) has passed: nothing was
-    // claimed again by the other process.
-    tokio::time::sleep(Duration::from_secs(8)).await;
+    // Every delivery recorded as succeeded: from then on no process can
+    // claim one again (claims take pending rows only), so a duplicate would
+    // have had to come from a lease held twice.
+    let db = a.db().await;
+    let deadline = Instant::now() + WAIT;
+    while db.number("SELECT count(*) FROM deliveries WHERE status <> 'succeeded'", &[]).await > 0 {
+        assert!(Instant::now() < deadline, "deliveries left unrecorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(db.number("SELECT count(*) FROM deliveries", &[]).await, 3_000);
     assert_exactly_once(&receiver, &ids);
     let (from_a, from_b) = (delivered_by(&a).await, delivered_by(&b).await);
     assert!(from_a > 0 && from_b > 0, "both processes deliver: {from_a} and {from_b}");
@@ -187,9 +202,7 @@ async fn a_hook_paused_through_one_process_waits_in_the_other_until_switched_on(
     let a = TestApp::spawn_with(&FLAGS).await;
     // Deaf to notifications: the fence alone must pause it, and a claim
     // alone must tell it the hook is on again.
-    let mut deaf = FLAGS.to_vec();
-    deaf.extend(["--fault", "deaf-to-hook-changes"]);
-    let b = a.another_process(&deaf);
+    let b = a.another_process(&deaf_flags());
     let key = a.create_user("cross-switch@example.com");
     let receiver = Receiver::start().await;
     let hook = create_hook(&a, &key, &receiver.url).await;
@@ -227,9 +240,7 @@ async fn an_edit_through_one_process_sends_the_others_later_attempts_to_the_new_
     let a = TestApp::spawn_with(&FLAGS).await;
     // `b` hears no notifications: only the fence (revision checked before
     // each send) can tell it of the edit within this test (copies live 30 s).
-    let mut deaf = FLAGS.to_vec();
-    deaf.extend(["--fault", "deaf-to-hook-changes"]);
-    let b = a.another_process(&deaf);
+    let b = a.another_process(&deaf_flags());
     let key = a.create_user("cross-edit@example.com");
     let (old, new) = (Receiver::start().await, Receiver::start().await);
     old.set_delay(Duration::from_millis(5));
