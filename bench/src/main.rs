@@ -23,7 +23,7 @@ struct Args {
     /// The hookrelay binary to measure.
     #[arg(long, default_value = "target/release/hookrelay")]
     binary: String,
-    /// Which scenario: all, throughput, fanout, latency, retention.
+    /// Which scenario: all, throughput, fanout, latency, retention, login-flood.
     #[arg(long, default_value = "all")]
     scenario: String,
     /// Events for the throughput scenario (1 hook).
@@ -44,6 +44,9 @@ struct Args {
     /// Seconds the latency scenario runs.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Wrong dashboard logins per second in the login-flood scenario.
+    #[arg(long, default_value_t = 200)]
+    logins: u64,
     /// Old (past retention) deliveries seeded for the retention scenario.
     #[arg(long, default_value_t = 500_000)]
     old_deliveries: u64,
@@ -88,6 +91,20 @@ async fn main() {
     }
     if matches!(args.scenario.as_str(), "all" | "latency") {
         steady(&args).await;
+    }
+    if matches!(args.scenario.as_str(), "all" | "login-flood") {
+        login_flood(&args, "default login limits", &[]).await;
+        // Every attempt reaches argon2: what the blocking pool alone buys.
+        login_flood(
+            &args,
+            "login limits lifted",
+            &[
+                ("HOOKRELAY_LOGIN_LIMIT", "1000000"),
+                ("HOOKRELAY_LOGIN_LIMIT_PER_ADDRESS", "1000000"),
+                ("HOOKRELAY_DASHBOARD_RATE_LIMIT", "0"),
+            ],
+        )
+        .await;
     }
     if matches!(args.scenario.as_str(), "all" | "retention") {
         if args.postgres.is_some() {
@@ -398,6 +415,109 @@ async fn steady(args: &Args) {
     println!("duplicates        {duplicates}");
     println!("missing           {}", published.len().saturating_sub(deliveries));
     println!("peak RSS          {}", cluster.peak_rss());
+}
+
+/// REST latency under a login flood: `rate` events/s are published (each
+/// request timed, 202 to answer) while `logins` wrong dashboard logins/s
+/// arrive, each with a different email.
+async fn login_flood(args: &Args, label: &str, env: &[(&str, &str)]) {
+    let (dir, db, key) = Server::prepare(&args.binary);
+    let server = Server::launch_with(&args.binary, dir, &db, key, env);
+    let receipts: Receipts = Arc::default();
+    let receiver = start_receiver(receipts.clone()).await;
+    let client = reqwest::Client::new();
+    create_hooks_with_key(&client, &server.url, &server.key, &receiver, 1).await;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let login_statuses: Arc<Mutex<HashMap<u16, usize>>> = Arc::default();
+    let flood = {
+        let (client, url, stop, statuses) = (client.clone(), server.url.clone(), stop.clone(), login_statuses.clone());
+        let every = Duration::from_secs_f64(1.0 / args.logins.max(1) as f64);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(every);
+            let mut n = 0u64;
+            let mut tasks = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                ticker.tick().await;
+                n += 1;
+                let (client, url, statuses) = (client.clone(), url.clone(), statuses.clone());
+                tasks.push(tokio::spawn(async move {
+                    let email = format!("guess{n}@example.com");
+                    let res = client
+                        .post(format!("{url}/_rpc/login"))
+                        .form(&[("email", email.as_str()), ("password", "not the password")])
+                        .send()
+                        .await;
+                    let status = res.map_or(0, |r| r.status().as_u16());
+                    *statuses.lock().expect("lock").entry(status).or_default() += 1;
+                }));
+            }
+            for t in tasks {
+                let _ = t.await;
+            }
+        })
+    };
+    // Let the flood reach its rate before measuring.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let cpu_before = cpu_seconds(server.child.id());
+    let total = (args.rate * args.seconds) as usize;
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / args.rate as f64));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let timings = Arc::new(Mutex::new(Vec::with_capacity(total)));
+    let mut tasks = Vec::with_capacity(total);
+    for n in 0..total {
+        ticker.tick().await;
+        let (client, timings, url, key) = (client.clone(), timings.clone(), server.url.clone(), server.key.clone());
+        tasks.push(tokio::spawn(async move {
+            let started = Instant::now();
+            let ok = publish(&client, &url, &key, n).await.is_some();
+            timings.lock().expect("lock").push((ok, started.elapsed().as_secs_f64() * 1000.0));
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let cpu = cpu_seconds(server.child.id()) - cpu_before;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = flood.await;
+    let timings = timings.lock().expect("lock").clone();
+    let accepted = timings.iter().filter(|(ok, _)| *ok).count();
+    let mut ms: Vec<f64> = timings.iter().map(|(_, ms)| *ms).collect();
+    ms.sort_by(f64::total_cmp);
+    let pct = |p: f64| ms.get(((ms.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or(f64::NAN);
+    let mut statuses: Vec<(u16, usize)> = login_statuses.lock().expect("lock").iter().map(|(k, v)| (*k, *v)).collect();
+    statuses.sort_unstable();
+    println!(
+        "\n== login flood ({label}): {} wrong logins/s while publishing {} events/s for {} s ==",
+        args.logins, args.rate, args.seconds
+    );
+    println!("accepted          {accepted} of {total}");
+    println!(
+        "REST publish      p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        pct(0.50),
+        pct(0.90),
+        pct(0.99),
+        ms.last().copied().unwrap_or(f64::NAN)
+    );
+    let shown: Vec<String> = statuses.iter().map(|(status, n)| format!("{n}× {status}")).collect();
+    println!("login answers     {}", shown.join(", "));
+    println!(
+        "server CPU        {:.2} s in {} s ({:.0} % of a core)",
+        cpu,
+        args.seconds,
+        cpu * 100.0 / args.seconds as f64
+    );
+    println!("peak RSS          {:.1} MiB", server.peak_rss_mib());
+}
+
+/// User + system CPU seconds of a process so far (`/proc/<pid>/stat`).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // /proc counts in USER_HZ, 100 per second on Linux whatever the kernel's HZ.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// Distinct deliveries received (each (hook, event) once).

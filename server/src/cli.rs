@@ -26,6 +26,19 @@ pub enum Command {
     Key(KeyCommand),
     /// Copy this SQLite installation into an empty PostgreSQL database (stop the server first).
     MigrateTo(MigrateToArgs),
+    /// Re-encrypt every secret at rest under a new key (stop the server first).
+    /// The new key comes from HOOKRELAY_NEW_SECRET_KEY, or is made here and
+    /// written to the key file.
+    RotateSecretKey(RotateSecretKeyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RotateSecretKeyArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The current key, as `serve` takes it.
+    #[command(flatten)]
+    pub secret_key: SecretKeyArgs,
 }
 
 #[derive(Args, Debug)]
@@ -72,6 +85,55 @@ pub struct ServeArgs {
     pub secret_key: SecretKeyArgs,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
+    pub exposure: ExposureArgs,
+}
+
+/// Limits that keep one client or tenant from costing everyone else.
+#[derive(Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// REST requests per second with API keys that do not exist (or are
+    /// revoked), per client address (burst 4×; 0 turns it off).
+    #[arg(long, env = "HOOKRELAY_UNKNOWN_KEY_RATE_LIMIT", default_value_t = 5)]
+    pub unknown_key_rate_limit: u32,
+    /// Dashboard server-function calls per second per session (burst 4×;
+    /// 5× that per client address; 0 turns it off).
+    #[arg(long, env = "HOOKRELAY_DASHBOARD_RATE_LIMIT", default_value_t = 10)]
+    pub dashboard_rate_limit: u32,
+    /// Dashboard login attempts per minute for one email from one client address.
+    #[arg(long, env = "HOOKRELAY_LOGIN_LIMIT", default_value_t = 5)]
+    pub login_limit: u32,
+    /// Dashboard login attempts per minute from one client address, and for
+    /// one email from all addresses together.
+    #[arg(long, env = "HOOKRELAY_LOGIN_LIMIT_PER_ADDRESS", default_value_t = 30)]
+    pub login_limit_per_address: u32,
+    /// Hooks one account may have (both route families together).
+    #[arg(long, env = "HOOKRELAY_MAX_HOOKS_PER_ACCOUNT", default_value_t = 1000)]
+    pub max_hooks_per_account: u32,
+    /// Unrevoked API keys one account may have.
+    #[arg(long, env = "HOOKRELAY_MAX_KEYS_PER_ACCOUNT", default_value_t = 100)]
+    pub max_keys_per_account: u32,
+}
+
+/// How the service is reached from outside.
+#[derive(Args, Debug, Clone)]
+pub struct ExposureArgs {
+    /// The dashboard's external origin, e.g. `https://hooks.example.com`
+    /// when a proxy in front rewrites `Host`: the cross-site check compares
+    /// the browser's `Origin` with it; an https URL also turns on HSTS.
+    #[arg(long, env = "HOOKRELAY_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<url::Origin>,
+    /// Take the client address for the per-client limits from this header
+    /// (set by a trusted reverse proxy, e.g. `X-Forwarded-For`: the last
+    /// address in it counts). Without it the connection's peer counts.
+    #[arg(long, env = "HOOKRELAY_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<axum::http::HeaderName>,
+    /// Require `Authorization: Bearer <token>` on `/metrics` (prefer the
+    /// environment variable: argv is visible to other local users).
+    #[arg(long, env = "HOOKRELAY_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -180,6 +242,19 @@ fn parse_proxy(value: &str) -> Result<String, String> {
     Ok(url.to_string())
 }
 
+/// A `--public-url`: an http(s) origin (a path, query or fragment would be
+/// ignored by browsers' `Origin`, so they are refused rather than dropped).
+fn parse_public_url(value: &str) -> Result<url::Origin, String> {
+    let url = url::Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err("must be an http:// or https:// URL, e.g. https://hooks.example.com".into());
+    }
+    if !matches!(url.path(), "" | "/") || url.query().is_some() || url.fragment().is_some() {
+        return Err("must be an origin only (scheme, host, port), e.g. https://hooks.example.com".into());
+    }
+    Ok(url.origin())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +270,16 @@ mod tests {
         let cli = Cli::try_parse_from(["hookrelay", "--listen", "127.0.0.1:0"]).expect("parse");
         assert!(cli.command.is_none());
         assert_eq!(cli.serve.listen.port(), 0);
+    }
+
+    #[test]
+    fn a_public_url_is_an_http_origin() {
+        let origin = super::parse_public_url("https://Hooks.Example.com").expect("valid");
+        assert_eq!(origin.ascii_serialization(), "https://hooks.example.com");
+        assert!(super::parse_public_url("http://127.0.0.1:8080/").is_ok());
+        for bad in ["ftp://x", "hooks.example.com", "https://x/dashboard", "https://x/?a=1"] {
+            assert!(super::parse_public_url(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

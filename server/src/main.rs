@@ -36,6 +36,7 @@ fn main() -> ExitCode {
             Some(cli::Command::User(cli::UserCommand::Create(args))) => commands::users::create_user(args).await,
             Some(cli::Command::Key(cli::KeyCommand::Create(args))) => commands::users::create_key(args).await,
             Some(cli::Command::MigrateTo(args)) => commands::migrate::migrate_to(args).await,
+            Some(cli::Command::RotateSecretKey(args)) => commands::rotate::rotate_secret_key(args).await,
         }
     });
     match result {

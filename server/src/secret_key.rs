@@ -43,10 +43,15 @@ pub enum SecretKeyError {
     )]
     KeyOnCommandLine,
     #[error(
-        "the key file {path} can be read by other users (mode {mode:o}); run `chmod 600 {path}` (and check who has \
-         seen it), then start again"
+        "the key file {path} can be read or changed by users other than its owner (mode {mode:o}); run \
+         `chmod 600 {path}` (and check who has seen it), then start again"
     )]
     KeyFileTooOpen { path: PathBuf, mode: u32 },
+    #[error(
+        "the key file does not open this database, and {0} is there: a `hookrelay rotate-secret-key` was \
+         interrupted after re-sealing. Run `hookrelay rotate-secret-key` again to finish it, then start again."
+    )]
+    InterruptedRotation(PathBuf),
     #[error("cannot check the secret key against the database: {0}")]
     Storage(#[from] app::storage::StorageError),
 }
@@ -65,6 +70,13 @@ pub async fn open(
     let key = load(args.key.as_deref(), args.secret_key_file.as_deref(), database_url, holds_secrets)?;
     let secrets = app::security::SecretBox::new(&key);
     if !key_check::verify(db, &secrets).await? {
+        if let Ok(KeySource::File(path)) = KeySource::of(args, database_url) {
+            let mut staged = path.into_os_string();
+            staged.push(".new");
+            if Path::new(&staged).exists() {
+                return Err(SecretKeyError::InterruptedRotation(staged.into()));
+            }
+        }
         let source = match (&args.key, &args.secret_key_file) {
             (Some(_), _) => "HOOKRELAY_SECRET_KEY".to_owned(),
             (None, Some(path)) => path.display().to_string(),
@@ -100,26 +112,42 @@ pub fn load(
     }
 }
 
-/// Refuses a key file that every local user may read, or that its group
-/// may change; warns when its group may read it (`0640 root:hookrelay` is
-/// a common way to let the service read a root-owned key).
+/// Refuses a key file that anyone but its owner may read or change (the
+/// service's user should own it, mode 0600 or 0400).
 fn private_to_owner(path: &Path) -> Result<(), SecretKeyError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let io = |source| SecretKeyError::Io { path: path.to_path_buf(), source };
         let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
-        if mode & 0o027 != 0 {
+        if mode & 0o077 != 0 {
             return Err(SecretKeyError::KeyFileTooOpen { path: path.to_path_buf(), mode });
-        }
-        if mode & 0o040 != 0 {
-            tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "the key file is readable by its group");
         }
     }
     Ok(())
 }
 
-fn decode(raw: &str) -> Option<[u8; KEY_LEN]> {
+/// Where the at-rest key lives: `HOOKRELAY_SECRET_KEY`, or a key file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    Env,
+    File(PathBuf),
+}
+
+impl KeySource {
+    pub fn of(args: &crate::cli::SecretKeyArgs, database_url: &str) -> Result<Self, SecretKeyError> {
+        if args.key.as_deref().map(str::trim).is_some_and(|k| !k.is_empty()) {
+            return Ok(Self::Env);
+        }
+        match &args.secret_key_file {
+            Some(path) => Ok(Self::File(path.clone())),
+            None => default_key_file(database_url).map(Self::File).ok_or(SecretKeyError::NoLocation),
+        }
+    }
+}
+
+/// A key given as base64 or hex text.
+pub fn decode(raw: &str) -> Option<[u8; KEY_LEN]> {
     let bytes = if raw.len() == KEY_LEN * 2 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
         hex::decode(raw).ok()?
     } else {
@@ -128,8 +156,33 @@ fn decode(raw: &str) -> Option<[u8; KEY_LEN]> {
     bytes.try_into().ok()
 }
 
+/// A fresh random key.
+pub fn generate() -> Result<[u8; KEY_LEN], SecretKeyError> {
+    app::security::random::bytes::<KEY_LEN>().map_err(|_| SecretKeyError::Random)
+}
+
+/// Writes `key` to a new file at `path` (mode 0600, fsynced); fails if it exists.
+pub fn write_new_key_file(path: &Path, key: &[u8; KEY_LEN]) -> Result<(), SecretKeyError> {
+    let io = |source| SecretKeyError::Io { path: path.to_path_buf(), source };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(io)?;
+    writeln!(file, "{}", STANDARD.encode(key)).map_err(io)?;
+    file.sync_all().map_err(io)
+}
+
+/// Reads a key file (which must be private to its owner).
+pub fn read_key_file(path: &Path) -> Result<[u8; KEY_LEN], SecretKeyError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|source| SecretKeyError::Io { path: path.to_path_buf(), source })?;
+    private_to_owner(path)?;
+    decode(text.trim()).ok_or_else(|| SecretKeyError::BadKeyFile(path.to_path_buf()))
+}
+
 fn create(path: &Path) -> Result<[u8; KEY_LEN], SecretKeyError> {
-    let key = app::security::random::bytes::<KEY_LEN>().map_err(|_| SecretKeyError::Random)?;
+    let key = generate()?;
     let io = |source| SecretKeyError::Io { path: path.to_path_buf(), source };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -7,17 +7,22 @@ use leptos::prelude::*;
 /// cookie) and goes to the overview. A wrong password sets no cookie.
 #[server(name = LoginFn, prefix = "/_rpc", endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), ServerFnError> {
-    use super::context::{SESSION_COOKIE, internal, services};
+    use super::context::{SESSION_COOKIE, client_address, internal, services};
     use crate::storage::sessions;
     let services = services()?;
-    if let Err(wait) = (services.login_allowed)(&email.trim().to_lowercase()) {
+    // Before the password hash: a refused attempt costs no argon2 run.
+    if let Err(wait) = (services.login_allowed)(&email.trim().to_lowercase(), &client_address()) {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(http::StatusCode::TOO_MANY_REQUESTS);
+            response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(wait));
         }
         tracing::warn!("dashboard login throttled");
         return Err(ServerFnError::new(format!("Too many login attempts. Try again in {wait} seconds.")));
     }
     let Some((token, account)) = sessions::login(&services.db, &email, &password).await.map_err(internal)? else {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::UNAUTHORIZED);
+        }
         tracing::info!("dashboard login refused");
         return Err(ServerFnError::new("Wrong email or password."));
     };

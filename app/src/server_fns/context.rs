@@ -15,8 +15,20 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// (account, hook) → the queued test event's id, `None` without such a hook.
 pub type SendTest = Arc<dyn Fn(ResourceId, ResourceId) -> BoxFuture<Result<Option<String>, String>> + Send + Sync>;
 
-/// email → `Err(seconds to wait)` when over the limit.
-pub type LoginLimit = Arc<dyn Fn(&str) -> Result<(), u64> + Send + Sync>;
+/// (email, client address) → `Err(seconds to wait)` when over a limit.
+pub type LoginLimit = Arc<dyn Fn(&str, &str) -> Result<(), u64> + Send + Sync>;
+
+/// The client's address as the limits count it (the server puts it on every
+/// request: the peer, or what a trusted proxy says; IPv6 by its /64).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub String);
+
+/// This request's client address; "unknown" when the server gave none.
+pub fn client_address() -> String {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<ClientAddress>().map(|c| c.0.clone()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "hookrelay_session";
@@ -35,7 +47,7 @@ pub struct Services {
     pub send_test: SendTest,
     /// Tells the dispatcher that a delivery was queued again.
     pub wake: Arc<dyn Fn() + Send + Sync>,
-    /// Login attempts per email: `Err(seconds to wait)` when over the limit.
+    /// Login attempts per email and client address: `Err(seconds to wait)` when over a limit.
     pub login_allowed: LoginLimit,
 }
 
@@ -45,8 +57,12 @@ pub fn services() -> Result<Services, ServerFnError> {
 
 /// The session token from the request's cookie, if any.
 pub fn session_token() -> Option<String> {
-    let parts = use_context::<http::request::Parts>()?;
-    parts.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|header| {
+    session_token_in(&use_context::<http::request::Parts>()?.headers)
+}
+
+/// The session token in these request headers' cookie, if any.
+pub fn session_token_in(headers: &http::HeaderMap) -> Option<String> {
+    headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|header| {
         header.split(';').find_map(|pair| {
             let (name, value) = pair.trim().split_once('=')?;
             (name == SESSION_COOKIE && !value.is_empty()).then(|| value.to_owned())
@@ -82,6 +98,22 @@ pub async fn require_account() -> Result<(Services, Account), ServerFnError> {
 pub fn internal(e: impl std::fmt::Display) -> ServerFnError {
     tracing::error!(error = %e, "server function failed");
     ServerFnError::new("something went wrong on the server; try again")
+}
+
+/// A storage error as the browser should see it: the user's own mistakes
+/// (an account limit, text the database cannot hold) with their 4xx and
+/// message, anything else as `internal`.
+pub fn storage_error(e: crate::storage::StorageError) -> ServerFnError {
+    use crate::storage::StorageError;
+    let status = match &e {
+        StorageError::LimitReached { .. } => http::StatusCode::TOO_MANY_REQUESTS,
+        StorageError::UnstorableText => http::StatusCode::BAD_REQUEST,
+        _ => return internal(e),
+    };
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+    ServerFnError::new(e.to_string())
 }
 
 /// A 404-like answer for ids the account does not own (or that do not exist).

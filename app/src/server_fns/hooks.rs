@@ -153,7 +153,7 @@ pub async fn form_setup(id: Option<String>) -> Result<FormSetup, ServerFnError> 
 /// the REST API; validation failures come back per field.
 #[server(name = SaveHookFn, prefix = "/_rpc", endpoint = "save_hook", input = Json)]
 pub async fn save_hook(id: Option<String>, form: HookForm) -> Result<SaveOutcome, ServerFnError> {
-    use super::context::{internal, not_found, require_account};
+    use super::context::{internal, not_found, require_account, storage_error};
     use crate::domain::Mode;
     use crate::storage::hooks;
     let (services, account) = require_account().await?;
@@ -170,7 +170,7 @@ pub async fn save_hook(id: Option<String>, form: HookForm) -> Result<SaveOutcome
     };
     let generated_token = hooks::settle_generated_token(&mut spec, existing.as_ref()).map_err(internal)?;
     let saved = match &existing {
-        None => hooks::create(&services.db, &services.secrets, &account.id, &spec).await.map_err(internal)?,
+        None => hooks::create(&services.db, &services.secrets, &account.id, &spec).await.map_err(storage_error)?,
         Some(hook) => hooks::update(&services.db, &services.secrets, &account.id, &hook.id, &spec)
             .await
             .map_err(internal)?

@@ -23,7 +23,7 @@ pub async fn list_keys() -> Result<Vec<KeyView>, ServerFnError> {
 /// Creates a key and returns it: the only time it is shown.
 #[server(name = CreateKeyFn, prefix = "/_rpc", endpoint = "create_key")]
 pub async fn create_key(name: String) -> Result<String, ServerFnError> {
-    use super::context::{internal, require_account};
+    use super::context::{require_account, storage_error};
     let (services, account) = require_account().await?;
     let name = name.trim();
     if name.chars().any(char::is_control) {
@@ -32,7 +32,7 @@ pub async fn create_key(name: String) -> Result<String, ServerFnError> {
     if name.chars().count() > 100 {
         return Err(ServerFnError::new("The name can be at most 100 characters."));
     }
-    let key = crate::storage::api_keys::create(&services.db, &account.id, name).await.map_err(internal)?;
+    let key = crate::storage::api_keys::create(&services.db, &account.id, name).await.map_err(storage_error)?;
     tracing::info!(account = %account.id, "API key created from the dashboard");
     Ok(key)
 }

@@ -1,7 +1,7 @@
 //! API keys: stored as SHA-256 hashes, looked up by hash on every request.
 
 use super::accounts::{Account, AccountRow};
-use super::backend::on_pool;
+use super::backend::{on_pool, on_tx};
 use super::{Db, StorageError, now_ms};
 use crate::domain::ResourceId;
 use crate::security::{api_keys, random};
@@ -10,7 +10,9 @@ use crate::security::{api_keys, random};
 pub async fn create(db: &Db, account_id: &ResourceId, name: &str) -> Result<String, StorageError> {
     let key = api_keys::generate()?;
     let id = random::new_id()?;
-    on_pool!(&db.pool, p => sqlx::query(
+    let mut tx = db.begin_write().await?;
+    super::quota::ensure_room(&mut tx, account_id, super::quota::Counted::ApiKeys, db.limits().max_keys).await?;
+    on_tx!(&mut tx, t => sqlx::query(
         "INSERT INTO api_keys (id, account_id, key_hash, display_prefix, name, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -20,9 +22,10 @@ pub async fn create(db: &Db, account_id: &ResourceId, name: &str) -> Result<Stri
     .bind(&key.display_prefix)
     .bind(name)
     .bind(now_ms())
-    .execute(p)
+    .execute(&mut **t)
     .await
     .map(|_| ()))?;
+    tx.commit().await?;
     Ok(key.plaintext)
 }
 

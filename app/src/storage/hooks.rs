@@ -145,7 +145,9 @@ pub async fn create(
     let (_, token) = sealed(secrets, &spec.token, &id, "token")?;
     let signing = secrets.seal(&signing::new_secret()?, &context(&id, "signing"))?;
     let now = now_ms();
-    on_pool!(&db.pool, p => sqlx::query(
+    let mut tx = db.begin_write().await?;
+    super::quota::ensure_room(&mut tx, account_id, super::quota::Counted::Hooks, db.limits().max_hooks).await?;
+    on_tx!(&mut tx, t => sqlx::query(
         "INSERT INTO hooks (id, account_id, vertical, endpoint, auth_type, username, password_enc, token_enc,
                             token_generated, hook_type, shop, is_active, is_customer_created, created_at, updated_at,
                             signing_secret_enc)
@@ -166,9 +168,10 @@ pub async fn create(
     .bind(now)
     .bind(now)
     .bind(&signing)
-    .execute(p)
+    .execute(&mut **t)
     .await
     .map(|_| ()))?;
+    tx.commit().await?;
     get(db, account_id, None, &id).await?.ok_or(StorageError::NotFound("hook"))
 }
 

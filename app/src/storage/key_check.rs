@@ -4,7 +4,7 @@
 //! one, a mistyped `HOOKRELAY_SECRET_KEY`) fails this check and refuses to
 //! start instead of failing every delivery of every hook with secrets.
 
-use super::backend::on_pool;
+use super::backend::{Tx, on_pool, on_tx};
 use super::{Db, StorageError};
 use crate::security::SecretBox;
 
@@ -54,4 +54,17 @@ pub async fn verify(db: &Db, secrets: &SecretBox) -> Result<bool, StorageError> 
     let (stored,): (Vec<u8>,) =
         on_pool!(&db.pool, p => sqlx::query_as("SELECT sealed FROM key_check WHERE id = 1").fetch_one(p).await)?;
     Ok(secrets.open(&stored, CONTEXT).is_ok_and(|text| text == PLAINTEXT))
+}
+
+/// In a re-seal's transaction: the check sealed with the new key.
+pub(super) async fn replace(tx: &mut Tx, secrets: &SecretBox) -> Result<(), StorageError> {
+    let sealed = secrets.seal(PLAINTEXT, CONTEXT)?;
+    on_tx!(tx, t => sqlx::query(
+        "INSERT INTO key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed",
+    )
+    .bind(&sealed)
+    .execute(&mut **t)
+    .await
+    .map(|_| ()))?;
+    Ok(())
 }

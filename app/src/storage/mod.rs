@@ -23,6 +23,8 @@ pub mod key_check;
 pub mod migrate;
 #[cfg(test)]
 mod notify_latency;
+pub mod quota;
+pub mod reseal;
 pub mod retention;
 #[cfg(test)]
 mod schema_twins;
@@ -44,9 +46,20 @@ use backend::{Pool, Tx, on_pool};
 pub struct Db {
     pool: Pool,
     hooks: directory::HookDirectory,
+    limits: quota::AccountLimits,
 }
 
 impl Db {
+    /// This handle with the per-account limits `hookrelay serve` enforces.
+    pub fn with_limits(self, limits: quota::AccountLimits) -> Self {
+        Self { limits, ..self }
+    }
+
+    /// The per-account limits enforced on creation.
+    pub fn limits(&self) -> quota::AccountLimits {
+        self.limits
+    }
+
     /// The hooks as the dispatcher sends to them.
     pub fn hooks(&self) -> &directory::HookDirectory {
         &self.hooks
@@ -68,7 +81,7 @@ impl Db {
     /// ones may be lost, which at worst sends a delivery again). The next
     /// fsynced commit makes them durable too. It shares this handle's directory.
     pub async fn for_dispatch(&self, url: &str) -> Result<Db, StorageError> {
-        Ok(Db { pool: backend::open_for_dispatch(url).await?, hooks: self.hooks.clone() })
+        Ok(Db { pool: backend::open_for_dispatch(url).await?, hooks: self.hooks.clone(), limits: self.limits })
     }
 
     /// The statement for this backend, where the dialects differ.
@@ -113,6 +126,9 @@ pub enum StorageError {
     UnstorableText,
     #[error(transparent)]
     Security(#[from] crate::security::SecurityError),
+    /// The account holds as many as it may (`quota.rs`): the caller's to fix.
+    #[error("this account already has {limit} {}, the most it may have; delete one first", what.noun())]
+    LimitReached { what: quota::Counted, limit: u32 },
     #[error("a blocking task (password hashing) failed")]
     Blocking,
 }
@@ -149,7 +165,7 @@ pub async fn connect(url: &str) -> Result<Db, StorageError> {
     }
     let process = crate::security::random::bytes::<8>().map(hex::encode)?;
     let hooks = directory::HookDirectory::new(process, pool.backend() == Backend::Postgres);
-    Ok(Db { pool, hooks })
+    Ok(Db { pool, hooks, limits: quota::AccountLimits::NONE })
 }
 
 /// Copies committed WAL pages into the database file without blocking

@@ -1,6 +1,7 @@
 //! The non-server subcommands.
 
 pub mod migrate;
+pub mod rotate;
 pub mod users;
 
 use app::domain::{EmailError, PasswordError, UnknownVertical};

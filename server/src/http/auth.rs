@@ -1,8 +1,10 @@
 //! API-key authentication for the REST API: `Authorization: <KEY>` or
 //! `Authorization: Bearer <KEY>`; anything else is a 401. Authenticated
-//! requests then pass the key's rate limit.
+//! requests then pass the key's rate limit; requests with keys that do not
+//! exist pass a limit per client address.
 
 use super::{ApiError, AppState};
+use app::server_fns::context::ClientAddress;
 use app::storage::accounts::Account;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -22,11 +24,18 @@ impl FromRequestParts<AppState> for Authenticated {
             .to_str()
             .map_err(|_| ApiError::Unauthorized("the Authorization header is not valid text"))?;
         let key = presented_key(value).ok_or(ApiError::Unauthorized("the Authorization header holds no API key"))?;
-        let owner = app::storage::api_keys::authenticate(&state.db, key)
-            .await?
-            .ok_or(ApiError::Unauthorized("unknown or revoked API key"))?;
+        let Some(owner) = app::storage::api_keys::authenticate(&state.db, key).await? else {
+            // Guessing keys (or a client stuck on a revoked one) is limited per address.
+            let address = parts.extensions.get::<ClientAddress>().map_or("unknown", |c| c.0.as_str());
+            state.limits.unknown_key.check(address).map_err(|retry_after_secs| {
+                tracing::warn!(client = address, "unknown API keys throttled");
+                ApiError::RateLimited { retry_after_secs }
+            })?;
+            return Err(ApiError::Unauthorized("unknown or revoked API key"));
+        };
         state
-            .rate_limiter
+            .limits
+            .api_key
             .check(&owner.key_id)
             .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
         Ok(Self(owner.account))

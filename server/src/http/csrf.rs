@@ -4,27 +4,35 @@
 //! in `Sec-Fetch-Site` and `Origin`; either one pointing elsewhere is a 403.
 //! Clients that send neither (curl, tests) are not browsers and carry no
 //! ambient cookie, so they are let through to the session check.
+//!
+//! "Own origin" is `--public-url` when set (behind a proxy that rewrites
+//! `Host`), else the request's `Host`.
 
 use super::error::ApiError;
-use axum::extract::Request;
+use super::exposure::Exposure;
+use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 
-pub async fn refuse_cross_site_rpc(req: Request, next: Next) -> Response {
-    if req.uri().path().starts_with("/_rpc/") && is_cross_site(req.headers()) {
+pub async fn refuse_cross_site_rpc(State(exposure): State<Arc<Exposure>>, req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/_rpc/") && is_cross_site(req.headers(), exposure.public_origin.as_ref()) {
         tracing::warn!(path = %req.uri().path(), "cross-site server function call refused");
         return ApiError::Forbidden("cross-site requests to the dashboard are refused").into_response();
     }
     next.run(req).await
 }
 
-fn is_cross_site(headers: &HeaderMap) -> bool {
+fn is_cross_site(headers: &HeaderMap, public_origin: Option<&url::Origin>) -> bool {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = header("sec-fetch-site")
         && !matches!(site, "same-origin" | "none")
     {
         return true;
+    }
+    if let (Some(origin), Some(public)) = (header("origin"), public_origin) {
+        return !origin.eq_ignore_ascii_case(&public.ascii_serialization());
     }
     match (header("origin"), header("host")) {
         (Some(origin), Some(host)) => {
@@ -39,7 +47,6 @@ fn is_cross_site(headers: &HeaderMap) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_cross_site;
     use axum::http::{HeaderMap, HeaderValue};
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -48,6 +55,21 @@ mod tests {
             map.insert(*k, HeaderValue::from_static(v));
         }
         map
+    }
+
+    fn is_cross_site(headers: &HeaderMap) -> bool {
+        super::is_cross_site(headers, None)
+    }
+
+    #[test]
+    fn with_a_public_url_the_origin_must_be_it_whatever_the_host() {
+        let public = url::Url::parse("https://hooks.example.com").unwrap().origin();
+        let behind_proxy = headers(&[("host", "127.0.0.1:3000"), ("origin", "https://hooks.example.com")]);
+        assert!(super::is_cross_site(&behind_proxy, None), "Host alone says cross-site");
+        assert!(!super::is_cross_site(&behind_proxy, Some(&public)));
+        let other = headers(&[("host", "hooks.example.com"), ("origin", "http://hooks.example.com")]);
+        assert!(super::is_cross_site(&other, Some(&public)), "scheme differs");
+        assert!(!super::is_cross_site(&headers(&[("host", "127.0.0.1:3000")]), Some(&public)));
     }
 
     #[test]

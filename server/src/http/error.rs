@@ -26,6 +26,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("Too many requests: slow down and retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// An account limit (hooks, keys): retrying does not help, deleting does.
+    #[error("Limit reached: {0}")]
+    LimitReached(String),
     #[error("Internal server error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -58,7 +61,7 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::LimitReached(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,6 +80,7 @@ impl From<app::storage::StorageError> for ApiError {
             app::storage::StorageError::UnstorableText => {
                 Self::Validation(vec![FieldError::new("body", "text must not contain NUL (\\u0000) characters")])
             }
+            e @ app::storage::StorageError::LimitReached { .. } => Self::LimitReached(e.to_string()),
             e => Self::internal(e),
         }
     }

@@ -2,7 +2,8 @@
 //! panics turned into a JSON 500, `requestId` added to error bodies, and
 //! the browser-hardening headers (the dashboard's pages set their own
 //! nonce-based Content-Security-Policy in `app::shell`; every other
-//! response gets one that allows nothing).
+//! response gets one that allows nothing), plus HSTS when the public URL
+//! is https.
 
 use super::error::{ApiError, ErrorBody};
 use axum::Router;
@@ -21,7 +22,14 @@ use tracing::Span;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-pub fn apply(router: Router) -> Router {
+/// `hsts`: the dashboard is public over https (`--public-url https://…`).
+pub fn apply(router: Router, hsts: bool) -> Router {
+    let hsts = hsts.then(|| {
+        SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        )
+    });
     router.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -53,6 +61,7 @@ pub fn apply(router: Router) -> Router {
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
             ))
+            .option_layer(hsts)
             .layer(from_fn(add_request_id_to_errors))
             .layer(CatchPanicLayer::custom(|_panic| ApiError::Internal("a handler panicked".into()).into_response())),
     )

@@ -3,13 +3,16 @@
 //! and its static files.
 
 mod auth;
+mod client;
 mod csrf;
 mod deliveries;
 mod error;
 mod events;
+mod exposure;
 mod extract;
 mod health;
 mod hooks;
+mod limits;
 mod metrics;
 mod middleware;
 pub mod openapi;
@@ -50,7 +53,11 @@ pub enum ServeError {
 
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let shutdown = shutdown::install();
-    let db = storage::connect(&args.database.database_url).await?;
+    let account_limits = storage::quota::AccountLimits {
+        max_hooks: args.limits.max_hooks_per_account,
+        max_keys: args.limits.max_keys_per_account,
+    };
+    let db = storage::connect(&args.database.database_url).await?.with_limits(account_limits);
     let secrets = crate::secret_key::open(&args.secret_key, &args.database.database_url, &db).await?;
 
     let mut leptos_options = get_configuration(None).map_err(|e| ServeError::Config(e.to_string()))?.leptos_options;
@@ -76,7 +83,20 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         leptos_options,
         secrets: secrets.clone(),
         catalogue: Arc::new(args.hook_types.clone()),
-        rate_limiter: rate_limit::RateLimiter::new(args.rate_limit, args.rate_limit_burst),
+        limits: limits::Limits::new(&limits::LimitSettings {
+            api_key_per_second: args.rate_limit,
+            api_key_burst: args.rate_limit_burst,
+            unknown_keys_per_second: args.limits.unknown_key_rate_limit,
+            dashboard_calls_per_second: args.limits.dashboard_rate_limit,
+            logins_per_minute: args.limits.login_limit,
+            logins_per_address_per_minute: args.limits.login_limit_per_address,
+        }),
+        client_source: client::ClientAddressSource { header: args.exposure.client_ip_header.clone() },
+        exposure: Arc::new(exposure::Exposure::new(
+            args.exposure.public_url.clone(),
+            args.exposure.metrics_token.as_deref(),
+        )),
+        queue_stats: metrics::QueueStatsCache::default(),
         max_body_bytes: args.max_body_bytes,
         wake: wake.clone(),
         attempts_in_schedule: delivery.retry_schedule.attempts(),
@@ -165,7 +185,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         shutdown.await;
         let _ = stop_tx.send(true);
     };
-    let server = axum::serve(listener, router).with_graceful_shutdown(stop);
+    // The peer address feeds the per-client limits (`client.rs`).
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(stop);
     tokio::select! {
         served = server => served?,
         ended = died_while_running(&mut watched, &stop_rx) => {
@@ -216,6 +238,9 @@ pub fn router(state: AppState) -> Router {
     let services = dashboard_services(&state);
     let options = state.leptos_options.clone();
     let body_limit = state.max_body_bytes;
+    let exposure = state.exposure.clone();
+    let limits = state.limits.clone();
+    let client_source = state.client_source.clone();
 
     let app = Router::new()
         .route("/healthz", get(health::healthz))
@@ -238,11 +263,15 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state);
 
-    middleware::apply(app.layer(axum::middleware::from_fn(csrf::refuse_cross_site_rpc)))
+    // Outermost last: the client is identified before the limits and the
+    // cross-site check run.
+    let hsts = exposure.is_https();
+    let app = app
+        .layer(axum::middleware::from_fn_with_state(exposure, csrf::refuse_cross_site_rpc))
+        .layer(axum::middleware::from_fn_with_state(limits, limits::limit_dashboard_calls))
+        .layer(axum::middleware::from_fn_with_state(client_source, client::identify_client));
+    middleware::apply(app, hsts)
 }
-
-/// Dashboard login attempts per email per minute (argon2 makes each costly; this stops guessing).
-const LOGINS_PER_MINUTE: std::num::NonZeroU32 = std::num::NonZeroU32::new(5).expect("non-zero");
 
 /// What the dashboard's server functions reach: the same storage, secrets
 /// and catalogue as the REST API, and the same path for test events.
@@ -267,8 +296,8 @@ fn dashboard_services(state: &AppState) -> Services {
         }),
         wake: Arc::new(move || wake.notify()),
         login_allowed: {
-            let limiter = rate_limit::RateLimiter::per_minute(LOGINS_PER_MINUTE, LOGINS_PER_MINUTE);
-            Arc::new(move |email: &str| limiter.check(email))
+            let limits = state.limits.clone();
+            Arc::new(move |email: &str, address: &str| limits.login(email, address))
         },
     }
 }

@@ -41,7 +41,7 @@ use utoipa::{Modify, OpenApi};
         health::Health, events::EventAccepted, events::EventInput, deliveries::DeliveryListBody,
         deliveries::DeliveryView, deliveries::AttemptView, deliveries::RetryQueued, deliveries::SigningSecret,
     )),
-    modifiers(&ApiKeyScheme),
+    modifiers(&ApiKeyScheme, &CommonResponses),
     tags(
         (name = "hooks", description = "FlightRates hooks (`/api/v1/hook…`)"),
         (name = "endpoints", description = "EventsShop endpoints (`/endpoint/…`)"),
@@ -67,6 +67,53 @@ impl Modify for ApiKeyScheme {
                     .build(),
             ),
         );
+    }
+}
+
+/// The answers every authenticated operation can give whatever it does —
+/// 401 (no or unknown key), 429 (the key's rate limit, or the address's
+/// limit on unknown keys), 500 — and, with a request body, 400 and 413;
+/// with an `{id}`, 404. Added here once instead of on every handler.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::Operation;
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if matches!(path.as_str(), "/healthz" | "/metrics" | "/api/openapi.json") {
+                continue;
+            }
+            let has_id = path.contains('{');
+            let operations: [Option<&mut Operation>; 5] =
+                [item.get.as_mut(), item.post.as_mut(), item.put.as_mut(), item.patch.as_mut(), item.delete.as_mut()];
+            for op in operations.into_iter().flatten() {
+                let has_body = op.request_body.is_some();
+                let responses = &mut op.responses.responses;
+                let mut add = |status: &str, description: &str| {
+                    responses.entry(status.to_owned()).or_insert_with(|| error(description).into());
+                };
+                add("401", "No API key, or one that is unknown or revoked");
+                add("429", "Over the key's rate limit, or too many unknown keys from this address (see Retry-After)");
+                add("500", "A fault of the server (never the caller's input)");
+                if has_body {
+                    add("400", "The body is not valid JSON or fails validation (every field error listed)");
+                    add("413", "The body is larger than --max-body-bytes");
+                }
+                if has_id {
+                    add("404", "No such resource in this account");
+                }
+            }
+        }
     }
 }
 

@@ -1,4 +1,3 @@
-use super::rate_limit::RateLimiter;
 use app::domain::Catalogue;
 use app::security::SecretBox;
 use app::storage::Db;
@@ -13,7 +12,11 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub secrets: SecretBox,
     pub catalogue: Arc<Catalogue>,
-    pub rate_limiter: RateLimiter,
+    pub limits: super::limits::Limits,
+    pub client_source: super::client::ClientAddressSource,
+    /// What the cross-site check, HSTS and `/metrics` need to know.
+    #[from_ref(skip)]
+    pub exposure: Arc<super::exposure::Exposure>,
     #[from_ref(skip)]
     pub max_body_bytes: usize,
     /// Wakes the dispatcher when something is queued.
@@ -22,6 +25,9 @@ pub struct AppState {
     #[from_ref(skip)]
     pub attempts_in_schedule: usize,
     pub metrics: crate::metrics::Metrics,
+    /// When `/metrics` last read the queue.
+    #[from_ref(skip)]
+    pub queue_stats: super::metrics::QueueStatsCache,
     /// The group-commit writer for published events.
     pub ingest: crate::ingest::Ingest,
     /// When the dispatcher last made progress (`/healthz`).

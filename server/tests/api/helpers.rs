@@ -246,12 +246,20 @@ impl TestApp {
         exit
     }
 
-    /// Runs a `hookrelay` CLI command against this app's database.
+    /// Runs a `hookrelay` CLI command against this app's database (with the
+    /// app's environment: its key file setting).
     pub fn cli(&self, args: &[&str]) -> Output {
+        self.cli_with_env(args, &[])
+    }
+
+    /// `cli` with more environment variables.
+    pub fn cli_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         Command::new(BIN)
             .args(args)
             .args(["--database-url", &self.db_url])
             .env("RUST_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .envs(env.iter().copied())
             .output()
             .expect("run hookrelay")
     }

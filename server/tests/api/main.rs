@@ -6,11 +6,13 @@
 mod helpers;
 mod receiver;
 
+mod abuse;
 mod auth;
 mod cli;
 mod crash;
 mod dashboard;
 mod delivery;
+mod exposure;
 mod hooks_crud;
 mod hooks_limits;
 mod hooks_secrets;

@@ -362,7 +362,12 @@ async fn a_lost_or_wrong_key_refuses_to_start() {
     std::fs::set_permissions(&key_file, std::os::unix::fs::PermissionsExt::from_mode(0o644)).expect("chmod");
     let (status, stderr) = app.serve_expecting_refusal(&[], &[]);
     assert!(!status.success());
-    assert!(stderr.contains("can be read by other users") && stderr.contains("chmod 600"), "{stderr}");
+    assert!(stderr.contains("users other than its owner") && stderr.contains("chmod 600"), "{stderr}");
+    // Readable by its group (0640) is refused too.
+    std::fs::set_permissions(&key_file, std::os::unix::fs::PermissionsExt::from_mode(0o640)).expect("chmod");
+    let (status, stderr) = app.serve_expecting_refusal(&[], &[]);
+    assert!(!status.success());
+    assert!(stderr.contains("mode 640") && stderr.contains("chmod 600"), "{stderr}");
 
     // Private to its owner, it starts, and the hook's secrets are still there.
     std::fs::set_permissions(&key_file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod");
@@ -414,4 +419,67 @@ fn chrono_ms() -> i64 {
 fn base64_key(bytes: [u8; 32]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[tokio::test]
+async fn rotating_the_at_rest_key_reseals_every_secret() {
+    use base64::Engine;
+    use std::os::unix::fs::PermissionsExt;
+    let mut app = TestApp::spawn_with(&flags(&[])).await;
+    let key = app.create_user("rotate@example.com");
+    let receiver = Receiver::start().await;
+    let body = json!({"endPoint": receiver.url, "hookType": "dbs", "isActiveStatus": true, "_shop": "s",
+                      "authType": "basic", "userId": "u", "pwdTxt": "hunter2-before-rotation"});
+    let (status, _) = app.send_json(Method::POST, "/api/v1/hook", &key, &body).await;
+    assert_eq!(status, 200);
+    let (_, list) = app.send_json(Method::GET, "/api/v1/hooks", &key, &Value::Null).await;
+    let hook = list["hooks"][0]["id"].as_str().expect("id").to_owned();
+    let (_, secret) = app.send_json(Method::GET, &format!("/api/v1/hook/{hook}/secret"), &key, &Value::Null).await;
+    let signing_before = secret["secret"].as_str().expect("secret").to_owned();
+    assert!(app.stop().success());
+
+    let key_file = app.key_file.clone();
+    let old_key = std::fs::read_to_string(&key_file).expect("key file");
+    // With the key in HOOKRELAY_SECRET_KEY the new one must be given: nothing changes without it.
+    let out = app.cli_with_env(&["rotate-secret-key"], &[("HOOKRELAY_SECRET_KEY", old_key.trim())]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HOOKRELAY_NEW_SECRET_KEY"), "{out:?}");
+    assert_eq!(std::fs::read_to_string(&key_file).expect("key file"), old_key);
+
+    let out = app.cli(&["rotate-secret-key"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // The password and the signing secret.
+    assert!(stderr.contains("Re-sealed 2 secrets of 1 hooks"), "{stderr}");
+    let new_key = std::fs::read_to_string(&key_file).expect("key file");
+    assert_ne!(new_key, old_key);
+    assert_eq!(base64::engine::general_purpose::STANDARD.decode(new_key.trim()).expect("base64").len(), 32);
+    assert_eq!(std::fs::metadata(&key_file).expect("meta").permissions().mode() & 0o777, 0o600);
+    assert!(!std::path::Path::new(&format!("{}.new", key_file.display())).exists(), "staged key left behind");
+
+    // The old key no longer opens the database.
+    let (status, stderr) = app.serve_expecting_refusal(&[], &[("HOOKRELAY_SECRET_KEY", old_key.trim())]);
+    assert!(!status.success());
+    assert!(stderr.contains("not the key this database"), "{stderr}");
+
+    // With the new key everything is as it was: the signing secret, and the password on the wire.
+    app.start_again();
+    let (_, secret) = app.send_json(Method::GET, &format!("/api/v1/hook/{hook}/secret"), &key, &Value::Null).await;
+    assert_eq!(secret["secret"], signing_before.as_str());
+    let (status, _) =
+        app.send_json(Method::POST, "/api/v1/events", &key, &json!({"hookType": "dbs", "data": {"n": 1}})).await;
+    assert_eq!(status, 202);
+    let got = receiver.wait_for(1, WAIT).await;
+    let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("u:hunter2-before-rotation"));
+    assert_eq!(got[0].header("authorization"), expected);
+
+    // Rotating again with a key the operator chose works too.
+    assert!(app.stop().success());
+    let chosen = base64_key([7u8; 32]);
+    let out = app.cli_with_env(&["rotate-secret-key"], &[("HOOKRELAY_NEW_SECRET_KEY", &chosen)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&key_file).expect("key file").trim(), chosen);
+    app.start_again();
+    let (_, secret) = app.send_json(Method::GET, &format!("/api/v1/hook/{hook}/secret"), &key, &Value::Null).await;
+    assert_eq!(secret["secret"], signing_before.as_str());
 }

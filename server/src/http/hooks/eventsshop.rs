@@ -22,7 +22,7 @@ const VERTICAL: Option<Vertical> = Some(Vertical::Eventsshop);
         (status = 400, description = "Invalid request: every failing field is listed", body = ErrorBody),
         (status = 401, description = "Authentication failed", body = ErrorBody),
         (status = 413, description = "Body over the size limit", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded (see Retry-After)", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded (see Retry-After), or the account already has --max-hooks-per-account hooks", body = ErrorBody),
     ))]
 pub async fn create(
     State(state): State<AppState>,

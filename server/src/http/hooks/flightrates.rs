@@ -21,7 +21,7 @@ const VERTICAL: Option<Vertical> = Some(Vertical::Flightrates);
         (status = 400, description = "Invalid request: every failing field is listed", body = ErrorBody),
         (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody),
         (status = 413, description = "Body over the size limit", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded (see Retry-After)", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded (see Retry-After), or the account already has --max-hooks-per-account hooks", body = ErrorBody),
         (status = 500, description = "Internal error", body = ErrorBody),
     ))]
 pub async fn create(
