@@ -72,8 +72,8 @@ impl Modify for ApiKeyScheme {
 
 /// The answers every authenticated operation can give whatever it does —
 /// 401 (no or unknown key), 429 (the key's rate limit, or the address's
-/// limit on unknown keys), 500 — and, with a request body, 400 and 413;
-/// with an `{id}`, 404. Added here once instead of on every handler.
+/// limit on unknown keys), 500 — and with an id, a query or a body 400;
+/// with a body 413; with an `{id}` 404. Added here once instead of on every handler.
 struct CommonResponses;
 
 impl Modify for CommonResponses {
@@ -98,6 +98,7 @@ impl Modify for CommonResponses {
                 [item.get.as_mut(), item.post.as_mut(), item.put.as_mut(), item.patch.as_mut(), item.delete.as_mut()];
             for op in operations.into_iter().flatten() {
                 let has_body = op.request_body.is_some();
+                let has_input = has_body || has_id || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 let responses = &mut op.responses.responses;
                 let mut add = |status: &str, description: &str| {
                     responses.entry(status.to_owned()).or_insert_with(|| error(description).into());
@@ -105,8 +106,10 @@ impl Modify for CommonResponses {
                 add("401", "No API key, or one that is unknown or revoked");
                 add("429", "Over the key's rate limit, or too many unknown keys from this address (see Retry-After)");
                 add("500", "A fault of the server (never the caller's input)");
+                if has_input {
+                    add("400", "A malformed id, query parameter or body (every field error listed)");
+                }
                 if has_body {
-                    add("400", "The body is not valid JSON or fails validation (every field error listed)");
                     add("413", "The body is larger than --max-body-bytes");
                 }
                 if has_id {
