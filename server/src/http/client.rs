@@ -30,7 +30,8 @@ pub async fn identify_client(State(source): State<ClientAddressSource>, mut req:
 /// The last address in the header (a port after an IPv4 address, or a
 /// bracketed IPv6 with one, is dropped).
 fn from_header(headers: &HeaderMap, name: &HeaderName) -> Option<IpAddr> {
-    let value = headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).last()?;
+    // The very last value: an earlier one may be the client's own.
+    let value = headers.get_all(name).iter().next_back()?.to_str().ok()?;
     let last = value.rsplit(',').next()?.trim();
     last.parse::<IpAddr>()
         .ok()
