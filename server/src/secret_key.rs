@@ -170,7 +170,17 @@ pub fn write_new_key_file(path: &Path, key: &[u8; KEY_LEN]) -> Result<(), Secret
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(path).map_err(io)?;
     writeln!(file, "{}", STANDARD.encode(key)).map_err(io)?;
-    file.sync_all().map_err(io)
+    file.sync_all().map_err(io)?;
+    // The new name must survive a crash too, before anything relies on it.
+    sync_parent(path).map_err(io)
+}
+
+/// fsyncs the directory holding `path`, so a create or rename in it is durable.
+pub fn sync_parent(path: &Path) -> std::io::Result<()> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => std::fs::File::open(dir)?.sync_all(),
+        None => std::fs::File::open(".")?.sync_all(),
+    }
 }
 
 /// Reads a key file (which must be private to its owner).

@@ -86,7 +86,10 @@ async fn finish_interrupted(db: &storage::Db, key_file: &Path) -> Result<bool, C
     if !staged.exists() {
         return Ok(false);
     }
-    let key = secret_key::read_key_file(&staged).map_err(crate::http::ServeError::from)?;
+    // Half-written (a crash before the commit): a leftover, removed below.
+    let Ok(key) = secret_key::read_key_file(&staged) else {
+        return Ok(false);
+    };
     if !key_check::holds_sealed_secrets(db).await? || !key_check::verify(db, &SecretBox::new(&key)).await? {
         return Ok(false);
     }
@@ -98,13 +101,23 @@ async fn finish_interrupted(db: &storage::Db, key_file: &Path) -> Result<bool, C
     Ok(true)
 }
 
-/// Renames the staged key over the key file and makes the rename durable.
+/// Keeps the old key as `<key file>.old` (a hard link: same owner and
+/// mode), for the backups taken before the rotation, then renames the
+/// staged key over the key file and makes both durable.
 fn install(staged: &Path, key_file: &Path) -> Result<(), CommandError> {
-    std::fs::rename(staged, key_file).map_err(|e| io_error(key_file, e))?;
-    if let Some(dir) = key_file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io_error(dir, e))?;
+    let mut old = key_file.as_os_str().to_owned();
+    old.push(".old");
+    let old = PathBuf::from(old);
+    if key_file.exists() {
+        let _ = std::fs::remove_file(&old);
+        std::fs::hard_link(key_file, &old).map_err(|e| io_error(&old, e))?;
+        eprintln!(
+            "The old key is kept as {}: move it to where the old database backups are kept, then delete it here.",
+            old.display()
+        );
     }
-    Ok(())
+    std::fs::rename(staged, key_file).map_err(|e| io_error(key_file, e))?;
+    secret_key::sync_parent(key_file).map_err(|e| io_error(key_file, e))
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> CommandError {

@@ -10,6 +10,7 @@
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
+use sha2::{Digest, Sha256};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,7 +27,9 @@ pub struct RateLimiter {
 }
 
 struct Inner {
-    keyed: DefaultKeyedRateLimiter<String>,
+    /// Keyed by a 16-byte digest of the key: an entry costs the same however
+    /// long the email or cookie a client sends.
+    keyed: DefaultKeyedRateLimiter<[u8; 16]>,
     overflow: DefaultDirectRateLimiter,
     max_keys: usize,
     started: Instant,
@@ -87,7 +90,7 @@ impl RateLimiter {
         let verdict = if inner.keyed.len() >= inner.max_keys {
             inner.overflow.check()
         } else {
-            inner.keyed.check_key(&key.to_owned())
+            inner.keyed.check_key(&digest(key))
         };
         verdict.map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
@@ -101,6 +104,13 @@ impl RateLimiter {
     fn len(&self) -> usize {
         self.inner.as_ref().map_or(0, |inner| inner.keyed.len())
     }
+}
+
+fn digest(key: &str) -> [u8; 16] {
+    let full = Sha256::digest(key.as_bytes());
+    let mut short = [0u8; 16];
+    short.copy_from_slice(&full[..16]);
+    short
 }
 
 impl Inner {

@@ -456,6 +456,9 @@ async fn rotating_the_at_rest_key_reseals_every_secret() {
     assert_eq!(base64::engine::general_purpose::STANDARD.decode(new_key.trim()).expect("base64").len(), 32);
     assert_eq!(std::fs::metadata(&key_file).expect("meta").permissions().mode() & 0o777, 0o600);
     assert!(!std::path::Path::new(&format!("{}.new", key_file.display())).exists(), "staged key left behind");
+    let kept = format!("{}.old", key_file.display());
+    assert_eq!(std::fs::read_to_string(&kept).expect("old key kept for the old backups"), old_key);
+    assert_eq!(std::fs::metadata(&kept).expect("meta").permissions().mode() & 0o777, 0o600);
 
     // The old key no longer opens the database.
     let (status, stderr) = app.serve_expecting_refusal(&[], &[("HOOKRELAY_SECRET_KEY", old_key.trim())]);
