@@ -71,10 +71,9 @@ pub async fn open(
     let secrets = app::security::SecretBox::new(&key);
     if !key_check::verify(db, &secrets).await? {
         if let Ok(KeySource::File(path)) = KeySource::of(args, database_url) {
-            let mut staged = path.into_os_string();
-            staged.push(".new");
-            if Path::new(&staged).exists() {
-                return Err(SecretKeyError::InterruptedRotation(staged.into()));
+            let staged = staged_key_file(&path);
+            if staged.exists() {
+                return Err(SecretKeyError::InterruptedRotation(staged));
             }
         }
         let source = match (&args.key, &args.secret_key_file) {
@@ -193,22 +192,24 @@ pub fn read_key_file(path: &Path) -> Result<[u8; KEY_LEN], SecretKeyError> {
 
 fn create(path: &Path) -> Result<[u8; KEY_LEN], SecretKeyError> {
     let key = generate()?;
-    let io = |source| SecretKeyError::Io { path: path.to_path_buf(), source };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = match options.open(path) {
-        Ok(file) => file,
+    match write_new_key_file(path, &key) {
+        Ok(()) => {}
         // Another process sharing the database made it a moment ago: use
         // that one, once its maker has written it (within a few seconds).
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return read_sibling_key(path),
-        Err(e) => return Err(io(e)),
-    };
-    writeln!(file, "{}", STANDARD.encode(key)).map_err(io)?;
-    file.sync_all().map_err(io)?;
+        Err(SecretKeyError::Io { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => {
+            return read_sibling_key(path);
+        }
+        Err(e) => return Err(e),
+    }
     tracing::info!(path = %path.display(), "created a new secret key file (mode 0600): back it up with the database");
     Ok(key)
+}
+
+/// Where `rotate-secret-key` stages the new key until the database commits.
+pub fn staged_key_file(key_file: &Path) -> PathBuf {
+    let mut name = key_file.as_os_str().to_owned();
+    name.push(".new");
+    PathBuf::from(name)
 }
 
 /// A key file another process has just created: read once it holds a key.

@@ -15,13 +15,6 @@ use app::security::SecretBox;
 use app::storage::{self, key_check, reseal};
 use std::path::{Path, PathBuf};
 
-/// Where the new key of a key-file rotation waits until the database commits.
-fn staged_path(key_file: &Path) -> PathBuf {
-    let mut name = key_file.as_os_str().to_owned();
-    name.push(".new");
-    PathBuf::from(name)
-}
-
 fn new_key_from_env() -> Result<Option<[u8; 32]>, CommandError> {
     match std::env::var("HOOKRELAY_NEW_SECRET_KEY").ok().filter(|k| !k.trim().is_empty()) {
         None => Ok(None),
@@ -58,7 +51,7 @@ pub async fn rotate_secret_key(args: RotateSecretKeyArgs) -> Result<(), CommandE
                 Some(key) => key,
                 None => secret_key::generate().map_err(crate::http::ServeError::from)?,
             };
-            let staged = staged_path(path);
+            let staged = secret_key::staged_key_file(path);
             // A leftover from a run that stopped before its commit: the
             // database is still under the current key, so it is unused.
             if staged.exists() {
@@ -82,7 +75,7 @@ pub async fn rotate_secret_key(args: RotateSecretKeyArgs) -> Result<(), CommandE
 /// A staged key that already opens the database: the last run committed
 /// but did not get to replace the key file. Finish that.
 async fn finish_interrupted(db: &storage::Db, key_file: &Path) -> Result<bool, CommandError> {
-    let staged = staged_path(key_file);
+    let staged = secret_key::staged_key_file(key_file);
     if !staged.exists() {
         return Ok(false);
     }
