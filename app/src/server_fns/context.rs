@@ -112,6 +112,10 @@ pub fn storage_error(e: crate::storage::StorageError) -> ServerFnError {
     };
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(status);
+        if status == http::StatusCode::TOO_MANY_REQUESTS {
+            // Every 429 carries Retry-After (SPEC §2.1), as on the REST API.
+            response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from_static("60"));
+        }
     }
     ServerFnError::new(e.to_string())
 }

@@ -33,6 +33,9 @@ pub enum ApiError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// `Retry-After` on an account-limit 429.
+pub const LIMIT_RETRY_AFTER_SECS: u64 = 60;
+
 /// The JSON error body. Also stored in the response's extensions so the
 /// request-id middleware can add `requestId` to it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -111,6 +114,11 @@ impl IntoResponse for ApiError {
             }
             Self::RateLimited { retry_after_secs } => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            // SPEC §2.1: every 429 carries Retry-After. Waiting alone does
+            // not free room; the message says to delete one.
+            Self::LimitReached(_) => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(LIMIT_RETRY_AFTER_SECS));
             }
             _ => {}
         }

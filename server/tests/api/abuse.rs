@@ -148,6 +148,7 @@ async fn an_account_cannot_create_hooks_past_its_limit_even_all_at_once() {
         .await
         .expect("post");
     assert_eq!(res.status(), 429);
+    assert!(retry_after(&res) >= 1, "every 429 carries Retry-After");
 
     // Deleting one makes room again; another account is not affected.
     let id = list["hooks"][0]["id"].as_str().expect("id");
@@ -174,5 +175,6 @@ async fn an_account_cannot_create_api_keys_past_its_limit() {
     }
     let res = create().await.expect("call");
     assert_eq!(res.status(), 429);
+    assert!(retry_after(&res) >= 1);
     assert!(res.text().await.expect("body").contains("3 active API keys"));
 }
