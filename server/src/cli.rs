@@ -79,7 +79,7 @@ pub struct ServeArgs {
     #[arg(long, env = "HOOKRELAY_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
     /// Hook types per vertical, e.g. `flightrates=dbs;eventsshop=eventsinfo,eventimpact,hoteldemand`.
-    #[arg(long, env = "HOOKRELAY_HOOK_TYPES", value_parser = parse_catalogue, default_value = "")]
+    #[arg(long, env = "HOOKRELAY_HOOK_TYPES", value_parser = app::domain::Catalogue::parse, default_value = "")]
     pub hook_types: app::domain::Catalogue,
     #[command(flatten)]
     pub secret_key: SecretKeyArgs,
@@ -170,10 +170,6 @@ pub struct DeliveryArgs {
     /// Test suite only: inject a fault to prove the process is watched.
     #[arg(long, env = "HOOKRELAY_FAULT", hide = true, value_enum)]
     pub fault: Option<crate::delivery::Fault>,
-}
-
-fn parse_catalogue(s: &str) -> Result<app::domain::Catalogue, String> {
-    app::domain::Catalogue::parse(s)
 }
 
 #[derive(Args, Debug, Clone)]

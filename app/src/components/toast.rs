@@ -31,7 +31,7 @@ impl Toasts {
 
     /// The outcome of a server call: `success` (when not empty) or the
     /// error as a toast; the value on success.
-    pub fn report<T>(self, result: Result<T, ServerFnError>, success: impl Into<String>) -> Option<T> {
+    pub fn report<T>(self, result: Result<T, crate::server_fns::DashboardError>, success: impl Into<String>) -> Option<T> {
         match result {
             Ok(value) => {
                 let text = success.into();
@@ -41,7 +41,7 @@ impl Toasts {
                 Some(value)
             }
             Err(e) => {
-                self.error(crate::server_fns::error_text(&e));
+                self.error(e.to_string());
                 None
             }
         }

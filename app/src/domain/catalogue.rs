@@ -37,21 +37,20 @@ impl Catalogue {
 
     /// Parses `flightrates=dbs;eventsshop=eventsinfo,eventimpact,hoteldemand`
     /// (the `--hook-types` setting). Verticals left out keep their defaults.
-    pub fn parse(spec: &str) -> Result<Self, String> {
+    pub fn parse(spec: &str) -> Result<Self, CatalogueError> {
         let mut catalogue = Self::default();
         for part in spec.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-            let (vertical, types) =
-                part.split_once('=').ok_or_else(|| format!("`{part}`: expected vertical=type1,type2"))?;
-            let vertical: Vertical = vertical.parse().map_err(|e: super::UnknownVertical| e.to_string())?;
+            let (vertical, types) = part.split_once('=').ok_or_else(|| CatalogueError::Shape(part.to_owned()))?;
+            let vertical: Vertical = vertical.parse()?;
             let types: Vec<String> =
                 types.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect();
             if types.is_empty() {
-                return Err(format!("`{part}`: no hook types"));
+                return Err(CatalogueError::NoTypes(part.to_owned()));
             }
             if let Some(bad) =
                 types.iter().find(|t| !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
             {
-                return Err(format!("hook type `{bad}`: use letters, digits, `-` and `_` only"));
+                return Err(CatalogueError::BadType(bad.clone()));
             }
             match vertical {
                 Vertical::Flightrates => catalogue.flightrates = types,
@@ -60,6 +59,19 @@ impl Catalogue {
         }
         Ok(catalogue)
     }
+}
+
+/// What is wrong with a `--hook-types` setting.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueError {
+    #[error("`{0}`: expected vertical=type1,type2")]
+    Shape(String),
+    #[error(transparent)]
+    Vertical(#[from] super::UnknownVertical),
+    #[error("`{0}`: no hook types")]
+    NoTypes(String),
+    #[error("hook type `{0}`: use letters, digits, `-` and `_` only")]
+    BadType(String),
 }
 
 #[cfg(test)]

@@ -3,25 +3,41 @@
 
 pub const ENDPOINT_MAX: usize = 2048;
 
+/// What is wrong with an endpoint URL, said as the end of "endPoint …".
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be at most {ENDPOINT_MAX} characters")]
+    TooLong,
+    #[error("must be an absolute http(s) URL, like https://example.com/hook")]
+    NotAbsolute,
+    #[error("must use http or https, not `{0}`")]
+    Scheme(String),
+    #[error("must name a host, like https://example.com/hook")]
+    NoHost,
+    #[error("must not contain a user name or password: set authType and its credentials instead")]
+    Credentials,
+}
+
 /// Returns the URL (trimmed) or what is wrong with it.
-pub fn validate_endpoint(raw: &str) -> Result<String, String> {
+pub fn validate_endpoint(raw: &str) -> Result<String, EndpointError> {
     let raw = raw.trim();
     if raw.is_empty() {
-        return Err("must not be empty".into());
+        return Err(EndpointError::Empty);
     }
     if raw.chars().count() > ENDPOINT_MAX {
-        return Err(format!("must be at most {ENDPOINT_MAX} characters"));
+        return Err(EndpointError::TooLong);
     }
-    let url = url::Url::parse(raw)
-        .map_err(|_| "must be an absolute http(s) URL, like https://example.com/hook".to_owned())?;
+    let url = url::Url::parse(raw).map_err(|_| EndpointError::NotAbsolute)?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("must use http or https, not `{}`", url.scheme()));
+        return Err(EndpointError::Scheme(url.scheme().to_owned()));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err("must name a host, like https://example.com/hook".into());
+        return Err(EndpointError::NoHost);
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not contain a user name or password: set authType and its credentials instead".into());
+        return Err(EndpointError::Credentials);
     }
     Ok(raw.to_owned())
 }

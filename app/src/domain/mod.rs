@@ -16,9 +16,9 @@ mod vertical;
 
 pub use account::{EmailError, PasswordError, validate_email, validate_password};
 pub use auth_type::AuthType;
-pub use catalogue::Catalogue;
+pub use catalogue::{Catalogue, CatalogueError};
 pub use delivery_status::DeliveryStatus;
-pub use endpoint_url::{ENDPOINT_MAX, validate_endpoint};
+pub use endpoint_url::{ENDPOINT_MAX, EndpointError, validate_endpoint};
 pub use field_error::FieldError;
 pub use hook_input::{HookSpec, HookState, MASK, Mode, SecretChange, StoredSecrets};
 pub use ids::{DeliveryId, EventId, InvalidId, ResourceId};

@@ -2,6 +2,7 @@
 
 use super::problem_view;
 use crate::components::{CopyButton, format, use_toasts};
+use crate::server_fns::types::KeyView;
 use crate::server_fns::{create_key, list_keys, revoke_key};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -24,15 +25,6 @@ pub fn ApiKeys() -> impl IntoView {
             }
         }
     });
-    let revoke = Action::new(move |id: &String| {
-        let id = id.clone();
-        async move {
-            if toasts.report(revoke_key(id).await, "API key revoked.").is_some() {
-                refresh.update(|n| *n += 1);
-            }
-        }
-    });
-
     view! {
         <Title text="API keys"/>
         <section class="page">
@@ -66,43 +58,58 @@ pub fn ApiKeys() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match keys.await {
-                        Ok(list) => view! {
-                            <div class="table-wrap">
-                                <table class="table">
-                                    <caption class="visually-hidden">"Your API keys"</caption>
-                                    <thead><tr>
-                                        <th scope="col">"Name"</th><th scope="col">"Key"</th>
-                                        <th scope="col" class="col-wide">"Created"</th><th scope="col">"State"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                                    </tr></thead>
-                                    <tbody>
-                                        {list.into_iter().map(|k| {
-                                            let id = k.id.clone();
-                                            let label = format!("Revoke key {}…", k.prefix);
-                                            view! {
-                                                <tr data-key-prefix=k.prefix.clone()>
-                                                    <td>{if k.name.is_empty() { "–".to_owned() } else { k.name.clone() }}</td>
-                                                    <td><code>{format!("{}…", k.prefix)}</code></td>
-                                                    <td class="col-wide">{format::time(k.created_at)}</td>
-                                                    <td>{match k.revoked_at {
-                                                        Some(at) => format!("revoked {}", format::time(at)),
-                                                        None => "active".to_owned(),
-                                                    }}</td>
-                                                    <td>{k.revoked_at.is_none().then(|| view! {
-                                                        <button type="button" class="button button-danger" aria-label=label
-                                                                disabled=move || revoke.pending().get()
-                                                                on:click=move |_| { revoke.dispatch(id.clone()); }>"Revoke"</button>
-                                                    })}</td>
-                                                </tr>
-                                            }
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
-                        }.into_any(),
+                        Ok(list) => view! { <KeyTable keys=list refresh/> }.into_any(),
                         Err(e) => problem_view(&e),
                     }
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// The account's keys, each active one with "Revoke".
+#[component]
+fn KeyTable(keys: Vec<KeyView>, refresh: RwSignal<u32>) -> impl IntoView {
+    let toasts = use_toasts();
+    let revoke = Action::new(move |id: &String| {
+        let id = id.clone();
+        async move {
+            if toasts.report(revoke_key(id).await, "API key revoked.").is_some() {
+                refresh.update(|n| *n += 1);
+            }
+        }
+    });
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <caption class="visually-hidden">"Your API keys"</caption>
+                <thead><tr>
+                    <th scope="col">"Name"</th><th scope="col">"Key"</th>
+                    <th scope="col" class="col-wide">"Created"</th><th scope="col">"State"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                </tr></thead>
+                <tbody>
+                    {keys.into_iter().map(|k| {
+                        let id = k.id.clone();
+                        let label = format!("Revoke key {}…", k.prefix);
+                        view! {
+                            <tr data-key-prefix=k.prefix.clone()>
+                                <td>{if k.name.is_empty() { "–".to_owned() } else { k.name.clone() }}</td>
+                                <td><code>{format!("{}…", k.prefix)}</code></td>
+                                <td class="col-wide">{format::time(k.created_at)}</td>
+                                <td>{match k.revoked_at {
+                                    Some(at) => format!("revoked {}", format::time(at)),
+                                    None => "active".to_owned(),
+                                }}</td>
+                                <td>{k.revoked_at.is_none().then(|| view! {
+                                    <button type="button" class="button button-danger" aria-label=label
+                                            disabled=move || revoke.pending().get()
+                                            on:click=move |_| { revoke.dispatch(id.clone()); }>"Revoke"</button>
+                                })}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }

@@ -35,10 +35,7 @@ pub fn HookDetailPage() -> impl IntoView {
 fn HookView(detail: HookDetail) -> impl IntoView {
     let toasts = use_toasts();
     let id = detail.id.clone();
-    let form = detail.form.clone();
-    let vertical = detail.vertical.clone();
     let log_refresh = RwSignal::new(0u32);
-
     let send_test = Action::new({
         let id = id.clone();
         move |(): &()| {
@@ -51,44 +48,6 @@ fn HookView(detail: HookDetail) -> impl IntoView {
             }
         }
     });
-
-    let confirming = RwSignal::new(false);
-    let navigate = use_navigate();
-    let delete = Action::new({
-        let id = id.clone();
-        move |(): &()| {
-            let (id, navigate) = (id.clone(), navigate.clone());
-            async move {
-                if toasts.report(delete_hook(id).await, "Hook deleted.").is_some() {
-                    navigate("/hooks", Default::default());
-                }
-            }
-        }
-    });
-
-    let facts = vec![
-        ("Endpoint", form.endpoint.clone()),
-        ("Authentication", form.auth_type.label().to_owned()),
-        ("User", if form.username.is_empty() { "–".to_owned() } else { form.username.clone() }),
-        ("Password", if detail.has_password { "set (hidden)".to_owned() } else { "–".to_owned() }),
-        (
-            "Token",
-            match (detail.has_token, detail.token_generated) {
-                (true, true) => "generated (hidden; sent as x-hook-token)".to_owned(),
-                (true, false) => "set (hidden)".to_owned(),
-                _ => "–".to_owned(),
-            },
-        ),
-        (
-            "Hook type",
-            if form.hook_type.is_empty() { "all of the vertical".to_owned() } else { form.hook_type.clone() },
-        ),
-        ("Shop", if form.shop.is_empty() { "–".to_owned() } else { form.shop.clone() }),
-        ("Vertical", vertical),
-        ("State", if form.is_active { "active".to_owned() } else { "inactive".to_owned() }),
-        ("Created", format::time(detail.created_at)),
-    ];
-
     view! {
         <Title text="Hook"/>
         <section class="page">
@@ -108,28 +67,75 @@ fn HookView(detail: HookDetail) -> impl IntoView {
             <section class="card" aria-labelledby="settings-heading">
                 <h2 id="settings-heading">"Settings"</h2>
                 <dl class="facts">
-                    {facts.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                    {facts(&detail).into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
                 </dl>
             </section>
             <SigningSecret id=id.clone()/>
             <DeliveryLog id=id.clone() refresh=log_refresh/>
-            <section class="card danger-zone" aria-labelledby="delete-heading">
-                <h2 id="delete-heading">"Delete"</h2>
-                <Show when=move || confirming.get() fallback=move || view! {
-                    <button type="button" class="button button-danger" on:click=move |_| confirming.set(true)>
-                        "Delete hook"
+            <DeleteHook id/>
+        </section>
+    }
+}
+
+/// The hook's settings as label → text; secrets only as "set" or not.
+fn facts(detail: &HookDetail) -> Vec<(&'static str, String)> {
+    let form = &detail.form;
+    let or_dash = |text: &str| if text.is_empty() { "–".to_owned() } else { text.to_owned() };
+    vec![
+        ("Endpoint", form.endpoint.clone()),
+        ("Authentication", form.auth_type.label().to_owned()),
+        ("User", or_dash(&form.username)),
+        ("Password", if detail.has_password { "set (hidden)".to_owned() } else { "–".to_owned() }),
+        (
+            "Token",
+            match (detail.has_token, detail.token_generated) {
+                (true, true) => "generated (hidden; sent as x-hook-token)".to_owned(),
+                (true, false) => "set (hidden)".to_owned(),
+                _ => "–".to_owned(),
+            },
+        ),
+        (
+            "Hook type",
+            if form.hook_type.is_empty() { "all of the vertical".to_owned() } else { form.hook_type.clone() },
+        ),
+        ("Shop", or_dash(&form.shop)),
+        ("Vertical", detail.vertical.clone()),
+        ("State", if form.is_active { "active".to_owned() } else { "inactive".to_owned() }),
+        ("Created", format::time(detail.created_at)),
+    ]
+}
+
+/// "Delete hook", confirmed before it is done; then back to the list.
+#[component]
+fn DeleteHook(id: String) -> impl IntoView {
+    let toasts = use_toasts();
+    let confirming = RwSignal::new(false);
+    let navigate = use_navigate();
+    let delete = Action::new(move |(): &()| {
+        let (id, navigate) = (id.clone(), navigate.clone());
+        async move {
+            if toasts.report(delete_hook(id).await, "Hook deleted.").is_some() {
+                navigate("/hooks", Default::default());
+            }
+        }
+    });
+    view! {
+        <section class="card danger-zone" aria-labelledby="delete-heading">
+            <h2 id="delete-heading">"Delete"</h2>
+            <Show when=move || confirming.get() fallback=move || view! {
+                <button type="button" class="button button-danger" on:click=move |_| confirming.set(true)>
+                    "Delete hook"
+                </button>
+            }>
+                <div role="alertdialog" aria-labelledby="confirm-text" class="confirm">
+                    <p id="confirm-text">"Delete this hook? It stops receiving events and its delivery log goes with it."</p>
+                    <button type="button" class="button button-danger" disabled=move || delete.pending().get()
+                            on:click=move |_| { delete.dispatch(()); }>"Yes, delete"</button>
+                    <button type="button" class="button button-secondary" on:click=move |_| confirming.set(false)>
+                        "Cancel"
                     </button>
-                }>
-                    <div role="alertdialog" aria-labelledby="confirm-text" class="confirm">
-                        <p id="confirm-text">"Delete this hook? It stops receiving events and its delivery log goes with it."</p>
-                        <button type="button" class="button button-danger" disabled=move || delete.pending().get()
-                                on:click=move |_| { delete.dispatch(()); }>"Yes, delete"</button>
-                        <button type="button" class="button button-secondary" on:click=move |_| confirming.set(false)>
-                            "Cancel"
-                        </button>
-                    </div>
-                </Show>
-            </section>
+                </div>
+            </Show>
         </section>
     }
 }

@@ -7,7 +7,7 @@ use crate::components::{CopyButton, use_toasts};
 use crate::domain::hook_form::{self, FormField, HookForm, errors_by_field};
 use crate::domain::{AuthType, Catalogue, FieldError, HookState, Mode, StoredSecrets, Vertical};
 use crate::server_fns::types::{FormSetup, SaveOutcome};
-use crate::server_fns::{error_text, form_setup, save_hook};
+use crate::server_fns::{DashboardError, form_setup, save_hook};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -41,15 +41,69 @@ fn catalogue_for(vertical: Vertical, hook_types: &[String]) -> Catalogue {
     catalogue
 }
 
-#[component]
-fn HookEditor(setup: FormSetup) -> impl IntoView {
-    let toasts = use_toasts();
-    let navigate = use_navigate();
-    let vertical: Vertical = setup.vertical.parse().unwrap_or_default();
-    let catalogue = catalogue_for(vertical, &setup.hook_types);
-    let editing = setup.hook.clone();
-    let hook_id = editing.as_ref().map(|h| h.id.clone());
-    let stored = editing.as_ref().map(|h| HookState {
+/// The form's signals, shared by its fields: what is typed, which fields
+/// were left (their errors show from then on), whether a save was tried,
+/// and the server's and the shared validation's errors.
+#[derive(Clone, Copy)]
+struct FormState {
+    form: RwSignal<HookForm>,
+    touched: RwSignal<HashSet<FormField>>,
+    submitted: RwSignal<bool>,
+    server_errors: RwSignal<Vec<FieldError>>,
+    client_errors: Memo<Vec<(FormField, String)>>,
+}
+
+impl FormState {
+    fn new(initial: HookForm, vertical: Vertical, catalogue: Catalogue, stored: Option<HookState>) -> Self {
+        let form = RwSignal::new(initial);
+        // The shared validation, re-run on every change.
+        let client_errors = Memo::new(move |_| {
+            let mode = stored.as_ref().map_or(Mode::Create, Mode::Replace);
+            match form.read().validate(vertical, mode, &catalogue) {
+                Ok(_) => Vec::new(),
+                Err(errors) => errors_by_field(&errors),
+            }
+        });
+        Self {
+            form,
+            touched: RwSignal::new(HashSet::new()),
+            submitted: RwSignal::new(false),
+            server_errors: RwSignal::new(Vec::new()),
+            client_errors,
+        }
+    }
+
+    /// The server's error for the field, else the shared validation's once
+    /// the field was left or a save was tried.
+    fn error_for(self, field: FormField) -> Option<String> {
+        if let Some((_, m)) = errors_by_field(&self.server_errors.read()).into_iter().find(|(f, _)| *f == field) {
+            return Some(m);
+        }
+        if !self.submitted.get() && !self.touched.read().contains(&field) {
+            return None;
+        }
+        self.client_errors.read().iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone())
+    }
+
+    /// A typed change: the server's old error for that field no longer applies.
+    fn edit(self, field: FormField, change: impl FnOnce(&mut HookForm)) {
+        self.form.update(change);
+        self.server_errors.update(|e| e.retain(|x| hook_form::form_field(&x.field) != field));
+    }
+}
+
+/// What the form starts from: the stored hook, or a new one's defaults.
+fn initial_form(setup: &FormSetup, vertical: Vertical) -> (HookForm, Option<HookState>) {
+    let Some(h) = setup.hook.as_ref() else {
+        let fresh = HookForm {
+            auth_type: hook_form::auth_types(vertical)[0],
+            hook_type: setup.hook_types.first().cloned().unwrap_or_default(),
+            is_active: true,
+            ..HookForm::default()
+        };
+        return (fresh, None);
+    };
+    let stored = HookState {
         endpoint: h.form.endpoint.clone(),
         auth_type: h.form.auth_type,
         username: Some(h.form.username.clone()).filter(|u| !u.is_empty()),
@@ -57,41 +111,21 @@ fn HookEditor(setup: FormSetup) -> impl IntoView {
         hook_type: Some(h.form.hook_type.clone()).filter(|t| !t.is_empty()),
         shop: Some(h.form.shop.clone()).filter(|s| !s.is_empty()),
         is_active: h.form.is_active,
-    });
-    let initial = editing.as_ref().map_or_else(
-        || HookForm {
-            auth_type: hook_form::auth_types(vertical)[0],
-            hook_type: setup.hook_types.first().cloned().unwrap_or_default(),
-            is_active: true,
-            ..HookForm::default()
-        },
-        |h| h.form.clone(),
-    );
-    let form = RwSignal::new(initial);
-    let touched = RwSignal::new(HashSet::<FormField>::new());
-    let submitted = RwSignal::new(false);
-    let server_errors = RwSignal::new(Vec::<FieldError>::new());
-    let fresh_token = RwSignal::new(None::<(String, String)>);
-
-    // The shared validation, re-run on every change.
-    let client_errors = Memo::new(move |_| {
-        let mode = stored.as_ref().map_or(Mode::Create, Mode::Replace);
-        match form.read().validate(vertical, mode, &catalogue) {
-            Ok(_) => Vec::new(),
-            Err(errors) => errors_by_field(&errors),
-        }
-    });
-    let error_for = move |field: FormField| -> Option<String> {
-        if let Some((_, m)) = errors_by_field(&server_errors.read()).into_iter().find(|(f, _)| *f == field) {
-            return Some(m);
-        }
-        if !submitted.get() && !touched.read().contains(&field) {
-            return None;
-        }
-        client_errors.read().iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone())
     };
+    (h.form.clone(), Some(stored))
+}
 
-    let save = Action::new(move |(id, form): &(Option<String>, HookForm)| {
+type SaveInput = (Option<String>, HookForm);
+
+/// Saves through the server function; on success goes to the hook (or shows
+/// the token Hookrelay made), else puts the server's errors on the fields.
+fn save_action(
+    state: FormState,
+    fresh_token: RwSignal<Option<(String, String)>>,
+) -> Action<SaveInput, Result<SaveOutcome, DashboardError>> {
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let save = Action::new(move |(id, form): &SaveInput| {
         let (id, form) = (id.clone(), form.clone());
         async move { save_hook(id, form).await }
     });
@@ -108,142 +142,183 @@ fn HookEditor(setup: FormSetup) -> impl IntoView {
                 navigate(&format!("/hooks/{id}"), Default::default());
             }
             Ok(SaveOutcome::Invalid(errors)) => {
-                server_errors.set(errors);
+                state.server_errors.set(errors);
                 toasts.error("The server refused the hook: see the highlighted fields.");
             }
-            Err(e) => toasts.error(error_text(&e)),
+            Err(e) => toasts.error(e.to_string()),
         }
     });
+    save
+}
 
+#[component]
+fn HookEditor(setup: FormSetup) -> impl IntoView {
+    let toasts = use_toasts();
+    let vertical: Vertical = setup.vertical.parse().unwrap_or_default();
+    let (initial, stored) = initial_form(&setup, vertical);
+    let state = FormState::new(initial, vertical, catalogue_for(vertical, &setup.hook_types), stored);
+    let editing = setup.hook.is_some();
+    let hook_id = setup.hook.as_ref().map(|h| h.id.clone());
+    let fresh_token = RwSignal::new(None::<(String, String)>);
+    let save = save_action(state, fresh_token);
     let on_submit = {
         let hook_id = hook_id.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
-            submitted.set(true);
-            if !client_errors.read().is_empty() {
+            state.submitted.set(true);
+            if !state.client_errors.read().is_empty() {
                 toasts.error("Please fix the highlighted fields.");
                 return;
             }
-            save.dispatch((hook_id.clone(), form.get()));
+            save.dispatch((hook_id.clone(), state.form.get()));
         }
     };
-
-    // One text input bound to one form field.
-    let text_input = move |field: FormField,
-                           id: &'static str,
-                           label: &'static str,
-                           kind: &'static str,
-                           get: fn(&HookForm) -> String,
-                           set: fn(&mut HookForm, String)| {
-        let error_id = format!("{id}-error");
-        let described = error_id.clone();
-        view! {
-            <div class="field">
-                <label for=id>{label}</label>
-                <input id=id type=kind autocomplete="off"
-                       prop:value=move || get(&form.read())
-                       aria-invalid=move || if error_for(field).is_some() { "true" } else { "false" }
-                       aria-describedby=described
-                       on:input=move |ev| {
-                           let value = event_target_value(&ev);
-                           form.update(|f| set(f, value));
-                           server_errors.update(|e| e.retain(|x| hook_form::form_field(&x.field) != field));
-                       }
-                       on:blur=move |_| touched.update(|t| { t.insert(field); })/>
-                <p class="field-error" id=error_id>{move || error_for(field)}</p>
-            </div>
-        }
-    };
-
-    let title = if editing.is_some() { "Edit hook" } else { "New hook" };
-    let auth = move || form.read().auth_type;
-    let other_errors = move || error_for(FormField::Other);
-    let hook_types = setup.hook_types.clone();
-
+    let title = if editing { "Edit hook" } else { "New hook" };
+    let cancel_to = hook_id.map_or_else(|| "/hooks".to_owned(), |id| format!("/hooks/{id}"));
     view! {
         <Title text=title/>
         <section class="page narrow">
             <h1>{title}</h1>
-            {move || fresh_token.get().map(|(id, token)| view! {
-                <div class="fresh-key card" role="status">
-                    <p><strong>"Hook saved. "</strong>
-                       "Hookrelay made this token for it; every delivery sends it as "
-                       <code>"x-hook-token"</code>". Copy it now: it will not be shown again."</p>
-                    <div class="secret-row">
-                        <code class="secret" data-testid="generated-token">{token.clone()}</code>
-                        <CopyButton text=Signal::derive(move || token.clone()) label="Copy token"/>
-                    </div>
-                    <a class="button" href=format!("/hooks/{id}")>"Go to the hook"</a>
-                </div>
-            })}
+            {move || fresh_token.get().map(|(id, token)| view! { <FreshToken id token/> })}
             // A class, not a style attribute: the page's CSP allows no inline style.
             <form class="card form" novalidate on:submit=on_submit
                   class:is-hidden=move || fresh_token.read().is_some()>
-                {move || other_errors().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
-                {text_input(FormField::Endpoint, "hook-endpoint", "Endpoint URL", "url",
-                    |f| f.endpoint.clone(), |f, v| f.endpoint = v)}
-                <div class="field">
-                    <label for="hook-auth">"Authentication"</label>
-                    <select id="hook-auth"
-                            prop:value=move || auth().as_str()
-                            on:change=move |ev| {
-                                let value = event_target_value(&ev);
-                                form.update(|f| f.auth_type = AuthType::parse(&value).unwrap_or_default());
-                            }>
-                        {hook_form::auth_types(vertical).iter().map(|a| view! {
-                            <option value=a.as_str()>{a.label()}</option>
-                        }).collect_view()}
-                    </select>
-                    <p class="field-error">{move || error_for(FormField::AuthType)}</p>
-                </div>
-                {move || hook_form::needs_username(auth()).then(|| {
-                    let label = if auth() == AuthType::Jwt { "User ID (JWT subject)" } else { "User name" };
-                    text_input(FormField::Username, "hook-username", label, "text",
-                        |f| f.username.clone(), |f, v| f.username = v)
-                })}
-                {move || hook_form::needs_password(auth()).then(|| {
-                    text_input(FormField::Password, "hook-password", "Password", "password",
-                        |f| f.password.clone(), |f, v| f.password = v)
-                })}
-                {move || hook_form::needs_token(auth()).then(|| {
-                    let label = if auth() == AuthType::Jwt { "JWT signing secret" } else { "Bearer token" };
-                    text_input(FormField::Token, "hook-token", label, "password",
-                        |f| f.token.clone(), |f, v| f.token = v)
-                })}
+                {move || state.error_for(FormField::Other).map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                <TextField state field=FormField::Endpoint id="hook-endpoint" label="Endpoint URL" kind="url"
+                    get=|f| f.endpoint.clone() set=|f, v| f.endpoint = v/>
+                <AuthFields state vertical/>
                 {(vertical == Vertical::Flightrates).then(|| view! {
-                    <div class="field">
-                        <label for="hook-type">"Hook type"</label>
-                        <select id="hook-type"
-                                prop:value=move || form.read().hook_type.clone()
-                                on:change=move |ev| {
-                                    let value = event_target_value(&ev);
-                                    form.update(|f| f.hook_type = value);
-                                }>
-                            {hook_types.iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
-                        </select>
-                        <p class="field-error">{move || error_for(FormField::HookType)}</p>
-                    </div>
-                    {text_input(FormField::Shop, "hook-shop", "Shop", "text", |f| f.shop.clone(), |f, v| f.shop = v)}
+                    <FlightratesFields state hook_types=setup.hook_types.clone()/>
                 })}
                 <div class="field field-check">
                     <input id="hook-active" type="checkbox"
-                           prop:checked=move || form.read().is_active
+                           prop:checked=move || state.form.read().is_active
                            on:change=move |ev| {
                                let checked = event_target_checked(&ev);
-                               form.update(|f| f.is_active = checked);
+                               state.form.update(|f| f.is_active = checked);
                            }/>
                     <label for="hook-active">"Active (receives events)"</label>
                 </div>
-                {editing.is_some().then(|| view! {
+                {editing.then(|| view! {
                     <p class="hint">"Stored secrets show as dots; they stay unchanged unless you type new ones."</p>
                 })}
                 <div class="actions">
                     <button type="submit" class="button" disabled=move || save.pending().get()>
                         {move || if save.pending().get() { "Saving…" } else { "Save hook" }}
                     </button>
-                    <a class="button button-secondary" href=hook_id.map_or_else(|| "/hooks".to_owned(), |id| format!("/hooks/{id}"))>"Cancel"</a>
+                    <a class="button button-secondary" href=cancel_to>"Cancel"</a>
                 </div>
             </form>
         </section>
+    }
+}
+
+/// The token Hookrelay made for a new hook, shown once, with a copy button.
+#[component]
+fn FreshToken(id: String, token: String) -> impl IntoView {
+    let copied = token.clone();
+    view! {
+        <div class="fresh-key card" role="status">
+            <p><strong>"Hook saved. "</strong>
+               "Hookrelay made this token for it; every delivery sends it as "
+               <code>"x-hook-token"</code>". Copy it now: it will not be shown again."</p>
+            <div class="secret-row">
+                <code class="secret" data-testid="generated-token">{token}</code>
+                <CopyButton text=Signal::derive(move || copied.clone()) label="Copy token"/>
+            </div>
+            <a class="button" href=format!("/hooks/{id}")>"Go to the hook"</a>
+        </div>
+    }
+}
+
+/// One text input bound to one form field, with its error below it.
+#[component]
+fn TextField(
+    state: FormState,
+    field: FormField,
+    id: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    get: fn(&HookForm) -> String,
+    set: fn(&mut HookForm, String),
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id type=kind autocomplete="off"
+                   prop:value=move || get(&state.form.read())
+                   aria-invalid=move || if state.error_for(field).is_some() { "true" } else { "false" }
+                   aria-describedby=error_id.clone()
+                   on:input=move |ev| {
+                       let value = event_target_value(&ev);
+                       state.edit(field, |f| set(f, value));
+                   }
+                   on:blur=move |_| state.touched.update(|t| { t.insert(field); })/>
+            <p class="field-error" id=error_id>{move || state.error_for(field)}</p>
+        </div>
+    }
+}
+
+/// The auth type, and the credential inputs it needs.
+#[component]
+fn AuthFields(state: FormState, vertical: Vertical) -> impl IntoView {
+    // A memo, so typing in a credential input (a change of the form, not of
+    // its auth type) does not rebuild that input under the cursor.
+    let auth = Memo::new(move |_| state.form.read().auth_type);
+    let auth = move || auth.get();
+    view! {
+        <div class="field">
+            <label for="hook-auth">"Authentication"</label>
+            <select id="hook-auth"
+                    prop:value=move || auth().as_str()
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        state.form.update(|f| f.auth_type = AuthType::parse(&value).unwrap_or_default());
+                    }>
+                {hook_form::auth_types(vertical).iter().map(|a| view! {
+                    <option value=a.as_str()>{a.label()}</option>
+                }).collect_view()}
+            </select>
+            <p class="field-error">{move || state.error_for(FormField::AuthType)}</p>
+        </div>
+        {move || hook_form::needs_username(auth()).then(|| {
+            let label = if auth() == AuthType::Jwt { "User ID (JWT subject)" } else { "User name" };
+            view! { <TextField state field=FormField::Username id="hook-username" label kind="text"
+                get=|f| f.username.clone() set=|f, v| f.username = v/> }
+        })}
+        {move || hook_form::needs_password(auth()).then(|| view! {
+            <TextField state field=FormField::Password id="hook-password" label="Password" kind="password"
+                get=|f| f.password.clone() set=|f, v| f.password = v/>
+        })}
+        {move || hook_form::needs_token(auth()).then(|| {
+            let label = if auth() == AuthType::Jwt { "JWT signing secret" } else { "Bearer token" };
+            view! { <TextField state field=FormField::Token id="hook-token" label kind="password"
+                get=|f| f.token.clone() set=|f, v| f.token = v/> }
+        })}
+    }
+}
+
+/// FlightRates hooks only: the hook type and the shop.
+#[component]
+fn FlightratesFields(state: FormState, hook_types: Vec<String>) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for="hook-type">"Hook type"</label>
+            <select id="hook-type"
+                    prop:value=move || state.form.read().hook_type.clone()
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        state.form.update(|f| f.hook_type = value);
+                    }>
+                {hook_types.into_iter().map(|t| {
+                    let label = t.clone();
+                    view! { <option value=t>{label}</option> }
+                }).collect_view()}
+            </select>
+            <p class="field-error">{move || state.error_for(FormField::HookType)}</p>
+        </div>
+        <TextField state field=FormField::Shop id="hook-shop" label="Shop" kind="text"
+            get=|f| f.shop.clone() set=|f, v| f.shop = v/>
     }
 }

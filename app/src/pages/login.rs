@@ -1,14 +1,14 @@
 //! The login form. A plain HTML form posting to the login server function,
 //! so it works before (and without) the WASM; with it, errors show inline.
 
-use crate::server_fns::{LoginFn, error_text};
+use crate::server_fns::LoginFn;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn Login() -> impl IntoView {
     let login = ServerAction::<LoginFn>::new();
-    let error = move || login.value().get().and_then(Result::err).map(|e| error_text(&e));
+    let error = move || login.value().get().and_then(Result::err).map(|e| e.to_string());
     view! {
         <Title text="Log in"/>
         <section class="page narrow">

@@ -3,6 +3,16 @@
 use super::{SecurityError, random};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use std::sync::LazyLock;
+use tokio::sync::Semaphore;
+
+/// At most one argon2 run per core at a time. Each run takes ~19 MiB and
+/// tens of milliseconds of a core: without a cap a login flood fills the
+/// blocking pool (512 threads), memory grows with it and the dispatcher
+/// starves. Waiting logins queue as futures, holding no thread.
+static HASHING_SLOTS: LazyLock<Semaphore> = LazyLock::new(|| {
+    Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+});
 
 pub fn hash_password(password: &str) -> Result<String, SecurityError> {
     let salt = SaltString::encode_b64(&random::bytes::<16>()?).map_err(|_| SecurityError::Hashing)?;
@@ -18,6 +28,34 @@ pub fn verify_password(password: &str, stored_hash: &str) -> bool {
     PasswordHash::new(stored_hash)
         .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
+}
+
+/// A real argon2 hash of a random password, checked when the email is
+/// unknown so both cases take the same time (no account enumeration).
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let random = random::bytes::<16>().map(hex::encode).unwrap_or_default();
+        hash_password(&random).unwrap_or_default()
+    })
+}
+
+/// A login's password check: [`verify_password`] against the account's
+/// hash, or against a dummy hash (same cost, never true) when there is no
+/// account. Runs on the blocking pool, at most one run per core at a time,
+/// so the async workers serving everyone else never stall on it.
+pub async fn verify_login(password: String, stored_hash: Option<String>) -> Result<bool, SecurityError> {
+    let _slot = HASHING_SLOTS.acquire().await.map_err(|_| SecurityError::Hashing)?;
+    tokio::task::spawn_blocking(move || match stored_hash {
+        Some(hash) => verify_password(&password, &hash),
+        None => {
+            // The same work as a real check, and never a match.
+            let _ = verify_password(&password, dummy_hash());
+            false
+        }
+    })
+    .await
+    .map_err(|_| SecurityError::Hashing)
 }
 
 #[cfg(test)]

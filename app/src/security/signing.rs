@@ -28,14 +28,17 @@ pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> Result<S
 
 /// HS256 JWT with `sub`, `iat`, `exp` (iat + 5 min) and `jti`, signed with `secret` as raw bytes.
 pub fn jwt_hs256(secret: &str, sub: &str, jti: &str, iat: i64) -> Result<String, SecurityError> {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-    let claims = serde_json::json!({ "sub": sub, "iat": iat, "exp": iat + 300, "jti": jti });
-    let claims = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).map_err(|_| SecurityError::Crypto)?);
-    let signing_input = format!("{header}.{claims}");
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(|_| SecurityError::Crypto)?;
-    mac.update(signing_input.as_bytes());
-    Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())))
+    #[derive(serde::Serialize)]
+    struct Claims<'a> {
+        sub: &'a str,
+        iat: i64,
+        exp: i64,
+        jti: &'a str,
+    }
+    let claims = Claims { sub, iat, exp: iat + 300, jti };
+    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()).map_err(|_| SecurityError::Crypto)?;
+    jsonwebtoken::encode(&header, &claims, &key).map_err(|_| SecurityError::Crypto)
 }
 
 #[cfg(test)]
@@ -59,11 +62,14 @@ mod tests {
     #[test]
     fn jwt_has_three_parts_and_the_claims() {
         let jwt = jwt_hs256("secret", "user-1", "d1", 1_700_000_000).expect("jwt");
-        let parts: Vec<&str> = jwt.split('.').collect();
-        assert_eq!(parts.len(), 3);
-        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[1]).expect("b64");
-        let claims: serde_json::Value = serde_json::from_slice(&claims).expect("json");
+        assert_eq!(jwt.split('.').count(), 3);
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.validate_exp = false;
+        let key = jsonwebtoken::DecodingKey::from_secret(b"secret").expect("key");
+        let claims = jsonwebtoken::decode::<serde_json::Value>(&jwt, &key, &validation).expect("verifies").claims;
         assert_eq!(claims["sub"], "user-1");
+        assert_eq!(claims["jti"], "d1");
         assert_eq!(claims["exp"], 1_700_000_300);
+        assert!(jsonwebtoken::decode::<serde_json::Value>(&jwt, &jsonwebtoken::DecodingKey::from_secret(b"other").expect("key"), &validation).is_err());
     }
 }

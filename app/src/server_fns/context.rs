@@ -1,6 +1,7 @@
 //! What the server gives the server functions (through Leptos context) and
 //! the checks every one of them starts with: the session and its account.
 
+use super::error::{DashboardError, answered};
 use crate::domain::{Catalogue, ResourceId};
 use crate::security::SecretBox;
 use crate::storage::accounts::Account;
@@ -13,7 +14,8 @@ use std::sync::Arc;
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// (account, hook) → the queued test event's id, `None` without such a hook.
-pub type SendTest = Arc<dyn Fn(ResourceId, ResourceId) -> BoxFuture<Result<Option<String>, String>> + Send + Sync>;
+pub type SendTest =
+    Arc<dyn Fn(ResourceId, ResourceId) -> BoxFuture<Result<Option<String>, DashboardError>> + Send + Sync>;
 
 /// (email, client address) → `Err(seconds to wait)` when over a limit.
 pub type LoginLimit = Arc<dyn Fn(&str, &str) -> Result<(), u64> + Send + Sync>;
@@ -51,8 +53,8 @@ pub struct Services {
     pub login_allowed: LoginLimit,
 }
 
-pub fn services() -> Result<Services, ServerFnError> {
-    use_context::<Services>().ok_or_else(|| ServerFnError::new("the server is not configured"))
+pub fn services() -> Result<Services, DashboardError> {
+    use_context::<Services>().ok_or_else(|| internal("the server's services are not in the Leptos context"))
 }
 
 /// The session token from the request's cookie, if any.
@@ -63,15 +65,15 @@ pub fn session_token() -> Option<String> {
 /// The session token in these request headers' cookie, if any.
 pub fn session_token_in(headers: &http::HeaderMap) -> Option<String> {
     headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|header| {
-        header.split(';').find_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            (name == SESSION_COOKIE && !value.is_empty()).then(|| value.to_owned())
-        })
+        cookie::Cookie::split_parse(header)
+            .filter_map(Result::ok)
+            .find(|c| c.name() == SESSION_COOKIE && !c.value().is_empty())
+            .map(|c| c.value().to_owned())
     })
 }
 
 /// The signed-in account, or an error that makes the page go to the login form.
-pub async fn require_account() -> Result<(Services, Account), ServerFnError> {
+pub async fn require_account() -> Result<(Services, Account), DashboardError> {
     let services = services()?;
     let account = match session_token() {
         Some(token) => sessions::account(&services.db, &token).await.map_err(internal)?,
@@ -83,52 +85,46 @@ pub async fn require_account() -> Result<(Services, Account), ServerFnError> {
             // A direct call gets a 401; a page being rendered goes to the login form.
             let direct = use_context::<http::request::Parts>().is_some_and(|p| p.uri.path().starts_with("/_rpc/"));
             if direct {
-                if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                    response.set_status(http::StatusCode::UNAUTHORIZED);
-                }
+                Err(answered(DashboardError::NotSignedIn))
             } else {
                 leptos_axum::redirect("/login");
+                Err(DashboardError::NotSignedIn)
             }
-            Err(ServerFnError::new(super::NOT_SIGNED_IN))
         }
     }
 }
 
-/// Logs the cause and gives the browser a message without internals.
-pub fn internal(e: impl std::fmt::Display) -> ServerFnError {
+/// Logs the cause and gives the browser a 500 without internals.
+pub fn internal(e: impl std::fmt::Display) -> DashboardError {
     tracing::error!(error = %e, "server function failed");
-    ServerFnError::new("something went wrong on the server; try again")
+    answered(DashboardError::Internal)
 }
 
 /// A storage error as the browser should see it: the user's own mistakes
 /// (an account limit, text the database cannot hold) with their 4xx and
 /// message, anything else as `internal`.
-pub fn storage_error(e: crate::storage::StorageError) -> ServerFnError {
+pub fn storage_error(e: crate::storage::StorageError) -> DashboardError {
     use crate::storage::StorageError;
-    let status = match &e {
-        StorageError::LimitReached { .. } => http::StatusCode::TOO_MANY_REQUESTS,
-        StorageError::UnstorableText => http::StatusCode::BAD_REQUEST,
-        _ => return internal(e),
-    };
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(status);
-        if status == http::StatusCode::TOO_MANY_REQUESTS {
-            // Every 429 carries Retry-After (SPEC §2.1), as on the REST API.
-            response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from_static("60"));
+    match &e {
+        StorageError::LimitReached { .. } => {
+            answered(DashboardError::TooMany { message: e.to_string(), retry_after_secs: 60 })
         }
+        StorageError::UnstorableText => answered(DashboardError::Invalid(e.to_string())),
+        _ => internal(e),
     }
-    ServerFnError::new(e.to_string())
 }
 
-/// A 404-like answer for ids the account does not own (or that do not exist).
-pub fn not_found(what: &str) -> ServerFnError {
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http::StatusCode::NOT_FOUND);
-    }
-    ServerFnError::new(format!("{what} not found"))
+/// A 404 for ids the account does not own (or that do not exist).
+pub fn not_found(what: &str) -> DashboardError {
+    answered(DashboardError::NotFound(what.to_owned()))
+}
+
+/// A 400 saying what is wrong with the input.
+pub fn invalid(why: impl Into<String>) -> DashboardError {
+    answered(DashboardError::Invalid(why.into()))
 }
 
 /// Parses an id from the browser; a malformed one is simply not found.
-pub fn parse_id(id: &str, what: &str) -> Result<ResourceId, ServerFnError> {
+pub fn parse_id(id: &str, what: &str) -> Result<ResourceId, DashboardError> {
     ResourceId::parse(id).map_err(|_| not_found(what))
 }

@@ -3,6 +3,7 @@
 
 use super::types::{DeliveryPage, FormSetup, HookDetail, HookPage, HookQuery, SaveOutcome};
 use crate::domain::hook_form::HookForm;
+use super::error::DashboardError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -15,7 +16,7 @@ async fn own_hook(
     services: &super::context::Services,
     account: &crate::storage::accounts::Account,
     id: &str,
-) -> Result<crate::storage::hooks::Hook, ServerFnError> {
+) -> Result<crate::storage::hooks::Hook, DashboardError> {
     use super::context::{internal, not_found, parse_id};
     let id = parse_id(id, "Hook")?;
     crate::storage::hooks::get(&services.db, &account.id, None, &id)
@@ -77,7 +78,7 @@ mod convert {
 }
 
 #[server(name = ListHooksFn, prefix = "/_rpc", endpoint = "list_hooks", input = Json)]
-pub async fn list_hooks(query: HookQuery) -> Result<HookPage, ServerFnError> {
+pub async fn list_hooks(query: HookQuery) -> Result<HookPage, DashboardError> {
     use super::context::{internal, require_account};
     use super::types::HookSummary;
     use crate::storage::{hooks, stats};
@@ -121,7 +122,7 @@ pub async fn list_hooks(query: HookQuery) -> Result<HookPage, ServerFnError> {
 }
 
 #[server(name = SetHookActiveFn, prefix = "/_rpc", endpoint = "set_hook_active")]
-pub async fn set_hook_active(id: String, active: bool) -> Result<(), ServerFnError> {
+pub async fn set_hook_active(id: String, active: bool) -> Result<(), DashboardError> {
     use super::context::{internal, not_found, parse_id, require_account};
     let (services, account) = require_account().await?;
     let id = parse_id(&id, "Hook")?;
@@ -134,7 +135,7 @@ pub async fn set_hook_active(id: String, active: bool) -> Result<(), ServerFnErr
 
 /// What the create form (no id) or the edit form (an id) starts from.
 #[server(name = FormSetupFn, prefix = "/_rpc", endpoint = "form_setup")]
-pub async fn form_setup(id: Option<String>) -> Result<FormSetup, ServerFnError> {
+pub async fn form_setup(id: Option<String>) -> Result<FormSetup, DashboardError> {
     use super::context::require_account;
     let (services, account) = require_account().await?;
     let hook = match id {
@@ -152,7 +153,7 @@ pub async fn form_setup(id: Option<String>) -> Result<FormSetup, ServerFnError> 
 /// Creates (no id) or replaces (an id) a hook after the same validation as
 /// the REST API; validation failures come back per field.
 #[server(name = SaveHookFn, prefix = "/_rpc", endpoint = "save_hook", input = Json)]
-pub async fn save_hook(id: Option<String>, form: HookForm) -> Result<SaveOutcome, ServerFnError> {
+pub async fn save_hook(id: Option<String>, form: HookForm) -> Result<SaveOutcome, DashboardError> {
     use super::context::{internal, not_found, require_account, storage_error};
     use crate::domain::Mode;
     use crate::storage::hooks;
@@ -181,14 +182,14 @@ pub async fn save_hook(id: Option<String>, form: HookForm) -> Result<SaveOutcome
 }
 
 #[server(name = HookDetailFn, prefix = "/_rpc", endpoint = "hook_detail")]
-pub async fn hook_detail(id: String) -> Result<HookDetail, ServerFnError> {
+pub async fn hook_detail(id: String) -> Result<HookDetail, DashboardError> {
     use super::context::require_account;
     let (services, account) = require_account().await?;
     Ok(convert::detail(&own_hook(&services, &account, &id).await?))
 }
 
 #[server(name = DeleteHookFn, prefix = "/_rpc", endpoint = "delete_hook")]
-pub async fn delete_hook(id: String) -> Result<(), ServerFnError> {
+pub async fn delete_hook(id: String) -> Result<(), DashboardError> {
     use super::context::{internal, not_found, parse_id, require_account};
     let (services, account) = require_account().await?;
     let id = parse_id(&id, "Hook")?;
@@ -201,7 +202,7 @@ pub async fn delete_hook(id: String) -> Result<(), ServerFnError> {
 
 /// The hook's signing secret (`whsec_…`), for "Reveal".
 #[server(name = RevealSecretFn, prefix = "/_rpc", endpoint = "reveal_secret")]
-pub async fn reveal_secret(id: String) -> Result<String, ServerFnError> {
+pub async fn reveal_secret(id: String) -> Result<String, DashboardError> {
     use super::context::{internal, not_found, parse_id, require_account};
     let (services, account) = require_account().await?;
     let id = parse_id(&id, "Hook")?;
@@ -213,7 +214,7 @@ pub async fn reveal_secret(id: String) -> Result<String, ServerFnError> {
 
 /// A new signing secret; the old one keeps signing for 24 hours.
 #[server(name = RotateSecretFn, prefix = "/_rpc", endpoint = "rotate_secret")]
-pub async fn rotate_secret(id: String) -> Result<String, ServerFnError> {
+pub async fn rotate_secret(id: String) -> Result<String, DashboardError> {
     use super::context::{internal, not_found, parse_id, require_account};
     const OVERLAP_MS: i64 = 24 * 60 * 60 * 1000;
     let (services, account) = require_account().await?;
@@ -229,15 +230,15 @@ pub async fn rotate_secret(id: String) -> Result<String, ServerFnError> {
 
 /// Queues a test event for the hook; returns the event id.
 #[server(name = SendTestEventFn, prefix = "/_rpc", endpoint = "send_test_event")]
-pub async fn send_test_event(id: String) -> Result<String, ServerFnError> {
-    use super::context::{internal, not_found, parse_id, require_account};
+pub async fn send_test_event(id: String) -> Result<String, DashboardError> {
+    use super::context::{not_found, parse_id, require_account};
     let (services, account) = require_account().await?;
     let id = parse_id(&id, "Hook")?;
-    (services.send_test)(account.id.clone(), id).await.map_err(internal)?.ok_or_else(|| not_found("Hook"))
+    (services.send_test)(account.id.clone(), id).await?.ok_or_else(|| not_found("Hook"))
 }
 
 #[server(name = ListDeliveriesFn, prefix = "/_rpc", endpoint = "list_deliveries")]
-pub async fn list_deliveries(id: String, page: u32) -> Result<DeliveryPage, ServerFnError> {
+pub async fn list_deliveries(id: String, page: u32) -> Result<DeliveryPage, DashboardError> {
     use super::context::{internal, require_account};
     let (services, account) = require_account().await?;
     let hook = own_hook(&services, &account, &id).await?;
@@ -255,7 +256,7 @@ pub async fn list_deliveries(id: String, page: u32) -> Result<DeliveryPage, Serv
 
 /// Queues a finished delivery for one more attempt.
 #[server(name = RetryDeliveryFn, prefix = "/_rpc", endpoint = "retry_delivery")]
-pub async fn retry_delivery(id: String) -> Result<(), ServerFnError> {
+pub async fn retry_delivery(id: String) -> Result<(), DashboardError> {
     use super::context::{internal, not_found, require_account};
     use crate::storage::deliveries::{RetryResult, retry};
     let (services, account) = require_account().await?;
@@ -265,7 +266,9 @@ pub async fn retry_delivery(id: String) -> Result<(), ServerFnError> {
             (services.wake)();
             Ok(())
         }
-        RetryResult::AlreadyPending => Err(ServerFnError::new("This delivery is already queued.")),
+        RetryResult::AlreadyPending => {
+            Err(super::error::answered(DashboardError::Conflict("This delivery is already queued.".to_owned())))
+        }
         RetryResult::NotFound => Err(not_found("Delivery")),
     }
 }

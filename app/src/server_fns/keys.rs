@@ -1,10 +1,11 @@
 //! API keys from the dashboard: list, create (the key is shown once), revoke.
 
 use super::types::KeyView;
+use super::error::DashboardError;
 use leptos::prelude::*;
 
 #[server(name = ListKeysFn, prefix = "/_rpc", endpoint = "list_keys")]
-pub async fn list_keys() -> Result<Vec<KeyView>, ServerFnError> {
+pub async fn list_keys() -> Result<Vec<KeyView>, DashboardError> {
     use super::context::{internal, require_account};
     let (services, account) = require_account().await?;
     let keys = crate::storage::api_keys::list(&services.db, &account.id).await.map_err(internal)?;
@@ -22,15 +23,15 @@ pub async fn list_keys() -> Result<Vec<KeyView>, ServerFnError> {
 
 /// Creates a key and returns it: the only time it is shown.
 #[server(name = CreateKeyFn, prefix = "/_rpc", endpoint = "create_key")]
-pub async fn create_key(name: String) -> Result<String, ServerFnError> {
-    use super::context::{require_account, storage_error};
+pub async fn create_key(name: String) -> Result<String, DashboardError> {
+    use super::context::{invalid, require_account, storage_error};
     let (services, account) = require_account().await?;
     let name = name.trim();
     if name.chars().any(char::is_control) {
-        return Err(ServerFnError::new("The name must not contain control characters."));
+        return Err(invalid("The name must not contain control characters."));
     }
     if name.chars().count() > 100 {
-        return Err(ServerFnError::new("The name can be at most 100 characters."));
+        return Err(invalid("The name can be at most 100 characters."));
     }
     let key = crate::storage::api_keys::create(&services.db, &account.id, name).await.map_err(storage_error)?;
     tracing::info!(account = %account.id, "API key created from the dashboard");
@@ -38,7 +39,7 @@ pub async fn create_key(name: String) -> Result<String, ServerFnError> {
 }
 
 #[server(name = RevokeKeyFn, prefix = "/_rpc", endpoint = "revoke_key")]
-pub async fn revoke_key(id: String) -> Result<(), ServerFnError> {
+pub async fn revoke_key(id: String) -> Result<(), DashboardError> {
     use super::context::{internal, not_found, require_account};
     let (services, account) = require_account().await?;
     if !crate::storage::api_keys::revoke(&services.db, &account.id, &id).await.map_err(internal)? {

@@ -7,6 +7,7 @@
 mod auth;
 #[cfg(feature = "ssr")]
 pub mod context;
+pub mod error;
 mod hooks;
 mod keys;
 mod overview;
@@ -14,20 +15,8 @@ mod status;
 pub mod types;
 
 pub use auth::*;
+pub use error::DashboardError;
 pub use hooks::*;
 pub use keys::*;
 pub use overview::*;
 pub use status::{ServiceStatus, ServiceStatusFn, service_status};
-
-use leptos::prelude::ServerFnError;
-
-/// The message of the error every server function gives without a valid session.
-pub const NOT_SIGNED_IN: &str = "not signed in";
-
-/// What to show a person for a failed call.
-pub fn error_text(e: &ServerFnError) -> String {
-    match e {
-        ServerFnError::ServerError(message) => message.clone(),
-        other => format!("The server could not be reached ({other}). Check your connection and try again."),
-    }
-}

@@ -1,10 +1,11 @@
 //! The overview page's figures.
 
 use super::types::OverviewData;
+use super::error::DashboardError;
 use leptos::prelude::*;
 
 #[server(name = OverviewFn, prefix = "/_rpc", endpoint = "overview")]
-pub async fn overview() -> Result<OverviewData, ServerFnError> {
+pub async fn overview() -> Result<OverviewData, DashboardError> {
     use super::context::{internal, require_account};
     use super::types::HourCount;
     let (services, account) = require_account().await?;

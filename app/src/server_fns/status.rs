@@ -1,3 +1,4 @@
+use super::error::DashboardError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -9,8 +10,9 @@ pub struct ServiceStatus {
 
 /// The service's health as the dashboard shows it.
 #[server(name = ServiceStatusFn, prefix = "/_rpc", endpoint = "service_status")]
-pub async fn service_status() -> Result<ServiceStatus, ServerFnError> {
-    let db = use_context::<crate::storage::Db>().ok_or_else(|| ServerFnError::new("the database is not configured"))?;
+pub async fn service_status() -> Result<ServiceStatus, DashboardError> {
+    let db = use_context::<crate::storage::Db>()
+        .ok_or_else(|| super::context::internal("the database is not in the Leptos context"))?;
     let database_ok = crate::storage::ping(&db).await.is_ok();
     Ok(ServiceStatus { version: crate::VERSION.to_owned(), database_ok })
 }

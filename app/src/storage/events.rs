@@ -216,26 +216,8 @@ async fn publish_one(
     if !known {
         return Ok(Published::UnknownAccount);
     }
-    if let Some(key) = &r.idempotency_key {
-        on_tx!(&mut *tx, t => sqlx::query(
-            "DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND created_at <= $3",
-        )
-        .bind(r.account_id.as_str())
-        .bind(key)
-        .bind(now - IDEMPOTENCY_WINDOW_MS)
-        .execute(&mut **t)
-        .await
-        .map(|_| ()))?;
-        let seen: Option<(String,)> = on_tx!(&mut *tx, t => sqlx::query_as(
-            "SELECT response FROM idempotency_keys WHERE account_id = $1 AND key = $2",
-        )
-        .bind(r.account_id.as_str())
-        .bind(key)
-        .fetch_optional(&mut **t)
-        .await)?;
-        if let Some((response,)) = seen {
-            return Ok(Published::Replayed(response));
-        }
+    if let Some(first) = first_answer(tx, r, now).await? {
+        return Ok(Published::Replayed(first));
     }
     on_tx!(&mut *tx, t => sqlx::query(
         "INSERT INTO events (id, account_id, hook_type, shop, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -279,19 +261,53 @@ async fn publish_one(
             .collect();
     }
     if let Some(key) = &r.idempotency_key {
-        let answer = (r.answer)(&r.id, inserted);
-        on_tx!(&mut *tx, t => sqlx::query(
-            "INSERT INTO idempotency_keys (account_id, key, response, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(r.account_id.as_str())
-        .bind(key)
-        .bind(&answer)
-        .bind(now)
-        .execute(&mut **t)
-        .await
-        .map(|_| ()))?;
+        remember_answer(tx, r, key, (r.answer)(&r.id, inserted), now).await?;
     }
     Ok(Published::New { deliveries: inserted, leased })
+}
+
+/// The answer given to the first request with this idempotency key, within
+/// the window (older ones are forgotten here).
+async fn first_answer(tx: &mut Tx, r: &PublishRequest, now: i64) -> Result<Option<String>, StorageError> {
+    let Some(key) = &r.idempotency_key else { return Ok(None) };
+    on_tx!(&mut *tx, t => sqlx::query(
+        "DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND created_at <= $3",
+    )
+    .bind(r.account_id.as_str())
+    .bind(key)
+    .bind(now - IDEMPOTENCY_WINDOW_MS)
+    .execute(&mut **t)
+    .await
+    .map(|_| ()))?;
+    let seen: Option<(String,)> = on_tx!(&mut *tx, t => sqlx::query_as(
+        "SELECT response FROM idempotency_keys WHERE account_id = $1 AND key = $2",
+    )
+    .bind(r.account_id.as_str())
+    .bind(key)
+    .fetch_optional(&mut **t)
+    .await)?;
+    Ok(seen.map(|(response,)| response))
+}
+
+/// Keeps the answer for later requests with the same idempotency key.
+async fn remember_answer(
+    tx: &mut Tx,
+    r: &PublishRequest,
+    key: &str,
+    answer: String,
+    now: i64,
+) -> Result<(), StorageError> {
+    on_tx!(&mut *tx, t => sqlx::query(
+        "INSERT INTO idempotency_keys (account_id, key, response, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(r.account_id.as_str())
+    .bind(key)
+    .bind(&answer)
+    .bind(now)
+    .execute(&mut **t)
+    .await
+    .map(|_| ()))?;
+    Ok(())
 }
 
 /// One delivery per matching active hook for each event of the JSON array

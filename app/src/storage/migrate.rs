@@ -222,6 +222,14 @@ fn storable(text: Option<String>) -> Option<String> {
 /// Deliveries not succeeded (leases cleared) with their events and attempts, and
 /// the idempotency keys still in their window.
 async fn copy_outbox(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copied) -> Result<(), CopyError> {
+    copy_unfinished_events(src, dst, copied).await?;
+    copy_unfinished_deliveries(src, dst, copied).await?;
+    copy_their_attempts(src, dst, copied).await?;
+    copy_idempotency_keys(src, dst, copied).await
+}
+
+/// Events with a delivery not yet succeeded.
+async fn copy_unfinished_events(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copied) -> Result<(), CopyError> {
     let events: Vec<(String, String, String, Option<String>, String, i64)> = sqlx::query_as(
         "SELECT id, account_id, hook_type, shop, payload, created_at FROM events e
          WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status <> 'succeeded')",
@@ -242,6 +250,11 @@ async fn copy_outbox(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Cop
         .await?;
         copied.events += 1;
     }
+    Ok(())
+}
+
+/// Deliveries not yet succeeded, their leases cleared.
+async fn copy_unfinished_deliveries(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copied) -> Result<(), CopyError> {
     type DeliveryRow = (String, String, String, String, DeliveryStatus, i64, i64, i64, i64);
     let deliveries: Vec<DeliveryRow> = sqlx::query_as(
         "SELECT id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at, created_at, updated_at
@@ -271,6 +284,11 @@ async fn copy_outbox(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Cop
             _ => copied.pending_deliveries += 1,
         }
     }
+    Ok(())
+}
+
+/// The attempts of those deliveries.
+async fn copy_their_attempts(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copied) -> Result<(), CopyError> {
     let attempts: Vec<AttemptRow> = sqlx::query_as(
         "SELECT a.delivery_id, a.attempted_at, a.duration_ms, a.status_code, a.error, a.response_body
          FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.status <> 'succeeded' ORDER BY a.id",
@@ -292,6 +310,11 @@ async fn copy_outbox(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Cop
         .await?;
         copied.attempts += 1;
     }
+    Ok(())
+}
+
+/// Idempotency keys still within their window.
+async fn copy_idempotency_keys(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copied) -> Result<(), CopyError> {
     let keys: Vec<(String, String, String, i64)> =
         sqlx::query_as("SELECT account_id, key, response, created_at FROM idempotency_keys WHERE created_at > $1")
             .bind(now_ms() - IDEMPOTENCY_WINDOW_MS)

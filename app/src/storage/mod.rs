@@ -15,6 +15,7 @@ pub mod api_keys;
 mod backend;
 mod clock;
 pub mod deliveries;
+mod delivery_log;
 pub mod directory;
 pub mod events;
 mod failing;
@@ -129,8 +130,6 @@ pub enum StorageError {
     /// The account holds as many as it may (`quota.rs`): the caller's to fix.
     #[error("this account already has {limit} {}, the most it may have; delete one first", what.noun())]
     LimitReached { what: quota::Counted, limit: u32 },
-    #[error("a blocking task (password hashing) failed")]
-    Blocking,
 }
 
 impl From<sqlx::Error> for StorageError {

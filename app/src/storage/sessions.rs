@@ -10,16 +10,6 @@ use base64::Engine;
 /// How long a session lasts after logging in.
 pub const SESSION_TTL_MS: i64 = 12 * 60 * 60 * 1000;
 
-/// A real argon2 hash of a random password, checked when the email is
-/// unknown so both cases take the same time (no account enumeration).
-fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| {
-        let random = random::bytes::<16>().map(hex::encode).unwrap_or_default();
-        passwords::hash_password(&random).unwrap_or_default()
-    })
-}
-
 /// Checks email and password; on success opens a session and returns its
 /// token (the cookie value; not stored) and the account.
 pub async fn login(db: &Db, email: &str, password: &str) -> Result<Option<(String, Account)>, StorageError> {
@@ -38,14 +28,7 @@ pub async fn login(db: &Db, email: &str, password: &str) -> Result<Option<(Strin
     };
     let found: Option<(String, AccountRow)> = row.map(|r| (r.password_hash, r.account));
     let stored = found.as_ref().map(|(hash, _)| hash.clone());
-    let password = password.to_owned();
-    // argon2 takes tens of milliseconds of CPU: on the blocking pool, so a
-    // flood of logins cannot stall the async workers serving everyone else.
-    let valid = tokio::task::spawn_blocking(move || {
-        passwords::verify_password(&password, stored.as_deref().unwrap_or_else(|| dummy_hash()))
-    })
-    .await
-    .map_err(|_| StorageError::Blocking)?;
+    let valid = passwords::verify_login(password.to_owned(), stored).await?;
     if !valid {
         return Ok(None);
     }

@@ -8,16 +8,27 @@ pub struct RetrySchedule(Vec<Duration>);
 
 pub const DEFAULT: &str = "0s,5s,5m,30m,2h,5h,10h,10h";
 
+/// What is wrong with a `--retry-schedule`.
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("the retry schedule needs at least one entry")]
+    Empty,
+    #[error("`{entry}`: {source} (expected a duration such as 250ms, 5s, 5m, 2h or 1d)")]
+    Entry { entry: String, source: humantime::DurationError },
+}
+
 impl RetrySchedule {
-    pub fn parse(spec: &str) -> Result<Self, String> {
+    pub fn parse(spec: &str) -> Result<Self, ScheduleError> {
         let delays = spec
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(parse_duration)
+            .map(|entry| {
+                parse_duration(entry).map_err(|source| ScheduleError::Entry { entry: entry.to_owned(), source })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         if delays.is_empty() {
-            return Err("the retry schedule needs at least one entry".into());
+            return Err(ScheduleError::Empty);
         }
         Ok(Self(delays))
     }
@@ -33,21 +44,9 @@ impl RetrySchedule {
     }
 }
 
-/// `250ms`, `5s`, `5m`, `2h`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (number, unit) = s.split_at(split);
-    let n: u64 = number.parse().map_err(|_| format!("`{s}`: expected a number followed by ms, s, m, h or d"))?;
-    let ms = match unit {
-        "ms" => n,
-        "s" => n.saturating_mul(1000),
-        "m" => n.saturating_mul(60_000),
-        "h" => n.saturating_mul(3_600_000),
-        "d" => n.saturating_mul(86_400_000),
-        _ => return Err(format!("`{s}`: the unit must be ms, s, m, h or d")),
-    };
-    Ok(Duration::from_millis(ms))
+/// `250ms`, `5s`, `5m`, `2h`, `1d`, `1h 30m` (humantime's syntax).
+pub fn parse_duration(s: &str) -> Result<Duration, humantime::DurationError> {
+    humantime::parse_duration(s.trim())
 }
 
 /// `delay` scaled by a random factor in [0.8, 1.2].
@@ -68,9 +67,12 @@ mod tests {
         assert_eq!(s.delay_before(1), Some(Duration::ZERO));
         assert_eq!(s.delay_before(3), Some(Duration::from_secs(300)));
         assert_eq!(s.delay_before(9), None);
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("5d"), Ok(Duration::from_secs(5 * 86_400)));
-        assert!(parse_duration("5w").is_err());
+        assert_eq!(parse_duration("250ms").ok(), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("5d").ok(), Some(Duration::from_secs(5 * 86_400)));
+        assert_eq!(parse_duration("1h 30m").ok(), Some(Duration::from_secs(5400)));
+        assert!(parse_duration("5 fortnights").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert!(RetrySchedule::parse("5s,soon").is_err());
         assert!(RetrySchedule::parse("").is_err());
     }
 

@@ -8,18 +8,19 @@
 //! "Own origin" is `--public-url` when set (behind a proxy that rewrites
 //! `Host`), else the request's `Host`.
 
-use super::error::ApiError;
+use super::error::rpc_error_response;
+use app::server_fns::DashboardError;
 use super::exposure::Exposure;
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use std::sync::Arc;
 
 pub async fn refuse_cross_site_rpc(State(exposure): State<Arc<Exposure>>, req: Request, next: Next) -> Response {
     if req.uri().path().starts_with("/_rpc/") && is_cross_site(req.headers(), exposure.public_origin.as_ref()) {
         tracing::warn!(path = %req.uri().path(), "cross-site server function call refused");
-        return ApiError::Forbidden("cross-site requests to the dashboard are refused").into_response();
+        return rpc_error_response(req.uri().path(), &DashboardError::CrossSite);
     }
     next.run(req).await
 }

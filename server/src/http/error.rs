@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 pub use app::domain::FieldError;
+use app::server_fns::{DashboardError, error::answered};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -87,6 +88,50 @@ impl From<app::storage::StorageError> for ApiError {
             e => Self::internal(e),
         }
     }
+}
+
+impl ApiError {
+    /// The same error as the dashboard's server functions answer it, with
+    /// its HTTP status set on the call's response (`answered`).
+    pub fn into_dashboard(self) -> DashboardError {
+        let error = match self {
+            Self::Unauthorized(_) => DashboardError::NotSignedIn,
+            Self::Validation(errors) => DashboardError::Invalid(
+                errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),
+            ),
+            Self::Forbidden(_) => DashboardError::CrossSite,
+            Self::NotFound(what) => DashboardError::NotFound(what.to_owned()),
+            Self::Conflict(why) => DashboardError::Conflict(why.to_owned()),
+            e @ Self::MethodNotAllowed => DashboardError::Invalid(e.to_string()),
+            e @ Self::PayloadTooLarge { .. } => DashboardError::Invalid(e.to_string()),
+            e @ Self::RateLimited { retry_after_secs } => {
+                DashboardError::TooMany { message: e.to_string(), retry_after_secs }
+            }
+            e @ Self::LimitReached(_) => {
+                DashboardError::TooMany { message: e.to_string(), retry_after_secs: LIMIT_RETRY_AFTER_SECS }
+            }
+            Self::Internal(source) => {
+                tracing::error!(error = %source, "server function failed");
+                DashboardError::Internal
+            }
+        };
+        answered(error)
+    }
+}
+
+/// A server function's error answered before the function runs (a
+/// middleware's refusal), shaped as the function itself would answer it: the
+/// JSON of `DashboardError`, its status and the `serverfnerror` header, so
+/// the dashboard shows the message.
+pub fn rpc_error_response(path: &str, error: &DashboardError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response =
+        (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], error.to_json())
+            .into_response();
+    if let Ok(path) = HeaderValue::from_str(path) {
+        response.headers_mut().insert("serverfnerror", path);
+    }
+    response
 }
 
 impl IntoResponse for ApiError {

@@ -6,11 +6,13 @@
 //! addresses). Every limiter is bounded in memory (`rate_limit.rs`).
 
 use super::rate_limit::RateLimiter;
+use app::server_fns::DashboardError;
 use app::server_fns::context::{ClientAddress, session_token_in};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use super::error::rpc_error_response;
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 /// The limits' settings (flags in `cli::LimitArgs`).
 #[derive(Clone, Copy, Debug)]
@@ -79,15 +81,13 @@ pub async fn limit_dashboard_calls(State(limits): State<Limits>, req: Request, n
     }
 }
 
-/// A 429 shaped like a server function's own error (`ServerError|message`
-/// plus the `serverfnerror` header), so the dashboard shows the message.
+/// A 429 in the dashboard's error form, with `Retry-After`.
 fn too_many_calls(path: &str, wait: u64) -> Response {
-    let message = format!("ServerError|Too many requests. Try again in {wait} seconds.");
-    let mut response = (StatusCode::TOO_MANY_REQUESTS, message).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::RETRY_AFTER, HeaderValue::from(wait));
-    if let Ok(path) = HeaderValue::from_str(path) {
-        headers.insert("serverfnerror", path);
-    }
+    let error = DashboardError::TooMany {
+        message: format!("Too many requests. Try again in {wait} seconds."),
+        retry_after_secs: wait,
+    };
+    let mut response = rpc_error_response(path, &error);
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
     response
 }

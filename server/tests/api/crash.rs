@@ -34,36 +34,8 @@ async fn every_accepted_event_arrives_after_a_sigkill() {
     assert_eq!(status, 200);
 
     // Publish 400 events from 16 concurrent publishers; kill -9 part-way.
-    let url = app.url.clone();
-    let client = reqwest::Client::new();
     let counter = Arc::new(AtomicUsize::new(0));
-    let publishers: Vec<_> = (0..16)
-        .map(|p| {
-            let (client, url, key, counter) = (client.clone(), url.clone(), key.clone(), counter.clone());
-            tokio::spawn(async move {
-                let mut accepted = Vec::new();
-                for i in 0..25 {
-                    let res = client
-                        .post(format!("{url}/api/v1/events"))
-                        .bearer_auth(&key)
-                        .json(&json!({"hookType":"dbs","data":{"publisher":p,"n":i}}))
-                        .send()
-                        .await;
-                    match res {
-                        Ok(r) if r.status() == 202 => {
-                            let body: serde_json::Value = r.json().await.unwrap_or_default();
-                            if let Some(id) = body["id"].as_str() {
-                                accepted.push(id.to_owned());
-                                counter.fetch_add(1, Ordering::SeqCst);
-                            }
-                        }
-                        _ => break, // the server is gone: nothing more is accepted
-                    }
-                }
-                accepted
-            })
-        })
-        .collect();
+    let publishers: Vec<_> = (0..16).map(|p| tokio::spawn(publish_until_gone(app.url.clone(), key.clone(), p, counter.clone()))).collect();
     // Let 250 events get accepted while deliveries are under way, then crash.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while counter.load(Ordering::SeqCst) < 250 && tokio::time::Instant::now() < deadline {
@@ -95,4 +67,30 @@ async fn every_accepted_event_arrives_after_a_sigkill() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Publishes 25 events as publisher `p` until the server stops answering;
+/// returns the ids of those accepted (each counted in `counter`).
+async fn publish_until_gone(url: String, key: String, p: usize, counter: Arc<AtomicUsize>) -> Vec<String> {
+    let client = reqwest::Client::new();
+    let mut accepted = Vec::new();
+    for i in 0..25 {
+        let res = client
+            .post(format!("{url}/api/v1/events"))
+            .bearer_auth(&key)
+            .json(&json!({"hookType":"dbs","data":{"publisher":p,"n":i}}))
+            .send()
+            .await;
+        match res {
+            Ok(r) if r.status() == 202 => {
+                let body: serde_json::Value = r.json().await.unwrap_or_default();
+                if let Some(id) = body["id"].as_str() {
+                    accepted.push(id.to_owned());
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            _ => break, // the server is gone: nothing more is accepted
+        }
+    }
+    accepted
 }

@@ -4,6 +4,7 @@
 //! database (`helpers.rs`).
 
 mod helpers;
+mod test_db;
 mod receiver;
 
 mod abuse;
@@ -12,13 +13,16 @@ mod cli;
 mod crash;
 mod dashboard;
 mod delivery;
+mod egress;
 mod exposure;
 mod hooks_crud;
 mod hooks_limits;
 mod hooks_secrets;
 mod hooks_validation;
+mod lifecycle;
 mod openapi;
 mod operations;
 mod postgres;
 mod property;
 mod server;
+mod server_fn_errors;

@@ -316,15 +316,7 @@ async fn migrate_to_copies_a_sqlite_installation_and_delivery_goes_on_on_postgre
         assert_eq!(status, 202);
         ids.insert(accepted["id"].as_str().expect("id").to_owned());
     }
-    let keyed = old
-        .request(Method::POST, "/api/v1/events", &key)
-        .header("idempotency-key", "moved-1")
-        .json(&json!({"hookType": "dbs", "data": {"keyed": true}}))
-        .send()
-        .await
-        .expect("publish");
-    assert_eq!(keyed.status(), 202);
-    let keyed: Value = keyed.json().await.expect("json");
+    let keyed = publish_keyed(&old, &key).await;
     ids.insert(keyed["id"].as_str().expect("id").to_owned());
     receiver.wait_for(1, WAIT).await;
     assert!(old.stop().success());
@@ -363,18 +355,23 @@ async fn migrate_to_copies_a_sqlite_installation_and_delivery_goes_on_on_postgre
     wait_for_all(&receiver, &ids).await;
     assert!(before < ids.len(), "everything arrived before the move; the test proves nothing");
     // The idempotency key came along: the same key answers the first event again.
-    let again = new
-        .request(Method::POST, "/api/v1/events", &key)
+    assert_eq!(publish_keyed(&new, &key).await["id"], keyed["id"]);
+    let expected = format!("Basic {}", base64_of("acme:moved secret"));
+    let last = receiver.received().pop().expect("a delivery");
+    assert_eq!(last.header("authorization"), expected);
+}
+
+/// Publishes with the idempotency key `moved-1`; the 202's body.
+async fn publish_keyed(app: &TestApp, key: &str) -> Value {
+    let res = app
+        .request(Method::POST, "/api/v1/events", key)
         .header("idempotency-key", "moved-1")
         .json(&json!({"hookType": "dbs", "data": {"keyed": true}}))
         .send()
         .await
         .expect("publish");
-    assert_eq!(again.status(), 202);
-    assert_eq!(again.json::<Value>().await.expect("json")["id"], keyed["id"]);
-    let expected = format!("Basic {}", base64_of("acme:moved secret"));
-    let last = receiver.received().pop().expect("a delivery");
-    assert_eq!(last.header("authorization"), expected);
+    assert_eq!(res.status(), 202);
+    res.json().await.expect("json")
 }
 
 fn base64_of(text: &str) -> String {

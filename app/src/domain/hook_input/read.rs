@@ -1,0 +1,205 @@
+//! Step 1: each known field's JSON type and format, and every unknown field
+//! named with the nearest known one.
+
+use super::{FieldDef, PASSWORD_MAX, Role, SHOP_MAX, TOKEN_MAX, USERNAME_MAX, fields_of};
+use crate::domain::{AuthType, Catalogue, FieldError, Vertical, validate_endpoint};
+use serde_json::{Map, Value};
+
+/// One field of the request: left out, `null`, or a value that passed its
+/// type and format checks.
+pub(super) enum FieldValue<T> {
+    Absent,
+    Null,
+    Given(T),
+}
+
+impl<T> FieldValue<T> {
+    pub(super) fn is_absent(&self) -> bool {
+        matches!(self, Self::Absent)
+    }
+
+    pub(super) fn is_null(&self) -> bool {
+        matches!(self, Self::Null)
+    }
+}
+
+/// The request's fields, each as sent. A field that failed its check is
+/// `Absent` here and has its error in the list.
+pub(super) struct SentFields {
+    pub endpoint: FieldValue<String>,
+    pub auth_type: FieldValue<AuthType>,
+    pub username: FieldValue<String>,
+    pub password: FieldValue<String>,
+    pub token: FieldValue<String>,
+    pub hook_type: FieldValue<String>,
+    pub is_active: FieldValue<bool>,
+    pub shop: FieldValue<String>,
+}
+
+/// Reads every field the vertical knows from the request object.
+pub(super) fn fields(
+    vertical: Vertical,
+    object: &Map<String, Value>,
+    catalogue: &Catalogue,
+    errors: &mut Vec<FieldError>,
+) -> SentFields {
+    let mut sent = SentFields {
+        endpoint: FieldValue::Absent,
+        auth_type: FieldValue::Absent,
+        username: FieldValue::Absent,
+        password: FieldValue::Absent,
+        token: FieldValue::Absent,
+        hook_type: FieldValue::Absent,
+        is_active: FieldValue::Absent,
+        shop: FieldValue::Absent,
+    };
+    for def in fields_of(vertical) {
+        let Some(value) = object.get(def.name) else { continue };
+        if value.is_null() {
+            sent.set_null(def.role);
+        } else if let Err(message) = sent.set(def, value, vertical, catalogue) {
+            errors.push(FieldError::new(def.name, message));
+        }
+    }
+    sent
+}
+
+impl SentFields {
+    fn set_null(&mut self, role: Role) {
+        match role {
+            Role::Endpoint => self.endpoint = FieldValue::Null,
+            Role::AuthType => self.auth_type = FieldValue::Null,
+            Role::Username => self.username = FieldValue::Null,
+            Role::Password => self.password = FieldValue::Null,
+            Role::Token => self.token = FieldValue::Null,
+            Role::HookType => self.hook_type = FieldValue::Null,
+            Role::Active => self.is_active = FieldValue::Null,
+            Role::Shop => self.shop = FieldValue::Null,
+        }
+    }
+
+    /// Checks one non-null value and keeps it; `Err` says what is wrong.
+    fn set(&mut self, def: &FieldDef, value: &Value, vertical: Vertical, catalogue: &Catalogue) -> Result<(), String> {
+        if def.role == Role::Active {
+            return match value {
+                Value::Bool(b) => {
+                    self.is_active = FieldValue::Given(*b);
+                    Ok(())
+                }
+                Value::String(_) => Err("must be a JSON boolean (true or false without quotes), not a string".into()),
+                other => Err(format!("must be true or false, not {}", json_kind(other))),
+            };
+        }
+        let Some(text) = value.as_str() else {
+            return Err(format!("must be a string, not {}", json_kind(value)));
+        };
+        match def.role {
+            Role::Endpoint => self.endpoint = FieldValue::Given(validate_endpoint(text).map_err(|e| e.to_string())?),
+            Role::AuthType => match AuthType::parse(text) {
+                Some(t) if allowed_auth_types(vertical).contains(&t) => self.auth_type = FieldValue::Given(t),
+                _ => return Err(format!("must be one of {}", auth_type_choices(vertical))),
+            },
+            Role::Username => self.username = FieldValue::Given(check_username(text)?),
+            Role::Password => self.password = FieldValue::Given(check_secret(text, PASSWORD_MAX, false)?),
+            Role::Token => self.token = FieldValue::Given(check_secret(text, TOKEN_MAX, true)?),
+            Role::HookType => {
+                let text = text.trim();
+                if !catalogue.contains(vertical, text) {
+                    return Err(format!("must be one of: {}", catalogue.hook_types(vertical).join(", ")));
+                }
+                self.hook_type = FieldValue::Given(text.to_owned());
+            }
+            Role::Shop => self.shop = FieldValue::Given(check_shop(text)?),
+            Role::Active => {}
+        }
+        Ok(())
+    }
+}
+
+/// Every field the vertical does not know, each with the nearest known name.
+pub(super) fn unknown_fields(vertical: Vertical, object: &Map<String, Value>, errors: &mut Vec<FieldError>) {
+    let defs = fields_of(vertical);
+    let names: Vec<&str> = defs.iter().map(|d| d.name).collect();
+    for key in object.keys().filter(|key| !names.contains(&key.as_str())) {
+        let message = match crate::domain::nearest_name(key, &names) {
+            Some(name) => format!("is not a known field: did you mean `{name}`?"),
+            None => format!("is not a known field (known fields: {})", names.join(", ")),
+        };
+        errors.push(FieldError::new(key.clone(), message));
+    }
+}
+
+fn allowed_auth_types(vertical: Vertical) -> &'static [AuthType] {
+    match vertical {
+        Vertical::Flightrates => &AuthType::ALL,
+        Vertical::Eventsshop => &[AuthType::Basic, AuthType::OAuth2],
+    }
+}
+
+fn auth_type_choices(vertical: Vertical) -> &'static str {
+    match vertical {
+        Vertical::Flightrates => "none, basic (or \"Basic Auth\"), oauth2 (or \"OAuth 2.0\"), jwt",
+        Vertical::Eventsshop => "\"Basic Auth\" or \"OAuth 2.0\"",
+    }
+}
+
+fn check_username(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.chars().count() > USERNAME_MAX {
+        return Err(format!("must be at most {USERNAME_MAX} characters"));
+    }
+    if text.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    if text.contains(':') {
+        return Err("must not contain `:` (it separates user and password in Basic Auth)".into());
+    }
+    if text.is_empty() {
+        return Err("must not be empty".into());
+    }
+    Ok(text.to_owned())
+}
+
+/// Secrets are kept byte for byte (no trimming). Tokens go into an HTTP
+/// header, so they must be visible ASCII without spaces.
+fn check_secret(text: &str, max: usize, header_safe: bool) -> Result<String, String> {
+    if text.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if text.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    if header_safe && !text.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("must be printable ASCII without spaces".into());
+    }
+    if text.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(text.to_owned())
+}
+
+fn check_shop(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if text.chars().count() > SHOP_MAX {
+        return Err(format!("must be at most {SHOP_MAX} characters"));
+    }
+    if !text.chars().all(|c| c.is_ascii_graphic()) {
+        return Err("must be printable ASCII without spaces".into());
+    }
+    Ok(text.to_owned())
+}
+
+/// "a string", "a number", … for error messages.
+pub(super) fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
