@@ -5,6 +5,16 @@
 //! duplicates, missing deliveries and the servers' peak RSS. Run it with
 //! `scripts/bench`.
 
+// A measuring harness, not product code: a failed step aborts the run with
+// its reason (`expect`), and statistics on measured counts cast freely.
+#![allow(
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::too_many_lines
+)]
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -75,7 +85,7 @@ async fn main() {
     println!(
         "hookrelay-bench: binary {}, {} CPUs, {}",
         args.binary,
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        std::thread::available_parallelism().map(std::num::NonZero::get).unwrap_or(1),
         match &args.postgres {
             Some(_) => format!("PostgreSQL, {} process(es)", args.processes),
             None => "SQLite, 1 process".to_owned(),

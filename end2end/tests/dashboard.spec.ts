@@ -83,16 +83,18 @@ test("create a hook for each auth type; field errors show before submit; a forge
   expect(byEndpoint["https://example.com/form-3"]).toMatchObject({ authType: "jwt", userId: "user-42", token: "*******" });
 
   // A request that skips the browser's check gets the server's field errors and stores nothing.
-  const forged = await page.request.post("/_rpc/save_hook", {
-    data: { id: null, form: { endpoint: "ftp://nope", auth_type: "basic", username: "", password: "", token: "", hook_type: "dbs", shop: "s", is_active: true } },
-  });
+  const forgedForm = { endpoint: "ftp://nope", auth_type: "basic", username: "", password: "", token: "", hook_type: "dbs", shop: "s", is_active: true };
+  const forged = await page.request.post("/_rpc/save_hook", { data: { id: null, form: forgedForm } });
   expect(forged.status()).toBe(200);
   const outcome = await forged.json();
   const fields = outcome.Invalid.map((e: any) => e.field);
   expect(fields).toEqual(expect.arrayContaining(["endPoint", "userId", "pwdTxt"]));
   // Without a session, or from another site, nothing gets through.
-  const anonymous = await request.post(`${BASE_URL}/_rpc/save_hook`, { data: { id: null, form: {} } });
-  expect(anonymous.status()).toBeGreaterThanOrEqual(400);
+  const anonymous = await request.post(`${BASE_URL}/_rpc/save_hook`, { data: { id: null, form: forgedForm } });
+  expect(anonymous.status()).toBe(401);
+  expect(await anonymous.json()).toEqual({ kind: "notSignedIn" });
+  const unreadable = await page.request.post("/_rpc/save_hook", { data: { id: null, form: {} } });
+  expect(unreadable.status()).toBe(400);
   const crossSite = await page.request.post("/_rpc/list_keys", { headers: { origin: "https://evil.example" } });
   expect(crossSite.status()).toBe(403);
   const after = await (await api(request, account.apiKey, "GET", "/api/v1/hooks")).json();

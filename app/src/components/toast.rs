@@ -31,7 +31,11 @@ impl Toasts {
 
     /// The outcome of a server call: `success` (when not empty) or the
     /// error as a toast; the value on success.
-    pub fn report<T>(self, result: Result<T, crate::server_fns::DashboardError>, success: impl Into<String>) -> Option<T> {
+    pub fn report<T>(
+        self,
+        result: Result<T, crate::server_fns::DashboardError>,
+        success: impl Into<String>,
+    ) -> Option<T> {
         match result {
             Ok(value) => {
                 let text = success.into();

@@ -10,9 +10,8 @@ use tokio::sync::Semaphore;
 /// tens of milliseconds of a core: without a cap a login flood fills the
 /// blocking pool (512 threads), memory grows with it and the dispatcher
 /// starves. Waiting logins queue as futures, holding no thread.
-static HASHING_SLOTS: LazyLock<Semaphore> = LazyLock::new(|| {
-    Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
-});
+static HASHING_SLOTS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)));
 
 pub fn hash_password(password: &str) -> Result<String, SecurityError> {
     let salt = SaltString::encode_b64(&random::bytes::<16>()?).map_err(|_| SecurityError::Hashing)?;

@@ -13,8 +13,9 @@ pub fn bytes<const N: usize>() -> Result<[u8; N], SecurityError> {
 /// A new 24-hex id: creation second + 8 random bytes.
 pub fn new_id() -> Result<ResourceId, SecurityError> {
     let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    // Truncation is intended: ObjectId-style 32-bit seconds (wraps in 2106).
-    Ok(ResourceId::from_parts(secs as u32, bytes::<8>()?))
+    // ObjectId-style 32-bit seconds: the low 32 bits, wrapping in 2106.
+    let low_bits = u32::try_from(secs & u64::from(u32::MAX)).unwrap_or(0);
+    Ok(ResourceId::from_parts(low_bits, bytes::<8>()?))
 }
 
 /// A random (version 4) UUID in its usual text form: the token Hookrelay

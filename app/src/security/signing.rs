@@ -70,6 +70,13 @@ mod tests {
         assert_eq!(claims["sub"], "user-1");
         assert_eq!(claims["jti"], "d1");
         assert_eq!(claims["exp"], 1_700_000_300);
-        assert!(jsonwebtoken::decode::<serde_json::Value>(&jwt, &jsonwebtoken::DecodingKey::from_secret(b"other").expect("key"), &validation).is_err());
+        assert!(
+            jsonwebtoken::decode::<serde_json::Value>(
+                &jwt,
+                &jsonwebtoken::DecodingKey::from_secret(b"other").expect("key"),
+                &validation
+            )
+            .is_err()
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Signing in and out of the dashboard, and who is signed in.
 
-use super::types::UserInfo;
 use super::error::DashboardError;
+use super::types::UserInfo;
 use leptos::prelude::*;
 
 /// Checks email and password, opens a session (HttpOnly, SameSite=Strict
@@ -23,7 +23,7 @@ pub async fn login(email: String, password: String) -> Result<(), DashboardError
         return Err(answered(DashboardError::WrongCredentials));
     };
     let max_age = cookie::time::Duration::milliseconds(sessions::SESSION_TTL_MS);
-    set_cookie(session_cookie(token).max_age(max_age).secure(behind_https()).build())?;
+    set_cookie(&session_cookie(token).max_age(max_age).secure(behind_https()).build())?;
     tracing::info!(account = %account.id, "dashboard login");
     leptos_axum::redirect("/");
     Ok(())
@@ -37,7 +37,7 @@ pub async fn logout() -> Result<(), DashboardError> {
     if let Some(token) = session_token() {
         crate::storage::sessions::end(&services.db, &token).await.map_err(internal)?;
     }
-    set_cookie(session_cookie(String::new()).max_age(cookie::time::Duration::ZERO).build())?;
+    set_cookie(&session_cookie(String::new()).max_age(cookie::time::Duration::ZERO).build())?;
     leptos_axum::redirect("/login");
     Ok(())
 }
@@ -63,7 +63,7 @@ fn session_cookie(value: String) -> cookie::CookieBuilder<'static> {
 }
 
 #[cfg(feature = "ssr")]
-fn set_cookie(cookie: cookie::Cookie<'_>) -> Result<(), DashboardError> {
+fn set_cookie(cookie: &cookie::Cookie<'_>) -> Result<(), DashboardError> {
     let response = use_context::<leptos_axum::ResponseOptions>()
         .ok_or_else(|| super::context::internal("no response to set a cookie on"))?;
     let value = http::HeaderValue::from_str(&cookie.to_string()).map_err(super::context::internal)?;

@@ -1,9 +1,9 @@
 //! Hooks from the dashboard: list, create/edit (the REST API's validation),
 //! toggle, delete, signing secret, test event, delivery log and retry.
 
+use super::error::DashboardError;
 use super::types::{DeliveryPage, FormSetup, HookDetail, HookPage, HookQuery, SaveOutcome};
 use crate::domain::hook_form::HookForm;
-use super::error::DashboardError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 

@@ -1,7 +1,7 @@
 //! API keys from the dashboard: list, create (the key is shown once), revoke.
 
-use super::types::KeyView;
 use super::error::DashboardError;
+use super::types::KeyView;
 use leptos::prelude::*;
 
 #[server(name = ListKeysFn, prefix = "/_rpc", endpoint = "list_keys")]

@@ -1,7 +1,7 @@
 //! The overview page's figures.
 
-use super::types::OverviewData;
 use super::error::DashboardError;
+use super::types::OverviewData;
 use leptos::prelude::*;
 
 #[server(name = OverviewFn, prefix = "/_rpc", endpoint = "overview")]

@@ -120,4 +120,3 @@ pub async fn queue_stats(db: &Db) -> Result<(i64, Option<i64>), StorageError> {
     .fetch_one(p)
     .await)?)
 }
-

@@ -229,7 +229,11 @@ async fn copy_outbox(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Cop
 }
 
 /// Events with a delivery not yet succeeded.
-async fn copy_unfinished_events(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copied) -> Result<(), CopyError> {
+async fn copy_unfinished_events(
+    src: &mut SqliteConnection,
+    dst: &mut Dst,
+    copied: &mut Copied,
+) -> Result<(), CopyError> {
     let events: Vec<(String, String, String, Option<String>, String, i64)> = sqlx::query_as(
         "SELECT id, account_id, hook_type, shop, payload, created_at FROM events e
          WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status <> 'succeeded')",
@@ -254,7 +258,11 @@ async fn copy_unfinished_events(src: &mut SqliteConnection, dst: &mut Dst, copie
 }
 
 /// Deliveries not yet succeeded, their leases cleared.
-async fn copy_unfinished_deliveries(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copied) -> Result<(), CopyError> {
+async fn copy_unfinished_deliveries(
+    src: &mut SqliteConnection,
+    dst: &mut Dst,
+    copied: &mut Copied,
+) -> Result<(), CopyError> {
     type DeliveryRow = (String, String, String, String, DeliveryStatus, i64, i64, i64, i64);
     let deliveries: Vec<DeliveryRow> = sqlx::query_as(
         "SELECT id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at, created_at, updated_at
@@ -314,7 +322,11 @@ async fn copy_their_attempts(src: &mut SqliteConnection, dst: &mut Dst, copied: 
 }
 
 /// Idempotency keys still within their window.
-async fn copy_idempotency_keys(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copied) -> Result<(), CopyError> {
+async fn copy_idempotency_keys(
+    src: &mut SqliteConnection,
+    dst: &mut Dst,
+    copied: &mut Copied,
+) -> Result<(), CopyError> {
     let keys: Vec<(String, String, String, i64)> =
         sqlx::query_as("SELECT account_id, key, response, created_at FROM idempotency_keys WHERE created_at > $1")
             .bind(now_ms() - IDEMPOTENCY_WINDOW_MS)

@@ -35,7 +35,7 @@ pub fn decide(
     attempt: usize,
     schedule: &RetrySchedule,
     now_ms: i64,
-    jitter: impl Fn(Duration) -> Duration,
+    jitter: fn(Duration) -> Duration,
 ) -> Outcome {
     let retry = |asked: Option<Duration>| match schedule.delay_before(attempt + 1) {
         Some(delay) => {

@@ -9,8 +9,8 @@
 //! `Host`), else the request's `Host`.
 
 use super::error::rpc_error_response;
-use app::server_fns::DashboardError;
 use super::exposure::Exposure;
+use app::server_fns::DashboardError;
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;

@@ -5,11 +5,11 @@
 //! addresses (so guessing is slow, and locking someone out takes many
 //! addresses). Every limiter is bounded in memory (`rate_limit.rs`).
 
+use super::error::rpc_error_response;
 use super::rate_limit::RateLimiter;
 use app::server_fns::DashboardError;
 use app::server_fns::context::{ClientAddress, session_token_in};
 use axum::extract::{Request, State};
-use super::error::rpc_error_response;
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;

@@ -89,7 +89,7 @@ impl Modify for CommonResponses {
                 )
                 .build()
         };
-        for (path, item) in openapi.paths.paths.iter_mut() {
+        for (path, item) in &mut openapi.paths.paths {
             if matches!(path.as_str(), "/healthz" | "/metrics" | "/api/openapi.json") {
                 continue;
             }

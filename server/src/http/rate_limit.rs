@@ -119,7 +119,7 @@ impl Inner {
     fn prune_if_due(&self, full: bool) {
         let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let last = self.last_pruned_ms.load(Ordering::Relaxed);
-        let every = if full { 1_000 } else { PRUNE_EVERY.as_millis() as u64 };
+        let every = if full { 1_000 } else { u64::try_from(PRUNE_EVERY.as_millis()).unwrap_or(u64::MAX) };
         if now.saturating_sub(last) < every {
             return;
         }

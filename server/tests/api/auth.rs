@@ -23,7 +23,7 @@ async fn missing_wrong_or_malformed_keys_get_401_json() {
     let key = app.create_user("auth401@example.com");
 
     let res = app.get("/api/v1/hooks").send().await.expect("request");
-    assert_eq!(res.headers().get("www-authenticate").map(|v| v.as_bytes()), Some(&b"Bearer"[..]));
+    assert_eq!(res.headers().get("www-authenticate").map(axum::http::HeaderValue::as_bytes), Some(&b"Bearer"[..]));
     let body = assert_error(res, 401).await;
     assert!(body["message"].as_str().unwrap_or_default().contains("Authorization"), "{body}");
 

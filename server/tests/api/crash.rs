@@ -35,7 +35,8 @@ async fn every_accepted_event_arrives_after_a_sigkill() {
 
     // Publish 400 events from 16 concurrent publishers; kill -9 part-way.
     let counter = Arc::new(AtomicUsize::new(0));
-    let publishers: Vec<_> = (0..16).map(|p| tokio::spawn(publish_until_gone(app.url.clone(), key.clone(), p, counter.clone()))).collect();
+    let publishers: Vec<_> =
+        (0..16).map(|p| tokio::spawn(publish_until_gone(app.url.clone(), key.clone(), p, counter.clone()))).collect();
     // Let 250 events get accepted while deliveries are under way, then crash.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while counter.load(Ordering::SeqCst) < 250 && tokio::time::Instant::now() < deadline {

@@ -262,7 +262,7 @@ async fn the_same_idempotency_key_gives_one_event_and_one_delivery() {
     let first: Value = send().await.expect("r").json().await.expect("json");
     let second = send().await.expect("r");
     assert_eq!(second.status(), 202);
-    assert_eq!(second.headers().get("idempotent-replayed").map(|v| v.as_bytes()), Some(&b"true"[..]));
+    assert_eq!(second.headers().get("idempotent-replayed").map(axum::http::HeaderValue::as_bytes), Some(&b"true"[..]));
     let second: Value = second.json().await.expect("json");
     assert_eq!(first, second);
     receiver.wait_for(1, WAIT).await;

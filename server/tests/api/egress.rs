@@ -72,4 +72,3 @@ async fn a_proxy_in_the_environment_never_carries_a_delivery() {
     assert!(proxy.received().is_empty(), "the delivery went through the environment's proxy");
     assert!(log["deliveries"][0]["attempts"][0]["statusCode"].is_null(), "{log}");
 }
-

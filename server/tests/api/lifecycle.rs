@@ -5,10 +5,10 @@
 use crate::helpers::{TestApp, create_hook};
 use crate::operations::{WAIT, flags};
 use crate::receiver::Receiver;
-use tokio::time::Instant;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
+use tokio::time::Instant;
 
 #[tokio::test]
 async fn a_lost_or_wrong_key_refuses_to_start() {

@@ -3,9 +3,12 @@
 //! file, or with `HOOKRELAY_TEST_BACKEND=postgres` a throw-away PostgreSQL
 //! database (`helpers.rs`).
 
+// A test's failed step is its failure: `expect` says which step.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod helpers;
-mod test_db;
 mod receiver;
+mod test_db;
 
 mod abuse;
 mod auth;

@@ -95,8 +95,9 @@ async fn delivered_by(app: &TestApp) -> u64 {
     let text = app.get("/metrics").send().await.expect("metrics").text().await.expect("text");
     text.lines()
         .filter(|l| l.starts_with("hookrelay_delivery_attempts_total"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum::<f64>() as u64
+        // Counters print as integers ("12", or "12.0" from some encoders).
+        .filter_map(|l| l.rsplit(' ').next()?.trim_end_matches(".0").parse::<u64>().ok())
+        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

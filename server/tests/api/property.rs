@@ -157,7 +157,9 @@ async fn generated_bodies_never_get_a_5xx() {
 /// A fresh seed each run (printed, so a failure can be replayed with HOOKRELAY_PROPTEST_SEED).
 fn rand_seed() -> [u8; 32] {
     let seed: u64 = std::env::var("HOOKRELAY_PROPTEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| u64::try_from(d.as_nanos() % u128::from(u64::MAX)).unwrap_or(1))
     });
     eprintln!("proptest seed: HOOKRELAY_PROPTEST_SEED={seed}");
     let mut out = [0u8; 32];

@@ -32,6 +32,7 @@ async fn each_mistake_has_its_status_and_kind() {
     assert_eq!((status, &body["kind"]), (401, &json!("notSignedIn")), "{body}");
 
     let cookie = log_in(&app, "typed@example.com", "a long password").await.expect("session");
+    let session = cookie.clone();
     let cookie = Some(cookie.as_str());
 
     // Another account's (or no) hook: 404, whether the id is well formed or not.
@@ -48,7 +49,10 @@ async fn each_mistake_has_its_status_and_kind() {
     let (status, body) = call(&app, "set_hook_active", cookie, &[("id", "x"), ("active", "maybe")]).await;
     assert_eq!((status, &body["kind"]), (400, &json!("invalid")), "{body}");
     let (status, body) = call(&app, "create_key", cookie, &[("name", "bad\u{7}name")]).await;
-    assert_eq!((status, &body), (400, &json!({"kind": "invalid", "message": "The name must not contain control characters."})));
+    assert_eq!(
+        (status, &body),
+        (400, &json!({"kind": "invalid", "message": "The name must not contain control characters."}))
+    );
     let (status, body) = call(&app, "list_hooks", cookie, &[("query", "not json")]).await;
     assert!((400..500).contains(&status), "{status} {body}");
 
@@ -56,7 +60,7 @@ async fn each_mistake_has_its_status_and_kind() {
     let res = app
         .client
         .post(format!("{}/_rpc/overview", app.url))
-        .header("cookie", cookie.unwrap_or_default())
+        .header("cookie", &session)
         .header("origin", "https://evil.example")
         .send()
         .await

@@ -112,7 +112,6 @@ impl TestDatabase {
     }
 }
 
-
 /// A statement argument for `DirectDb`.
 #[derive(Debug, Clone)]
 pub enum Arg<'a> {
@@ -163,4 +162,3 @@ impl DirectDb {
         }
     }
 }
-
