@@ -121,3 +121,33 @@ setup() {
   # npm's binaryen wasm-opt (Debian's breaks hydration) ahead of anything else.
   export PATH="$ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 }
+
+# Runs the named commands at the same time, each one's output into its own
+# log, printed (in the order given) once all have ended; fails if any failed.
+# Usage: in_parallel NAME -- CMD ARGS… ++ NAME -- CMD ARGS…
+# Used where the work mostly waits (servers, receivers, a browser), so two
+# cores carry both.
+in_parallel() {
+  local dir names=() pids=() failed=0 i=0
+  dir="$(mktemp -d)"
+  while [ "$#" -gt 0 ]; do
+    local name="$1"; shift
+    [ "${1:-}" = "--" ] && shift
+    local cmd=()
+    while [ "$#" -gt 0 ] && [ "$1" != "++" ]; do cmd+=("$1"); shift; done
+    [ "${1:-}" = "++" ] && shift
+    names+=("$name")
+    "${cmd[@]}" >"$dir/$i.log" 2>&1 &
+    pids+=("$!")
+    i=$((i + 1))
+  done
+  for i in "${!pids[@]}"; do
+    local status=0
+    wait "${pids[$i]}" || status=$?
+    echo "---- ${names[$i]} (exit $status) ----" >&2
+    cat "$dir/$i.log" >&2
+    [ "$status" = 0 ] || failed=1
+  done
+  rm -rf "$dir"
+  return "$failed"
+}

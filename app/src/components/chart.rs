@@ -12,9 +12,7 @@ const AXIS: f64 = 20.0;
 #[component]
 pub fn DeliveryChart(hours: Vec<HourCount>) -> impl IntoView {
     let max = hours.iter().map(|h| h.succeeded + h.failed + h.pending).max().unwrap_or(0).max(1);
-    #[allow(clippy::cast_precision_loss)]
     let scale = (HEIGHT - AXIS) / max as f64;
-    #[allow(clippy::cast_precision_loss)]
     let slot = WIDTH / hours.len().max(1) as f64;
     let total: u64 = hours.iter().map(|h| h.succeeded + h.failed + h.pending).sum();
     let summary = format!("Deliveries per hour over the last 24 hours: {total} in all, at most {max} in one hour.");
@@ -22,11 +20,9 @@ pub fn DeliveryChart(hours: Vec<HourCount>) -> impl IntoView {
         .iter()
         .enumerate()
         .map(|(i, h)| {
-            #[allow(clippy::cast_precision_loss)]
             let x = i as f64 * slot + slot * 0.15;
             let w = slot * 0.7;
             let mut y = HEIGHT - AXIS;
-            #[allow(clippy::cast_precision_loss)]
             let mut segment = |n: u64, class: &'static str| {
                 let h = n as f64 * scale;
                 y -= h;

@@ -33,7 +33,6 @@ impl OverviewData {
     /// Succeeded out of finished deliveries, in percent; `None` before any finished.
     pub fn success_rate(&self) -> Option<f64> {
         let finished = self.succeeded_24h + self.failed_24h;
-        #[allow(clippy::cast_precision_loss)]
         (finished > 0).then(|| self.succeeded_24h as f64 * 100.0 / finished as f64)
     }
 }

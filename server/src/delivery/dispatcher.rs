@@ -5,7 +5,7 @@
 
 use super::attempt::{self, AttemptContext, Permits, TaskEnd};
 use super::handoff::HandoffReceiver;
-use super::held::{CLAIM_PER_HOOK, Enqueued, Held};
+use super::held::{CLAIM_PER_HOOK, Enqueued, HeldDeliveries};
 use super::{Fault, Heartbeat, Wake};
 use crate::write_gate::WriteGate;
 use app::domain::DeliveryId;
@@ -39,7 +39,7 @@ pub struct Parts {
 
 pub struct Dispatcher {
     parts: Parts,
-    held: Held,
+    held: HeldDeliveries,
     tasks: JoinSet<TaskEnd>,
     /// The delivery each attempt task is for (a task that panics still gives its lease back).
     in_flight: HashMap<Id, DeliveryId>,
@@ -58,7 +58,7 @@ impl Dispatcher {
     pub fn new(parts: Parts) -> Self {
         let config = &parts.ctx.config;
         let lease_ms = super::lease_ms(config.timeout);
-        let held = Held::new(config.per_destination);
+        let held = HeldDeliveries::new(config.per_destination);
         let workers = Arc::new(Semaphore::new(config.workers.max(1)));
         let renew_every = Duration::from_millis(u64::try_from(lease_ms / 4).unwrap_or(5_000));
         Self {

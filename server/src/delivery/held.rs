@@ -29,7 +29,9 @@ pub struct Enqueued {
     pub already_held: usize,
 }
 
-pub struct Held {
+/// The deliveries this process holds the lease of: queued per hook or in
+/// flight, and the per-destination slots they are sent through.
+pub struct HeldDeliveries {
     queues: HashMap<String, VecDeque<ClaimedDelivery>>,
     /// Ids whose lease this process holds: queued or in flight.
     leased: HashSet<DeliveryId>,
@@ -42,7 +44,7 @@ pub struct Held {
     per_destination: usize,
 }
 
-impl Held {
+impl HeldDeliveries {
     pub fn new(per_destination: usize) -> Self {
         Self {
             queues: HashMap::new(),
@@ -127,7 +129,7 @@ impl Held {
         let slot = limit.clone().try_acquire_owned().ok()?;
         let delivery = queue.pop_front()?;
         self.queued -= 1;
-        Some((delivery, Slot(slot)))
+        Some((delivery, Slot { _permit: slot }))
     }
 
     /// The attempt of `id` ended (or it was dropped): its lease is no longer held here.
@@ -174,7 +176,9 @@ impl Held {
 }
 
 /// One of a destination's concurrency slots, held for the attempt's send.
-pub struct Slot(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+pub struct Slot {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
 
 #[cfg(test)]
 mod tests {
@@ -196,7 +200,7 @@ mod tests {
 
     #[test]
     fn hooks_on_one_destination_share_its_slots_and_others_have_their_own() {
-        let mut held = Held::new(2);
+        let mut held = HeldDeliveries::new(2);
         held.enqueue((0..5).map(|i| delivery(i, &format!("slow{i}"))).collect());
         held.enqueue(vec![delivery(9, "fast")]);
         let mut slots = Vec::new();
@@ -211,7 +215,7 @@ mod tests {
 
     #[test]
     fn an_id_already_held_is_not_queued_twice() {
-        let mut held = Held::new(1);
+        let mut held = HeldDeliveries::new(1);
         held.enqueue(vec![delivery(1, "h")]);
         let again = held.enqueue(vec![delivery(1, "h"), delivery(2, "h")]);
         assert_eq!(again.already_held, 1);
@@ -220,7 +224,7 @@ mod tests {
 
     #[test]
     fn unrenewed_queued_deliveries_are_dropped() {
-        let mut held = Held::new(1);
+        let mut held = HeldDeliveries::new(1);
         held.enqueue(vec![delivery(1, "h"), delivery(2, "h")]);
         let renewed: HashSet<DeliveryId> = [id(2)].into();
         assert_eq!(held.drop_unrenewed(&renewed), 1);

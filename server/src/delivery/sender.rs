@@ -21,8 +21,11 @@ pub struct Answer {
 pub enum SendError {
     #[error("{0}")]
     Blocked(#[from] ssrf::Blocked),
+    #[error("bad endpoint URL: {0}")]
+    BadUrl(#[from] url::ParseError),
+    /// A sealed secret would not open, or a signature could not be made.
     #[error("cannot prepare the request: {0}")]
-    Prepare(String),
+    Prepare(#[from] app::security::SecurityError),
     #[error("{0}")]
     Http(String),
 }
@@ -34,8 +37,7 @@ pub async fn send(
     delivery: &ClaimedDelivery,
     target: &HookTarget,
 ) -> Result<Answer, SendError> {
-    let url =
-        reqwest::Url::parse(&target.endpoint).map_err(|e| SendError::Prepare(format!("bad endpoint URL: {e}")))?;
+    let url = reqwest::Url::parse(&target.endpoint)?;
     if guard {
         ssrf::check_literal(&url)?;
     }
@@ -59,7 +61,7 @@ struct Opener<'a>(&'a SecretBox);
 
 impl Opener<'_> {
     fn open(&self, secret: &SealedSecret) -> Result<String, SendError> {
-        secret.open(self.0).map_err(|e| SendError::Prepare(e.to_string()))
+        Ok(secret.open(self.0)?)
     }
 
     fn open_or_empty(&self, secret: &Option<SealedSecret>) -> Result<String, SendError> {
@@ -109,8 +111,7 @@ fn authorize(
         }
         TargetAuth::Jwt { subject, secret } => {
             let secret = sealed.open_or_empty(secret)?;
-            let jwt = signing::jwt_hs256(&secret, subject, delivery.id.as_str(), timestamp)
-                .map_err(|e| SendError::Prepare(e.to_string()))?;
+            let jwt = signing::jwt_hs256(&secret, subject, delivery.id.as_str(), timestamp)?;
             request = request.header("authorization", format!("Bearer {jwt}"));
         }
     }
@@ -149,7 +150,7 @@ fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 }
 
 fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String, SendError> {
-    signing::sign(secret, id, timestamp, body).map_err(|e| SendError::Prepare(e.to_string()))
+    Ok(signing::sign(secret, id, timestamp, body)?)
 }
 
 /// The error and its causes in one line (the SSRF refusal is a cause deep inside).

@@ -26,7 +26,7 @@ pub use state::AppState;
 use app::server_fns::context::Services;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{any, get};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::sync::Arc;
 
@@ -35,24 +35,7 @@ pub use startup::{ServeError, serve};
 
 /// The whole application as one router (also what tests drive).
 pub fn router(state: AppState) -> Router {
-    use hooks::{eventsshop, flightrates};
-    let api = Router::new()
-        .route("/v1/hook", post(flightrates::create))
-        .route("/v1/hooks", get(flightrates::list))
-        .route(
-            "/v1/hook/{id}",
-            get(flightrates::get).put(flightrates::replace).patch(flightrates::patch).delete(flightrates::delete),
-        )
-        .route("/v1/hook/{id}/test", post(events::test))
-        .route("/v1/hook/{id}/secret", get(deliveries::secret))
-        .route("/v1/hook/{id}/rotate-secret", post(deliveries::rotate_secret))
-        .route("/v1/hook/{id}/deliveries", get(deliveries::list))
-        .route("/v1/deliveries/{id}/retry", post(deliveries::retry))
-        .route("/v1/events", post(events::publish))
-        .route("/openapi.json", get(openapi::document))
-        .fallback(error::api_not_found)
-        .method_not_allowed_fallback(error::api_method_not_allowed);
-
+    use hooks::eventsshop;
     let routes = generate_route_list(app::App);
     let services = dashboard_services(&state);
     let options = state.leptos_options.clone();
@@ -61,13 +44,15 @@ pub fn router(state: AppState) -> Router {
     let limits = state.limits.clone();
     let client_source = state.client_source.clone();
 
+    // Every documented route comes from `openapi::documented_routes`, the
+    // one list; here only what the document leaves out.
     let app = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/metrics", get(metrics::metrics))
-        .nest("/api", api)
+        .merge(openapi::documented_routes().0)
+        // The vendor's clients also call the list without the slash.
         .route("/endpoint", get(eventsshop::list).post(eventsshop::create))
-        .route("/endpoint/", get(eventsshop::list).post(eventsshop::create))
-        .route("/endpoint/{id}", get(eventsshop::get).delete(eventsshop::delete))
+        // Unknown paths under /api/ answer JSON, never the dashboard's 404 page.
+        .route("/api", any(error::api_not_found))
+        .route("/api/{*rest}", any(error::api_not_found))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -1,12 +1,44 @@
-//! `GET /api/openapi.json`: the OpenAPI 3 document, generated from the
-//! handlers' `#[utoipa::path]` annotations and the response types.
+//! The documented routes, listed once: `documented_routes` registers each
+//! handler with its `#[utoipa::path]` operation (utoipa-axum), giving the
+//! router and the OpenAPI 3 document from the same list. `GET
+//! /api/openapi.json` serves that document.
 
+use super::AppState;
 use super::error::{ErrorBody, FieldErrorDoc};
 use super::hooks::representation::*;
-use super::{deliveries, events, health, hooks, metrics};
+use super::{deliveries, events, health, metrics};
 use axum::Json;
+use std::sync::LazyLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Every documented route (the router) and the document describing them.
+pub fn documented_routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    use super::hooks::{eventsshop, flightrates};
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(document))
+        .routes(routes!(flightrates::create))
+        .routes(routes!(flightrates::list))
+        .routes(routes!(flightrates::get, flightrates::replace, flightrates::patch, flightrates::delete))
+        .routes(routes!(eventsshop::create, eventsshop::list))
+        .routes(routes!(eventsshop::get, eventsshop::delete))
+        .routes(routes!(events::publish))
+        .routes(routes!(events::test))
+        .routes(routes!(deliveries::list))
+        .routes(routes!(deliveries::retry))
+        .routes(routes!(deliveries::secret))
+        .routes(routes!(deliveries::rotate_secret))
+        .split_for_parts();
+    // After the paths are in: these modify every operation.
+    CommonResponses.modify(&mut doc);
+    (router, doc)
+}
+
+static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| documented_routes().1);
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,34 +46,13 @@ use utoipa::{Modify, OpenApi};
         title = "Hookrelay",
         description = "Self-hosted webhook registry and delivery. Authenticate with `Authorization: Bearer <API key>` (or the bare key).",
     ),
-    paths(
-        health::healthz,
-        metrics::metrics,
-        document,
-        hooks::flightrates::create,
-        hooks::flightrates::list,
-        hooks::flightrates::get,
-        hooks::flightrates::replace,
-        hooks::flightrates::patch,
-        hooks::flightrates::delete,
-        hooks::eventsshop::create,
-        hooks::eventsshop::list,
-        hooks::eventsshop::get,
-        hooks::eventsshop::delete,
-        events::publish,
-        events::test,
-        deliveries::list,
-        deliveries::retry,
-        deliveries::secret,
-        deliveries::rotate_secret,
-    ),
     components(schemas(
         ErrorBody, FieldErrorDoc, FlightratesHook, FlightratesHookInput, HookEnvelope, HookListBody, DeletedBody,
         EventsshopEndpoint, EventsshopEndpointInput, EndpointCreated, EndpointEnvelope, EndpointListBody,
         health::Health, events::EventAccepted, events::EventInput, deliveries::DeliveryListBody,
         deliveries::DeliveryView, deliveries::AttemptView, deliveries::RetryQueued, deliveries::SigningSecret,
     )),
-    modifiers(&ApiKeyScheme, &CommonResponses),
+    modifiers(&ApiKeyScheme),
     tags(
         (name = "hooks", description = "FlightRates hooks (`/api/v1/hook…`)"),
         (name = "endpoints", description = "EventsShop endpoints (`/endpoint/…`)"),
@@ -124,5 +135,5 @@ impl Modify for CommonResponses {
 #[utoipa::path(get, path = "/api/openapi.json", tag = "service",
     responses((status = 200, description = "OpenAPI 3 document", content_type = "application/json")))]
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(DOCUMENT.clone())
 }

@@ -294,17 +294,26 @@ async fn metrics_count_events_attempts_and_the_queue() {
         publish(&app, &key, json!({"hookType":"dbs","data":{}})).await;
     }
     receiver.wait_for(3, WAIT).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let text = app.get("/metrics").send().await.expect("request").text().await.expect("text");
-    for line in [
+    let expected = [
         "hookrelay_events_accepted_total 3",
         "hookrelay_deliveries_queued_total 3",
         "hookrelay_delivery_attempts_total{outcome=\"succeeded\"} 3",
         "hookrelay_attempt_duration_seconds_count 3",
         "hookrelay_queue_depth 0",
         "hookrelay_oldest_pending_age_seconds 0",
-    ] {
-        assert!(text.lines().any(|l| l.starts_with(line)), "missing `{line}` in:\n{text}");
+    ];
+    // The attempts are counted once recorded (just after the receiver
+    // answered), and the queue figures are cached for 2 s: poll until they hold.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let text = app.get("/metrics").send().await.expect("request").text().await.expect("text");
+        let missing: Vec<&str> =
+            expected.iter().copied().filter(|line| !text.lines().any(|l| l.starts_with(line))).collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "missing {missing:?} in:\n{text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -379,6 +388,7 @@ async fn retention_removes_finished_history_older_than_the_setting() {
     let pending_hook = create_hook(&app, &key, hook_body(&down.url, "p")).await;
     publish(&app, &key, json!({"hookType":"dbs","_shop":"p","data":{}})).await;
     down.wait_for(1, WAIT).await;
+    // Not synchronisation: the history must grow older than `--retention 1s`.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     // The retention task runs at start (then hourly).
     app.stop_and_restart();
