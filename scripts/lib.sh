@@ -130,6 +130,8 @@ setup() {
 in_parallel() {
   local dir names=() pids=() failed=0 i=0
   dir="$(mktemp -d)"
+  # Background jobs of a script ignore Ctrl-C: stop them ourselves.
+  trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$dir"; trap - INT TERM; exit 130' INT TERM
   while [ "$#" -gt 0 ]; do
     local name="$1"; shift
     [ "${1:-}" = "--" ] && shift
@@ -148,6 +150,7 @@ in_parallel() {
     cat "$dir/$i.log" >&2
     [ "$status" = 0 ] || failed=1
   done
+  trap - INT TERM
   rm -rf "$dir"
   return "$failed"
 }

@@ -146,7 +146,7 @@ pub struct DeliveryArgs {
     /// are ignored, since a proxy resolves names itself, past the SSRF guard.
     #[arg(long, env = "HOOKRELAY_EGRESS_PROXY", value_parser = parse_proxy)]
     pub egress_proxy: Option<String>,
-    /// Delay before each attempt (its length is the number of attempts); units ms, s, m, h.
+    /// Delay before each attempt (its length is the number of attempts); durations such as 250ms, 5s, 5m, 2h, 1d.
     #[arg(long, env = "HOOKRELAY_RETRY_SCHEDULE", default_value = crate::delivery::schedule::DEFAULT,
           value_parser = crate::delivery::schedule::RetrySchedule::parse)]
     pub retry_schedule: crate::delivery::schedule::RetrySchedule,

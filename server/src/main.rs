@@ -17,7 +17,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    limit_malloc_arenas();
+    tune_malloc();
     raise_open_file_limit();
     let cli = cli::Cli::parse();
     // Held to the end of main: dropping it flushes the log lines still queued.
@@ -51,12 +51,19 @@ fn main() -> ExitCode {
 /// glibc gives each busy thread its own malloc arena; with tokio's and
 /// sqlx's threads that held ~20 MiB of extra memory under load
 /// (docs/BENCHMARKS.md). Four arenas: two per core; fewer cost throughput (measured). Runs before
-/// any thread is started.
-fn limit_malloc_arenas() {
+/// any thread is started. Also fixes the mmap threshold (below).
+fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator tunable; called once, before other threads exist.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 4);
+        // A fixed threshold (which also turns off glibc's dynamic one): blocks
+        // of 8 MiB and more are mmapped and go back to the system when freed.
+        // With the dynamic threshold each freed 19 MiB argon2 block raised it,
+        // later blocks came from the arenas and stayed: 40 logins in a row
+        // left 181 MiB resident, a flood 765 MiB (26 MiB with this). 8 MiB,
+        // not 1: at 1 MiB publishing lost ~9 % (docs/BENCHMARKS.md).
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 8 << 20);
     }
 }
 

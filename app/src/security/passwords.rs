@@ -3,15 +3,16 @@
 use super::{SecurityError, random};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use tokio::sync::Semaphore;
 
 /// At most one argon2 run per core at a time. Each run takes ~19 MiB and
 /// tens of milliseconds of a core: without a cap a login flood fills the
 /// blocking pool (512 threads), memory grows with it and the dispatcher
 /// starves. Waiting logins queue as futures, holding no thread.
-static HASHING_SLOTS: LazyLock<Semaphore> =
-    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)));
+static HASHING_SLOTS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
+    Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)))
+});
 
 pub fn hash_password(password: &str) -> Result<String, SecurityError> {
     let salt = SaltString::encode_b64(&random::bytes::<16>()?).map_err(|_| SecurityError::Hashing)?;
@@ -44,13 +45,18 @@ fn dummy_hash() -> &'static str {
 /// account. Runs on the blocking pool, at most one run per core at a time,
 /// so the async workers serving everyone else never stall on it.
 pub async fn verify_login(password: String, stored_hash: Option<String>) -> Result<bool, SecurityError> {
-    let _slot = HASHING_SLOTS.acquire().await.map_err(|_| SecurityError::Hashing)?;
-    tokio::task::spawn_blocking(move || match stored_hash {
-        Some(hash) => verify_password(&password, &hash),
-        None => {
-            // The same work as a real check, and never a match.
-            let _ = verify_password(&password, dummy_hash());
-            false
+    let slot = HASHING_SLOTS.clone().acquire_owned().await.map_err(|_| SecurityError::Hashing)?;
+    tokio::task::spawn_blocking(move || {
+        // The slot goes with the blocking task: a client that hangs up
+        // drops the future, not the hash already running.
+        let _slot = slot;
+        match stored_hash {
+            Some(hash) => verify_password(&password, &hash),
+            None => {
+                // The same work as a real check, and never a match.
+                let _ = verify_password(&password, dummy_hash());
+                false
+            }
         }
     })
     .await

@@ -3,14 +3,15 @@
 //! mistake is a 4xx, only our faults are 5xx), and the dashboard decides what
 //! to show (log in again, not found, the message) from the variant, never
 //! from message text. Encoded as JSON, so the `/_rpc/` error bodies are
-//! `{"kind":"notFound","message":"Hook"}` and alike.
+//! `{"kind":"notFound","message":"Hook"}` and alike (a 429's `message` is
+//! `{"message":…,"retryAfterSecs":…}`).
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "kind", content = "message", rename_all = "camelCase")]
+#[serde(tag = "kind", content = "message", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum DashboardError {
     /// No session, or it ended: the page offers the login form. 401.
     #[error("Your session has ended. Log in again.")]
@@ -33,6 +34,9 @@ pub enum DashboardError {
     /// A cross-site call. 403.
     #[error("Cross-site requests to the dashboard are refused.")]
     CrossSite,
+    /// Not this account's to do; says why. 403.
+    #[error("{0}")]
+    Forbidden(String),
     /// Our fault; the cause is in the server's log, not here. 500.
     #[error("Something went wrong on the server; try again.")]
     Internal,
@@ -48,7 +52,7 @@ impl DashboardError {
         match self {
             Self::Invalid(_) => 400,
             Self::NotSignedIn | Self::WrongCredentials => 401,
-            Self::CrossSite => 403,
+            Self::CrossSite | Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
             Self::TooMany { .. } => 429,

@@ -174,7 +174,7 @@ pub async fn save_hook(id: Option<String>, form: HookForm) -> Result<SaveOutcome
         None => hooks::create(&services.db, &services.secrets, &account.id, &spec).await.map_err(storage_error)?,
         Some(hook) => hooks::update(&services.db, &services.secrets, &account.id, &hook.id, &spec)
             .await
-            .map_err(internal)?
+            .map_err(storage_error)?
             .ok_or_else(|| not_found("Hook"))?,
     };
     tracing::info!(hook = %saved.id, created = existing.is_none(), "hook saved from the dashboard");

@@ -99,7 +99,7 @@ impl ApiError {
             Self::Validation(errors) => DashboardError::Invalid(
                 errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),
             ),
-            Self::Forbidden(_) => DashboardError::CrossSite,
+            e @ Self::Forbidden(_) => DashboardError::Forbidden(e.to_string()),
             Self::NotFound(what) => DashboardError::NotFound(what.to_owned()),
             Self::Conflict(why) => DashboardError::Conflict(why.to_owned()),
             e @ Self::MethodNotAllowed => DashboardError::Invalid(e.to_string()),

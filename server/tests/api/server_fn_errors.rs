@@ -36,7 +36,7 @@ async fn each_mistake_has_its_status_and_kind() {
     let cookie = Some(cookie.as_str());
 
     // Another account's (or no) hook: 404, whether the id is well formed or not.
-    for id in ["00000000000000000000000000", "not an id"] {
+    for id in ["000000000000000000000000", "not an id"] {
         let (status, body) = call(&app, "hook_detail", cookie, &[("id", id)]).await;
         assert_eq!((status, &body), (404, &json!({"kind": "notFound", "message": "Hook"})), "{id}");
     }
