@@ -154,3 +154,31 @@ in_parallel() {
   rm -rf "$dir"
   return "$failed"
 }
+
+# The test executables `cargo test --no-run` built, one per line:
+# "<target name> <executable> <package directory>". Running them directly
+# (in their package directory, as cargo does) lets two runs go side by side:
+# cargo holds its artifact-directory lock while it runs tests.
+test_executables() {
+  "$@" --no-run --message-format=json-render-diagnostics | python3 -c '
+import json, os, sys
+for line in sys.stdin:
+    if not line.startswith("{"):
+        continue
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("profile", {}).get("test") and m.get("executable"):
+        print(m["target"]["name"], m["executable"], os.path.dirname(m["manifest_path"]))
+'
+}
+
+# Runs each listed test executable in its package directory; extra
+# arguments go to every one. Fails at the end if any failed.
+run_test_executables() {
+  local list="$1"; shift
+  local name exe dir failed=0
+  while read -r name exe dir; do
+    echo "     Running $name ($exe)"
+    (cd "$dir" && "$exe" "$@") || failed=1
+  done <"$list"
+  return "$failed"
+}
