@@ -1,19 +1,7 @@
 //! `hookrelay`: the webhook registry and delivery service in one binary.
 
-mod batch;
-mod checkpoint;
-mod cli;
-mod commands;
-mod delivery;
-mod http;
-mod ingest;
-mod metrics;
-mod secret_key;
-mod telemetry;
-mod watched;
-mod write_gate;
-
 use clap::Parser;
+use hookrelay::{cli, commands, telemetry};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -31,8 +19,8 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            None => http::serve(cli.serve).await.map_err(commands::CommandError::from),
-            Some(cli::Command::Serve(args)) => http::serve(*args).await.map_err(Into::into),
+            None => hookrelay::serve(cli.serve).await.map_err(commands::CommandError::from),
+            Some(cli::Command::Serve(args)) => hookrelay::serve(*args).await.map_err(Into::into),
             Some(cli::Command::User(cli::UserCommand::Create(args))) => commands::users::create_user(args).await,
             Some(cli::Command::Key(cli::KeyCommand::Create(args))) => commands::users::create_key(args).await,
             Some(cli::Command::MigrateTo(args)) => commands::migrate::migrate_to(args).await,

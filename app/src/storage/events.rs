@@ -358,7 +358,6 @@ fn deliveries_for_one(backend: Backend, only_hook: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::accounts::{self, NewAccount};
 
     fn request(account: &ResourceId) -> PublishRequest {
         PublishRequest {
@@ -378,9 +377,7 @@ mod tests {
     async fn an_unknown_account_fails_alone_in_its_batch() {
         let dir = tempfile::tempdir().expect("dir");
         let db = crate::storage::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.expect("db");
-        let new =
-            NewAccount { email: "a@example.com", password_hash: "x", is_admin: false, vertical: Vertical::Flightrates };
-        let known = accounts::create(&db, new).await.expect("account").id;
+        let known = crate::storage::fixtures::account(&db, "a@example.com").await;
         let unknown = ResourceId::parse("0123456789abcdef01234567").expect("id");
         let mut keyed = request(&unknown);
         keyed.idempotency_key = Some("k".into());

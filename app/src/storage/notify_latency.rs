@@ -3,9 +3,7 @@
 //! the window docs/DECISIONS.md speaks of, measured on the local server.
 
 use super::schema_twins::ThrowAway;
-use super::{accounts, connect, directory, hooks};
-use crate::domain::{AuthType, HookSpec, SecretChange, Vertical};
-use crate::security::SecretBox;
+use super::{connect, directory, fixtures, hooks};
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -13,33 +11,15 @@ async fn a_hook_change_reaches_another_process_within_milliseconds() {
     let pg = ThrowAway::create().await;
     let (a, b) = (connect(&pg.url).await.expect("a"), connect(&pg.url).await.expect("b"));
     let listening = tokio::spawn(directory::listen(b.clone(), std::future::pending()));
-    let new = accounts::NewAccount {
-        email: "n@example.com",
-        password_hash: "x",
-        is_admin: false,
-        vertical: Vertical::Flightrates,
-    };
-    let account = accounts::create(&a, new).await.expect("account");
-    let spec = HookSpec {
-        vertical: Vertical::Flightrates,
-        endpoint: "https://example.com/h".into(),
-        auth_type: AuthType::None,
-        username: None,
-        password: SecretChange::Keep,
-        token: SecretChange::Keep,
-        generate_token: false,
-        hook_type: Some("dbs".into()),
-        shop: None,
-        is_active: true,
-    };
-    let hook = hooks::create(&a, &SecretBox::new(&[7; 32]), &account.id, &spec).await.expect("hook");
-    let id = hook.id.as_str();
+    let account = fixtures::account(&a, "n@example.com").await;
+    let hook = fixtures::hook(&a, &account, "dbs").await;
+    let id = hook.as_str();
 
     let mut latencies = Vec::new();
     for round in 0..23 {
         b.hooks().load(&b, &[id]).await.expect("load");
         assert!(b.hooks().cached(id).is_some());
-        hooks::set_active(&a, &account.id, &hook.id, round % 2 == 1).await.expect("switch");
+        hooks::set_active(&a, &account, &hook, round % 2 == 1).await.expect("switch");
         // From the answer: the window in which `b` could still start an attempt with the old state.
         let changed = Instant::now();
         while b.hooks().cached(id).is_some() {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_accepted_event_arrives_after_a_sigkill() {
-    let mut app = TestApp::spawn_with(&[
+    let mut app = TestApp::process_with(&[
         "--allow-private-targets",
         "--rate-limit",
         "0",

@@ -357,7 +357,7 @@ async fn a_hook_whose_deliveries_all_fail_for_the_window_is_disabled_with_a_reas
 // Multi-threaded: the restart blocks one thread while the receiver keeps answering.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_an_attempt_in_flight() {
-    let mut app = TestApp::spawn_with(FAST).await;
+    let mut app = TestApp::process_with(FAST).await;
     let key = app.create_user("sigterm@example.com");
     let receiver = Receiver::start().await;
     receiver.set_delay(Duration::from_millis(1500));
@@ -376,7 +376,7 @@ async fn sigterm_finishes_an_attempt_in_flight() {
 // Multi-threaded: the restart blocks one thread while the receiver keeps answering.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_removes_finished_history_older_than_the_setting() {
-    let mut app = TestApp::spawn_with(&["--allow-private-targets", "--retention", "1s"]).await;
+    let mut app = TestApp::process_with(&["--allow-private-targets", "--retention", "1s"]).await;
     let key = app.create_user("retention@example.com");
     let receiver = Receiver::start().await;
     let hook = create_hook(&app, &key, hook_body(&receiver.url, "s")).await;

@@ -64,7 +64,7 @@ async fn a_proxy_in_the_environment_never_carries_a_delivery() {
         .into_iter()
         .map(|name| (name, proxy_url.as_str()))
         .collect();
-    let app = TestApp::spawn_with_env(&["--retry-schedule", "0s", "--delivery-timeout", "2s"], &env).await;
+    let app = TestApp::process_with_env(&["--retry-schedule", "0s", "--delivery-timeout", "2s"], &env).await;
     let key = app.create_user("proxy@example.com");
     let hook = create_hook(&app, &key, hook_body("http://hookrelay-proxy-test.invalid/hook", "p")).await;
     publish(&app, &key, json!({"hookType":"dbs","data":{}})).await;

@@ -6,7 +6,7 @@ use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn metrics_need_the_token_when_one_is_set() {
-    let app = TestApp::spawn_with_env(&[], &[("HOOKRELAY_METRICS_TOKEN", "scrape-me-please")]).await;
+    let app = TestApp::process_with_env(&[], &[("HOOKRELAY_METRICS_TOKEN", "scrape-me-please")]).await;
     let res = app.get("/metrics").send().await.expect("request");
     assert_eq!(res.status(), 401);
     let body: serde_json::Value = res.json().await.expect("json error");

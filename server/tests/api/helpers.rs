@@ -1,4 +1,8 @@
-//! Shared helpers: spawn the real binary, run its CLI, make requests.
+//! Shared helpers: start the service, run its CLI, make requests.
+//!
+//! `TestApp::spawn*` builds the service's `Application` in this process on
+//! port 0 (`in_process.rs`); `TestApp::process*` spawns the real binary, for
+//! the tests of signals, crashes, the environment and several processes.
 //!
 //! Every test runs on the backend `HOOKRELAY_TEST_BACKEND` names: `sqlite`
 //! (the default: a temporary SQLite file) or `postgres` (a throw-away
@@ -16,6 +20,15 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_hookrelay");
 
 pub use crate::test_db::{Arg, Backend, DirectDb, TestDatabase, backend};
 
+/// How a test's server runs.
+enum Server {
+    Process(Child),
+    /// Held for its `Drop`, which stops the server.
+    InProcess {
+        _running: crate::in_process::Running,
+    },
+}
+
 /// A running `hookrelay serve` with its own database in a temp directory.
 pub struct TestApp {
     pub url: String,
@@ -24,7 +37,7 @@ pub struct TestApp {
     pub key_file: PathBuf,
     pub client: reqwest::Client,
     logs: Arc<Mutex<Vec<String>>>,
-    child: Child,
+    server: Server,
     extra: Vec<String>,
     env: Vec<(String, String)>,
     // Dropped after the process (fields drop in order): the database last.
@@ -66,18 +79,44 @@ fn start(db_url: &str, extra: &[String], env: &[(String, String)]) -> (Child, St
     }
 }
 
+/// Starts the application in this process; the database's environment
+/// (its key file) becomes the matching flag.
+fn start_in_process(db: &TestDatabase, extra: &[String]) -> (Server, String, Arc<Mutex<Vec<String>>>) {
+    let mut args: Vec<String> =
+        ["--listen", "127.0.0.1:0", "--database-url", &db.url].into_iter().map(str::to_owned).collect();
+    for (name, value) in &db.env {
+        assert_eq!(name, "HOOKRELAY_SECRET_KEY_FILE", "no flag for {name}: use TestApp::process_with_env");
+        args.extend(["--secret-key-file".to_owned(), value.clone()]);
+    }
+    args.extend(extra.iter().cloned());
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let (running, url) = crate::in_process::start(&args, logs.clone());
+    (Server::InProcess { _running: running }, url, logs)
+}
+
 impl TestApp {
+    /// The service in this process, default flags.
     pub async fn spawn() -> TestApp {
         Self::spawn_with(&[]).await
     }
 
-    /// Spawns with extra `serve` flags.
+    /// The service in this process with extra `serve` flags.
     pub async fn spawn_with(extra: &[&str]) -> TestApp {
-        Self::spawn_with_env(extra, &[]).await
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Arc::new(TestDatabase::new(dir.path()));
+        let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
+        let started = start_in_process(&db, &extra);
+        let env = db.env.clone();
+        Self::assemble(started, extra, env, dir, db)
     }
 
-    /// Spawns with extra `serve` flags and environment variables.
-    pub async fn spawn_with_env(extra: &[&str], env: &[(&str, &str)]) -> TestApp {
+    /// The real binary as a child process with extra `serve` flags.
+    pub async fn process_with(extra: &[&str]) -> TestApp {
+        Self::process_with_env(extra, &[]).await
+    }
+
+    /// The real binary with extra `serve` flags and environment variables.
+    pub async fn process_with_env(extra: &[&str], env: &[(&str, &str)]) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Arc::new(TestDatabase::new(dir.path()));
         Self::spawn_on(db, dir, extra, env)
@@ -91,12 +130,23 @@ impl TestApp {
         Self::spawn_on(self._db.clone(), dir, extra, &env)
     }
 
-    /// Spawns on a database the test made (`TestDatabase::of`), whose files are under `dir`.
+    /// The real binary on a database the test made (`TestDatabase::of`), whose files are under `dir`.
     pub fn spawn_on(db: Arc<TestDatabase>, dir: tempfile::TempDir, extra: &[&str], env: &[(&str, &str)]) -> TestApp {
         let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
         let mut all_env = db.env.clone();
         all_env.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let (child, url, logs) = start(&db.url, &extra, &all_env);
+        Self::assemble((Server::Process(child), url, logs), extra, all_env, dir, db)
+    }
+
+    /// A started server with what it needs to start again.
+    fn assemble(
+        (server, url, logs): (Server, String, Arc<Mutex<Vec<String>>>),
+        extra: Vec<String>,
+        env: Vec<(String, String)>,
+        dir: tempfile::TempDir,
+        db: Arc<TestDatabase>,
+    ) -> TestApp {
         TestApp {
             url,
             db_url: db.url.clone(),
@@ -104,39 +154,47 @@ impl TestApp {
             key_file: db.key_file.clone(),
             client: reqwest::Client::new(),
             logs,
-            child,
+            server,
             extra,
-            env: all_env,
+            env,
             _dir: dir,
             _db: db,
         }
     }
 
-    /// `kill -9` the server (no chance to clean up), then start it again on the same database.
-    pub fn crash_and_restart(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// The child process; signals and exit codes need one.
+    fn child(&mut self) -> &mut Child {
+        match &mut self.server {
+            Server::Process(child) => child,
+            Server::InProcess { .. } => panic!("this test signals its server: start it with TestApp::process_with"),
+        }
+    }
+
+    /// A new process on the same database, with the same flags.
+    fn restart_process(&mut self) {
         let (child, url, logs) = start(&self.db_url, &self.extra, &self.env);
-        self.child = child;
+        self.server = Server::Process(child);
         self.url = url;
         self.logs = logs;
+    }
+
+    /// `kill -9` the server (no chance to clean up), then start it again on the same database.
+    pub fn crash_and_restart(&mut self) {
+        self.kill();
+        self.restart_process();
     }
 
     /// `kill -9` the server and leave it dead (another process carries on).
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let child = self.child();
+        let _ = child.kill();
+        let _ = child.wait();
     }
 
     /// SIGTERM, wait for a clean exit, then start again on the same database.
     pub fn stop_and_restart(&mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill -TERM");
-        assert!(status.success());
-        let exit = self.child.wait().expect("wait");
-        let (child, url, logs) = start(&self.db_url, &self.extra, &self.env);
-        self.child = child;
-        self.url = url;
-        self.logs = logs;
+        let exit = self.stop();
+        self.restart_process();
         exit
     }
 
@@ -209,20 +267,18 @@ impl TestApp {
 
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill -TERM");
-        assert!(status.success());
-        self.child.wait().expect("wait")
+        self.stop()
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+    pub fn pid(&mut self) -> u32 {
+        self.child().id()
     }
 
     /// Waits (up to `within`) for the server to exit by itself.
     pub async fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
         let deadline = tokio::time::Instant::now() + within;
         while tokio::time::Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Ok(Some(status)) = self.child().try_wait() {
                 return Some(status);
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -232,17 +288,15 @@ impl TestApp {
 
     /// Starts the server again on the same database after `stop`.
     pub fn start_again(&mut self) {
-        let (child, url, logs) = start(&self.db_url, &self.extra, &self.env);
-        self.child = child;
-        self.url = url;
-        self.logs = logs;
+        self.restart_process();
     }
 
     /// SIGTERM and wait, keeping the database and its directory (for a restart by hand).
     pub fn stop(&mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill -TERM");
+        let pid = self.child().id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
         assert!(status.success());
-        self.child.wait().expect("wait")
+        self.child().wait().expect("wait")
     }
 
     /// A direct connection to the server's database (another holder of leases, in tests).
@@ -318,8 +372,11 @@ pub async fn wait_until(what: &str, within: Duration, mut check: impl FnMut() ->
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // An in-process server stops when its `Running` drops.
+        if let Server::Process(child) = &mut self.server {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 #[tokio::test]
 async fn a_lost_or_wrong_key_refuses_to_start() {
-    let mut app = TestApp::spawn_with(&flags(&[])).await;
+    let mut app = TestApp::process_with(&flags(&[])).await;
     let key = app.create_user("lostkey@example.com");
     let body = json!({"endPoint": "https://example.com/h", "hookType": "dbs", "isActiveStatus": true, "_shop": "s",
                       "authType": "basic", "userId": "u", "pwdTxt": "hunter2"});
@@ -61,7 +61,7 @@ async fn a_lost_or_wrong_key_refuses_to_start() {
 
 #[tokio::test]
 async fn a_dispatcher_that_dies_stops_the_process() {
-    let mut app = TestApp::spawn_with(&flags(&["--fault", "dispatcher-panic"])).await;
+    let mut app = TestApp::process_with(&flags(&["--fault", "dispatcher-panic"])).await;
     let key = app.create_user("panic@example.com");
     let receiver = Receiver::start().await;
     create_hook(&app, &key, &receiver.url).await;
@@ -107,7 +107,7 @@ fn base64_key(bytes: [u8; 32]) -> String {
 async fn rotating_the_at_rest_key_reseals_every_secret() {
     use base64::Engine;
     use std::os::unix::fs::PermissionsExt;
-    let mut app = TestApp::spawn_with(&flags(&[])).await;
+    let mut app = TestApp::process_with(&flags(&[])).await;
     let key = app.create_user("rotate@example.com");
     let receiver = Receiver::start().await;
     let body = json!({"endPoint": receiver.url, "hookType": "dbs", "isActiveStatus": true, "_shop": "s",

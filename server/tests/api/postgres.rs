@@ -136,7 +136,7 @@ async fn a_process_killed_mid_stream_loses_nothing_the_other_delivers_it() {
     if !on_postgres("a_process_killed_mid_stream_loses_nothing_the_other_delivers_it") {
         return;
     }
-    let mut a = TestApp::spawn_with(&FLAGS).await;
+    let mut a = TestApp::process_with(&FLAGS).await;
     let b = a.another_process(&FLAGS);
     let key = a.create_user("kill@example.com");
     let receiver = Receiver::start().await;

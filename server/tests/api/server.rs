@@ -95,7 +95,7 @@ async fn one_log_line_per_request_without_secrets() {
 
 #[tokio::test]
 async fn sigterm_shuts_down_gracefully() {
-    let app = TestApp::spawn().await;
+    let mut app = TestApp::process_with(&[]).await;
     assert!(app.pid() > 0);
     let status = app.terminate();
     assert!(status.success(), "exit status {status:?}");
