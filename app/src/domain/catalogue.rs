@@ -30,6 +30,11 @@ impl Catalogue {
         self.hook_types(vertical).iter().any(|t| t == hook_type)
     }
 
+    /// Every vertical's hook types, for "must be one of: …".
+    pub fn all_hook_types(&self) -> Vec<&str> {
+        Vertical::ALL.iter().flat_map(|v| self.hook_types(*v).iter().map(String::as_str)).collect()
+    }
+
     /// The vertical offering `hook_type`, if any.
     pub fn vertical_of(&self, hook_type: &str) -> Option<Vertical> {
         Vertical::ALL.into_iter().find(|v| self.contains(*v, hook_type))

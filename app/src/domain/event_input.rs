@@ -1,6 +1,6 @@
 //! `POST /api/v1/events`: `{"hookType","_shop"?,"data","_user"?}`.
 
-use super::{Catalogue, FieldError, ResourceId, Vertical, nearest_name};
+use super::{Catalogue, FieldError, ResourceId, Vertical, unknown_field};
 use serde_json::Value;
 
 const FIELDS: &[&str] = &["hookType", "_shop", "data", "_user"];
@@ -25,11 +25,10 @@ pub fn parse_event(body: &Value, catalogue: &Catalogue) -> Result<EventSpec, Vec
         None | Some(Value::Null) => errors.push(FieldError::new("hookType", "is required")),
         Some(Value::String(t)) => match catalogue.vertical_of(t.trim()) {
             Some(v) => hook_type = Some((t.trim().to_owned(), v)),
-            None => {
-                let all: Vec<&str> =
-                    Vertical::ALL.iter().flat_map(|v| catalogue.hook_types(*v).iter().map(String::as_str)).collect();
-                errors.push(FieldError::new("hookType", format!("must be one of: {}", all.join(", "))));
-            }
+            None => errors.push(FieldError::new(
+                "hookType",
+                format!("must be one of: {}", catalogue.all_hook_types().join(", ")),
+            )),
         },
         Some(_) => errors.push(FieldError::new("hookType", "must be a string")),
     }
@@ -71,11 +70,7 @@ pub fn parse_event(body: &Value, catalogue: &Catalogue) -> Result<EventSpec, Vec
         }
     };
     for key in object.keys().filter(|k| !FIELDS.contains(&k.as_str())) {
-        let message = match nearest_name(key, FIELDS) {
-            Some(name) => format!("is not a known field: did you mean `{name}`?"),
-            None => format!("is not a known field (known fields: {})", FIELDS.join(", ")),
-        };
-        errors.push(FieldError::new(key.clone(), message));
+        errors.push(unknown_field(key, FIELDS));
     }
     match (errors.is_empty(), hook_type) {
         (true, Some((hook_type, vertical))) => Ok(EventSpec { hook_type, vertical, shop, data, on_behalf_of }),

@@ -10,6 +10,15 @@ pub fn nearest_name<'a>(input: &str, known: &[&'a str]) -> Option<&'a str> {
         .map(|(_, name)| name)
 }
 
+/// The error for a field nobody knows, naming the nearest known one (or all of them).
+pub fn unknown_field(key: &str, known: &[&str]) -> crate::domain::FieldError {
+    let message = match nearest_name(key, known) {
+        Some(name) => format!("is not a known field: did you mean `{name}`?"),
+        None => format!("is not a known field (known fields: {})", known.join(", ")),
+    };
+    crate::domain::FieldError::new(key, message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::nearest_name;

@@ -60,11 +60,7 @@ const IDEMPOTENCY_KEY_MAX: usize = 255;
     params(("Idempotency-Key" = Option<String>, Header, description = "The same key within 24 h returns the first answer and queues nothing new")),
     responses(
         (status = 202, description = "Stored with its deliveries", body = EventAccepted),
-        (status = 400, description = "Invalid event", body = ErrorBody),
-        (status = 401, description = "Authentication failed", body = ErrorBody),
         (status = 403, description = "`_user` needs an admin key", body = ErrorBody),
-        (status = 413, description = "Body over the size limit", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
     ))]
 pub async fn publish(
     State(state): State<AppState>,
@@ -91,8 +87,6 @@ pub async fn publish(
     params(("id" = String, Path, description = "Hook id")),
     responses(
         (status = 202, description = "Queued", body = EventAccepted),
-        (status = 401, description = "Authentication failed", body = ErrorBody),
-        (status = 404, description = "No such hook for this account", body = ErrorBody),
     ))]
 pub async fn test(
     State(state): State<AppState>,

@@ -19,9 +19,6 @@ const VERTICAL: Option<Vertical> = Some(Vertical::Eventsshop);
     request_body = super::representation::EventsshopEndpointInput,
     responses(
         (status = 202, description = "Accepted; Basic Auth answers carry the generated token", body = EndpointCreated),
-        (status = 400, description = "Invalid request: every failing field is listed", body = ErrorBody),
-        (status = 401, description = "Authentication failed", body = ErrorBody),
-        (status = 413, description = "Body over the size limit", body = ErrorBody),
         (status = 429, description = "Rate limit exceeded (see Retry-After), or the account already has --max-hooks-per-account hooks", body = ErrorBody),
     ))]
 pub async fn create(
@@ -54,8 +51,6 @@ pub async fn create(
     ),
     responses(
         (status = 200, description = "A page of endpoints", body = EndpointListBody),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Authentication failed", body = ErrorBody),
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -78,9 +73,6 @@ pub async fn list(
     params(("id" = String, Path, description = "Endpoint id (24 hex)")),
     responses(
         (status = 200, description = "The endpoint", body = EndpointEnvelope),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "Authentication failed", body = ErrorBody),
-        (status = 404, description = "No such endpoint for this account", body = ErrorBody),
     ))]
 pub async fn get(
     State(state): State<AppState>,
@@ -96,9 +88,6 @@ pub async fn get(
     params(("id" = String, Path, description = "Endpoint id (24 hex)")),
     responses(
         (status = 200, description = "Deleted", body = DeletedBody),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "Authentication failed", body = ErrorBody),
-        (status = 404, description = "No such endpoint for this account", body = ErrorBody),
     ))]
 pub async fn delete(
     State(state): State<AppState>,

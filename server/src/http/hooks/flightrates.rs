@@ -18,11 +18,7 @@ const VERTICAL: Option<Vertical> = Some(Vertical::Flightrates);
     request_body = super::representation::FlightratesHookInput,
     responses(
         (status = 200, description = "Created", body = HookEnvelope),
-        (status = 400, description = "Invalid request: every failing field is listed", body = ErrorBody),
-        (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody),
-        (status = 413, description = "Body over the size limit", body = ErrorBody),
         (status = 429, description = "Rate limit exceeded (see Retry-After), or the account already has --max-hooks-per-account hooks", body = ErrorBody),
-        (status = 500, description = "Internal error", body = ErrorBody),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -47,9 +43,6 @@ pub async fn create(
     ),
     responses(
         (status = 200, description = "A page of hooks", body = HookListBody),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Authentication failed", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -72,9 +65,6 @@ pub async fn list(
     params(("id" = String, Path, description = "Hook id (24 hex)")),
     responses(
         (status = 200, description = "The hook", body = HookEnvelope),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "Authentication failed", body = ErrorBody),
-        (status = 404, description = "No such hook for this account", body = ErrorBody),
     ))]
 pub async fn get(
     State(state): State<AppState>,
@@ -92,10 +82,6 @@ pub async fn get(
     request_body = super::representation::FlightratesHookInput,
     responses(
         (status = 200, description = "Replaced", body = HookEnvelope),
-        (status = 400, description = "Invalid request", body = ErrorBody),
-        (status = 401, description = "Authentication failed", body = ErrorBody),
-        (status = 404, description = "No such hook for this account", body = ErrorBody),
-        (status = 413, description = "Body over the size limit", body = ErrorBody),
     ))]
 pub async fn replace(
     State(state): State<AppState>,
@@ -112,10 +98,6 @@ pub async fn replace(
     request_body = super::representation::FlightratesHookInput,
     responses(
         (status = 200, description = "Updated", body = HookEnvelope),
-        (status = 400, description = "Invalid request", body = ErrorBody),
-        (status = 401, description = "Authentication failed", body = ErrorBody),
-        (status = 404, description = "No such hook for this account", body = ErrorBody),
-        (status = 413, description = "Body over the size limit", body = ErrorBody),
     ))]
 pub async fn patch(
     State(state): State<AppState>,
@@ -148,9 +130,6 @@ async fn update(
     params(("id" = String, Path, description = "Hook id (24 hex)")),
     responses(
         (status = 200, description = "Deleted", body = DeletedBody),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "Authentication failed", body = ErrorBody),
-        (status = 404, description = "No such hook for this account", body = ErrorBody),
     ))]
 pub async fn delete(
     State(state): State<AppState>,
