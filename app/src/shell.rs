@@ -1,7 +1,9 @@
 //! The HTML document and the router: every page of the dashboard hangs off `App`.
 
 use crate::components::{Layout, provide_toasts};
-use crate::pages::{ApiKeys, HookDetailPage, HookEditorPage, HooksList, Login, NotFound, Overview};
+use crate::pages::{
+    ApiKeys, EventDetailPage, EventsList, HookDetailPage, HookEditorPage, HooksList, Login, NotFound, Overview,
+};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
@@ -77,6 +79,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/hooks/new") view=HookEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("/hooks/:id") view=HookDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/hooks/:id/edit") view=HookEditorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/events") view=EventsList ssr=SsrMode::Async/>
+                    <Route path=path!("/events/:id") view=EventDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/keys") view=ApiKeys ssr=SsrMode::Async/>
                 </Routes>
             </Layout>

@@ -33,6 +33,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                 <ul>
                                     <li><A href="/" exact=true>"Overview"</A></li>
                                     <li><A href="/hooks">"Hooks"</A></li>
+                                    <li><A href="/events">"Events"</A></li>
                                     <li><A href="/keys">"API keys"</A></li>
                                 </ul>
                             </nav>

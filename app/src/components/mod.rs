@@ -1,5 +1,6 @@
 //! Reusable pieces of the dashboard.
 
+mod attempts_table;
 mod chart;
 mod copy_button;
 pub mod format;
@@ -7,6 +8,7 @@ mod layout;
 mod status_badge;
 mod toast;
 
+pub use attempts_table::AttemptsTable;
 pub use chart::DeliveryChart;
 pub use copy_button::CopyButton;
 pub use layout::Layout;

@@ -2,6 +2,7 @@
 //! JSON body the REST API takes, so the one validator (`hook_input`) checks
 //! it — in the browser as they type (WASM) and again in the server function.
 
+use super::delivery_options::StoredDelivery;
 use super::hook_input::{self, MASK, Mode};
 use super::{AuthType, Catalogue, FieldError, HookSpec, Vertical};
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,12 @@ pub struct HookForm {
     pub hook_type: String,
     pub shop: String,
     pub is_active: bool,
+    /// One `Name: value` per line.
+    pub headers: String,
+    /// One `Name: value` per line; `Name: *******` keeps a stored value.
+    pub secret_headers: String,
+    /// Whole seconds; empty for the server's timeout.
+    pub timeout_seconds: String,
 }
 
 /// The form's inputs, for placing an error next to its input.
@@ -34,6 +41,9 @@ pub enum FormField {
     HookType,
     Shop,
     IsActive,
+    Headers,
+    SecretHeaders,
+    Timeout,
     /// Anything else (shown above the form).
     Other,
 }
@@ -93,6 +103,14 @@ impl HookForm {
             put("_shop", &self.shop, true);
             body.insert("isActiveStatus".to_owned(), Value::Bool(self.is_active));
         }
+        body.insert("headers".to_owned(), header_lines(&self.headers));
+        body.insert("secretHeaders".to_owned(), header_lines(&self.secret_headers));
+        let timeout = self.timeout_seconds.trim();
+        if !timeout.is_empty() {
+            // Not a number: sent as text, so the validator says what it must be.
+            let value = timeout.parse::<u64>().map_or_else(|_| Value::String(timeout.to_owned()), Value::from);
+            body.insert("timeoutSeconds".to_owned(), value);
+        }
         Value::Object(body)
     }
 
@@ -118,6 +136,31 @@ impl HookForm {
         self.token = if has_token { MASK.to_owned() } else { String::new() };
         self
     }
+
+    /// The delivery options' inputs for a stored hook (secret values masked).
+    pub fn with_delivery(mut self, stored: &StoredDelivery) -> Self {
+        self.headers = stored.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n");
+        self.secret_headers =
+            stored.secret_header_names.iter().map(|k| format!("{k}: {MASK}")).collect::<Vec<_>>().join("\n");
+        self.timeout_seconds = stored.timeout_seconds.map(|t| t.to_string()).unwrap_or_default();
+        self
+    }
+}
+
+/// `Name: value` lines as the JSON object the API takes (blank lines
+/// skipped; a line without a colon becomes a name without a value, which
+/// the validator names).
+fn header_lines(text: &str) -> Value {
+    let object: Map<String, Value> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| match line.split_once(':') {
+            Some((name, value)) => (name.trim().to_owned(), Value::String(value.trim().to_owned())),
+            None => (line.to_owned(), Value::String(String::new())),
+        })
+        .collect();
+    Value::Object(object)
 }
 
 /// The input an API field name belongs to.
@@ -131,6 +174,9 @@ pub fn form_field(api_field: &str) -> FormField {
         "hookType" => FormField::HookType,
         "_shop" => FormField::Shop,
         "isActiveStatus" => FormField::IsActive,
+        "headers" => FormField::Headers,
+        "secretHeaders" => FormField::SecretHeaders,
+        "timeoutSeconds" => FormField::Timeout,
         _ => FormField::Other,
     }
 }
@@ -164,6 +210,7 @@ mod tests {
             hook_type: "dbs".into(),
             shop: "shop-1".into(),
             is_active: true,
+            ..HookForm::default()
         }
     }
 
@@ -207,10 +254,29 @@ mod tests {
             hook_type: Some("dbs".into()),
             shop: Some("shop-1".into()),
             is_active: true,
+            delivery: StoredDelivery::default(),
         };
         let form = valid().masked(true, false);
         let spec = form.validate(Vertical::Flightrates, Mode::Replace(&state), &Catalogue::default()).expect("valid");
         assert_eq!(spec.password, SecretChange::Keep);
+    }
+
+    #[test]
+    fn header_lines_and_the_timeout_become_the_api_fields() {
+        let form = HookForm {
+            headers: "X-Tenant: acme\n\n  X-Trace : 1 ".into(),
+            secret_headers: "X-Api-Key: k1".into(),
+            timeout_seconds: "12".into(),
+            ..valid()
+        };
+        let spec = form.validate(Vertical::Flightrates, Mode::Create, &Catalogue::default()).expect("valid");
+        assert_eq!(spec.delivery.headers.len(), 2);
+        assert_eq!(spec.delivery.headers.get("X-Trace").map(String::as_str), Some("1"));
+        assert_eq!(spec.delivery.timeout_seconds, Some(12));
+        let bad = HookForm { headers: "no colon here".into(), timeout_seconds: "soon".into(), ..valid() };
+        let errors = bad.validate(Vertical::Flightrates, Mode::Create, &Catalogue::default()).expect_err("x");
+        let fields: Vec<FormField> = errors_by_field(&errors).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, [FormField::Headers, FormField::Timeout]);
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod merge;
 mod read;
 mod require;
 
+use super::delivery_options::{DeliverySpec, StoredDelivery};
 use super::{AuthType, Catalogue, FieldError, Vertical};
 use serde_json::Value;
 
@@ -49,6 +50,8 @@ pub struct HookState {
     pub hook_type: Option<String>,
     pub shop: Option<String>,
     pub is_active: bool,
+    /// Headers, secret header names, timeout.
+    pub delivery: StoredDelivery,
 }
 
 /// A validated hook definition, ready to store.
@@ -66,6 +69,8 @@ pub struct HookSpec {
     pub hook_type: Option<String>,
     pub shop: Option<String>,
     pub is_active: bool,
+    /// Headers, secret headers, timeout (`delivery_options.rs`).
+    pub delivery: DeliverySpec,
 }
 
 /// How the request relates to the stored hook.
@@ -90,6 +95,9 @@ enum Role {
     HookType,
     Active,
     Shop,
+    Headers,
+    SecretHeaders,
+    Timeout,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -108,6 +116,9 @@ const FLIGHTRATES_FIELDS: &[FieldDef] = &[
     FieldDef { name: "hookType", role: Role::HookType, required: true },
     FieldDef { name: "isActiveStatus", role: Role::Active, required: true },
     FieldDef { name: "_shop", role: Role::Shop, required: true },
+    FieldDef { name: "headers", role: Role::Headers, required: false },
+    FieldDef { name: "secretHeaders", role: Role::SecretHeaders, required: false },
+    FieldDef { name: "timeoutSeconds", role: Role::Timeout, required: false },
 ];
 
 const EVENTSSHOP_FIELDS: &[FieldDef] = &[
@@ -116,6 +127,9 @@ const EVENTSSHOP_FIELDS: &[FieldDef] = &[
     FieldDef { name: "userName", role: Role::Username, required: false },
     FieldDef { name: "password", role: Role::Password, required: false },
     FieldDef { name: "token", role: Role::Token, required: false },
+    FieldDef { name: "headers", role: Role::Headers, required: false },
+    FieldDef { name: "secretHeaders", role: Role::SecretHeaders, required: false },
+    FieldDef { name: "timeoutSeconds", role: Role::Timeout, required: false },
 ];
 
 fn fields_of(vertical: Vertical) -> &'static [FieldDef] {
@@ -162,7 +176,7 @@ pub fn parse(
 
 /// The state a spec leaves behind (for tests and PATCH chains).
 impl HookSpec {
-    pub fn state_after(&self, before: StoredSecrets) -> HookState {
+    pub fn state_after(&self, before: StoredSecrets, before_delivery: &StoredDelivery) -> HookState {
         let keep = |c: &SecretChange, was: bool| match c {
             SecretChange::Keep => was,
             SecretChange::Set(_) => true,
@@ -179,6 +193,7 @@ impl HookSpec {
             hook_type: self.hook_type.clone(),
             shop: self.shop.clone(),
             is_active: self.is_active,
+            delivery: self.delivery.stored_after(before_delivery),
         }
     }
 }

@@ -4,6 +4,7 @@
 mod account;
 mod auth_type;
 mod catalogue;
+pub mod delivery_options;
 mod delivery_status;
 mod endpoint_url;
 pub mod event_input;
@@ -12,6 +13,7 @@ pub mod hook_form;
 pub mod hook_input;
 mod ids;
 mod suggest;
+pub mod time_window;
 mod vertical;
 
 pub use account::{EmailError, PasswordError, validate_email, validate_password};
@@ -22,5 +24,5 @@ pub use endpoint_url::{ENDPOINT_MAX, EndpointError, validate_endpoint};
 pub use field_error::FieldError;
 pub use hook_input::{HookSpec, HookState, MASK, Mode, SecretChange, StoredSecrets};
 pub use ids::{DeliveryId, EventId, InvalidId, ResourceId};
-pub use suggest::nearest_name;
+pub use suggest::{nearest_name, unknown_field};
 pub use vertical::{UnknownVertical, Vertical};

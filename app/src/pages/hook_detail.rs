@@ -1,8 +1,10 @@
 //! One hook: its settings, signing secret (reveal, copy, rotate), "Send
-//! test event", the delivery log with every attempt and "Retry", delete.
+//! test event", "Retry all failed since…", the delivery log with every
+//! attempt and "Retry", delete.
 
 use super::problem_view;
-use crate::components::{CopyButton, StatusBadge, format, use_toasts};
+use super::recover_failed::RecoverFailed;
+use crate::components::{AttemptsTable, CopyButton, StatusBadge, format, use_toasts};
 use crate::domain::{DeliveryId, DeliveryStatus};
 use crate::server_fns::types::{DeliveryView, HookDetail};
 use crate::server_fns::{
@@ -71,6 +73,7 @@ fn HookView(detail: HookDetail) -> impl IntoView {
                 </dl>
             </section>
             <SigningSecret id=id.clone()/>
+            <RecoverFailed id=id.clone() refresh=log_refresh/>
             <DeliveryLog id=id.clone() refresh=log_refresh/>
             <DeleteHook id/>
         </section>
@@ -99,6 +102,9 @@ fn facts(detail: &HookDetail) -> Vec<(&'static str, String)> {
             if form.hook_type.is_empty() { "all of the vertical".to_owned() } else { form.hook_type.clone() },
         ),
         ("Shop", or_dash(&form.shop)),
+        ("Headers", or_dash(&detail.delivery.headers.keys().cloned().collect::<Vec<_>>().join(", "))),
+        ("Secret headers", or_dash(&detail.delivery.secret_header_names.join(", "))),
+        ("Timeout", detail.delivery.timeout_seconds.map_or_else(|| "the server's".to_owned(), |t| format!("{t} s"))),
         ("Vertical", detail.vertical.clone()),
         ("State", if form.is_active { "active".to_owned() } else { "inactive".to_owned() }),
         ("Created", format::time(detail.created_at)),
@@ -258,10 +264,10 @@ fn delivery_item(d: DeliveryView, retry: Action<DeliveryId, ()>) -> impl IntoVie
     let delivery_id = d.id.clone();
     let attempts = d.attempts.len();
     view! {
-        <li class="delivery" data-delivery-id=d.id.to_string() data-status=d.status.as_str()>
+        <li class="delivery" id=format!("delivery-{}", d.id) data-delivery-id=d.id.to_string() data-status=d.status.as_str()>
             <div class="delivery-head">
                 <StatusBadge status=d.status/>
-                <span>"Event " <code>{d.event_id.to_string()}</code></span>
+                <span>"Event " <A href=format!("/events/{}", d.event_id)><code>{d.event_id.to_string()}</code></A></span>
                 <span class="muted">{format::time(d.created_at)}</span>
                 <span class="muted">{format!("{attempts} attempt{}", if attempts == 1 { "" } else { "s" })}</span>
                 {failed.then(|| view! {
@@ -269,26 +275,7 @@ fn delivery_item(d: DeliveryView, retry: Action<DeliveryId, ()>) -> impl IntoVie
                             on:click=move |_| { retry.dispatch(delivery_id.clone()); }>"Retry"</button>
                 })}
             </div>
-            <table class="table attempts">
-                <caption class="visually-hidden">"Attempts"</caption>
-                <thead><tr>
-                    <th scope="col">"Time"</th><th scope="col">"Status"</th><th scope="col">"Duration"</th>
-                    <th scope="col">"Error"</th><th scope="col">"Response"</th>
-                </tr></thead>
-                <tbody>
-                    {d.attempts.into_iter().map(|a| view! {
-                        <tr class="attempt">
-                            <td>{format::time(a.at)}</td>
-                            <td>{a.status_code.map_or_else(|| "–".to_owned(), |c| c.to_string())}</td>
-                            <td>{format!("{} ms", a.duration_ms)}</td>
-                            <td>{a.error.unwrap_or_default()}</td>
-                            <td>{a.response.filter(|r| !r.is_empty()).map(|r| view! {
-                                <details><summary>"Body"</summary><pre>{r}</pre></details>
-                            })}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
+            <AttemptsTable attempts=d.attempts/>
         </li>
     }
 }

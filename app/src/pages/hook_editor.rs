@@ -111,6 +111,7 @@ fn initial_form(setup: &FormSetup, vertical: Vertical) -> (HookForm, Option<Hook
         hook_type: Some(h.form.hook_type.clone()).filter(|t| !t.is_empty()),
         shop: Some(h.form.shop.clone()).filter(|s| !s.is_empty()),
         is_active: h.form.is_active,
+        delivery: h.delivery.clone(),
     };
     (h.form.clone(), Some(stored))
 }
@@ -190,6 +191,7 @@ fn HookEditor(setup: FormSetup) -> impl IntoView {
                 {(vertical == Vertical::Flightrates).then(|| view! {
                     <FlightratesFields state hook_types=setup.hook_types.clone()/>
                 })}
+                <DeliveryFields state/>
                 <div class="field field-check">
                     <input id="hook-active" type="checkbox"
                            prop:checked=move || state.form.read().is_active
@@ -320,5 +322,54 @@ fn FlightratesFields(state: FormState, hook_types: Vec<String>) -> impl IntoView
         </div>
         <TextField state field=FormField::Shop id="hook-shop" label="Shop" kind="text"
             get=|f| f.shop.clone() set=|f, v| f.shop = v/>
+    }
+}
+
+/// Headers sent with every delivery (plain and secret, one `Name: value`
+/// per line) and the hook's own timeout.
+#[component]
+fn DeliveryFields(state: FormState) -> impl IntoView {
+    view! {
+        <fieldset class="fieldset">
+            <legend>"Delivery"</legend>
+            <LinesField state field=FormField::Headers id="hook-headers" label="Headers"
+                hint="One per line, e.g. X-Tenant: acme"
+                get=|f| f.headers.clone() set=|f, v| f.headers = v/>
+            <LinesField state field=FormField::SecretHeaders id="hook-secret-headers" label="Secret headers"
+                hint="Stored encrypted and shown masked; leave a masked value to keep it"
+                get=|f| f.secret_headers.clone() set=|f, v| f.secret_headers = v/>
+            <TextField state field=FormField::Timeout id="hook-timeout" label="Timeout (seconds, 1–30)" kind="number"
+                get=|f| f.timeout_seconds.clone() set=|f, v| f.timeout_seconds = v/>
+        </fieldset>
+    }
+}
+
+/// A multi-line input bound to one form field, with a hint and its error.
+#[component]
+fn LinesField(
+    state: FormState,
+    field: FormField,
+    id: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    get: fn(&HookForm) -> String,
+    set: fn(&mut HookForm, String),
+) -> impl IntoView {
+    let (error_id, hint_id) = (format!("{id}-error"), format!("{id}-hint"));
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <textarea id=id rows="3" autocomplete="off" spellcheck="false"
+                   prop:value=move || get(&state.form.read())
+                   aria-invalid=move || if state.error_for(field).is_some() { "true" } else { "false" }
+                   aria-describedby=format!("{hint_id} {error_id}")
+                   on:input=move |ev| {
+                       let value = event_target_value(&ev);
+                       state.edit(field, |f| set(f, value));
+                   }
+                   on:blur=move |_| state.touched.update(|t| { t.insert(field); })></textarea>
+            <p class="hint" id=hint_id>{hint}</p>
+            <p class="field-error" id=error_id>{move || state.error_for(field)}</p>
+        </div>
     }
 }

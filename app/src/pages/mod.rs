@@ -1,6 +1,8 @@
 //! One module per dashboard page.
 
 mod api_keys;
+mod event_detail;
+mod events;
 mod hook_detail;
 mod hook_editor;
 mod hooks_list;
@@ -8,8 +10,11 @@ mod login;
 mod not_found;
 mod overview;
 mod problem;
+mod recover_failed;
 
 pub use api_keys::ApiKeys;
+pub use event_detail::EventDetailPage;
+pub use events::EventsList;
 pub use hook_detail::HookDetailPage;
 pub use hook_editor::HookEditorPage;
 pub use hooks_list::HooksList;

@@ -1,5 +1,6 @@
 //! Hooks from the dashboard: list, create/edit (the REST API's validation),
-//! toggle, delete, signing secret, test event, delivery log and retry.
+//! toggle, delete, signing secret, test event, delivery log, retry and
+//! recovery of failed deliveries.
 
 use super::error::DashboardError;
 use super::types::{DeliveryPage, FormSetup, HookDetail, HookPage, HookQuery, SaveOutcome};
@@ -42,8 +43,10 @@ mod convert {
             hook_type: hook.hook_type.clone().unwrap_or_default(),
             shop: hook.shop.clone().unwrap_or_default(),
             is_active: hook.is_active,
+            ..HookForm::default()
         }
-        .masked(hook.secrets.password, hook.secrets.token);
+        .masked(hook.secrets.password, hook.secrets.token)
+        .with_delivery(&hook.delivery);
         HookDetail {
             id: hook.id.to_string(),
             vertical: hook.vertical.as_str().to_owned(),
@@ -52,6 +55,7 @@ mod convert {
             has_token: hook.secrets.token,
             token_generated: hook.token_generated,
             disabled_reason: hook.disabled_reason.clone(),
+            delivery: hook.delivery.clone(),
             created_at: hook.created_at,
         }
     }
@@ -63,16 +67,7 @@ mod convert {
             status: d.status,
             created_at: d.created_at,
             next_attempt_at: d.next_attempt_at,
-            attempts: attempts
-                .into_iter()
-                .map(|a| AttemptView {
-                    at: a.attempted_at,
-                    duration_ms: a.duration_ms,
-                    status_code: a.status_code,
-                    error: a.error,
-                    response: a.response_body,
-                })
-                .collect(),
+            attempts: attempts.into_iter().map(AttemptView::from).collect(),
         }
     }
 }
@@ -271,4 +266,26 @@ pub async fn retry_delivery(id: String) -> Result<(), DashboardError> {
         }
         RetryResult::NotFound => Err(not_found("Delivery")),
     }
+}
+
+/// "Retry all failed since…": re-queues the hook's failed deliveries created
+/// since `since` (at most 14 days back); returns how many.
+#[server(name = RecoverFailedFn, prefix = "/_rpc", endpoint = "recover_failed")]
+pub async fn recover_failed(id: String, since: String) -> Result<u64, DashboardError> {
+    use super::context::{internal, invalid, require_account};
+    use crate::domain::time_window::RecoverWindow;
+    let (services, account) = require_account().await?;
+    let hook = own_hook(&services, &account, &id).await?;
+    let window = RecoverWindow::from_texts(&since, None, crate::storage::now_ms()).map_err(|errors| {
+        invalid(errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))
+    })?;
+    let queued =
+        crate::storage::deliveries::recover(&services.db, &account.id, &hook.id, window, services.attempts_in_schedule)
+            .await
+            .map_err(internal)?;
+    if queued > 0 {
+        (services.wake)();
+    }
+    tracing::info!(hook = %hook.id, queued, "failed deliveries recovered from the dashboard");
+    Ok(queued)
 }

@@ -8,6 +8,7 @@ mod auth;
 #[cfg(feature = "ssr")]
 pub mod context;
 pub mod error;
+mod events;
 mod hooks;
 mod keys;
 mod overview;
@@ -16,6 +17,7 @@ pub mod types;
 
 pub use auth::*;
 pub use error::DashboardError;
+pub use events::*;
 pub use hooks::*;
 pub use keys::*;
 pub use overview::*;

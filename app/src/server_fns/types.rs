@@ -82,6 +82,8 @@ pub struct HookDetail {
     pub has_token: bool,
     pub token_generated: bool,
     pub disabled_reason: Option<String>,
+    /// Headers, secret header names (never their values), timeout.
+    pub delivery: crate::domain::delivery_options::StoredDelivery,
     pub created_at: i64,
 }
 
@@ -114,6 +116,19 @@ pub struct AttemptView {
     pub response: Option<String>,
 }
 
+#[cfg(feature = "ssr")]
+impl From<crate::storage::deliveries::AttemptRow> for AttemptView {
+    fn from(a: crate::storage::deliveries::AttemptRow) -> Self {
+        AttemptView {
+            at: a.attempted_at,
+            duration_ms: a.duration_ms,
+            status_code: a.status_code,
+            error: a.error,
+            response: a.response_body,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryView {
     pub id: DeliveryId,
@@ -139,4 +154,53 @@ pub struct KeyView {
     pub name: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+}
+
+/// The event log's filters and page, as in the page's query string.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventQuery {
+    pub page: u32,
+    pub hook_type: String,
+    pub shop: String,
+    /// A time the browser's date-time input gave (UTC), or RFC 3339; "" for none.
+    pub since: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventSummaryView {
+    pub id: EventId,
+    pub hook_type: String,
+    pub shop: Option<String>,
+    pub created_at: i64,
+    pub deliveries: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventPage {
+    pub events: Vec<EventSummaryView>,
+    pub total: u64,
+    pub page: u32,
+    pub total_pages: u64,
+    /// Every hook type there is (for the filter).
+    pub hook_types: Vec<String>,
+}
+
+/// One delivery of an event: to which hook, how it stands, every attempt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventDeliveryItem {
+    pub id: DeliveryId,
+    pub hook_id: String,
+    pub status: DeliveryStatus,
+    pub attempts: Vec<AttemptView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventDetailView {
+    pub id: EventId,
+    pub hook_type: String,
+    pub shop: Option<String>,
+    pub created_at: i64,
+    /// The event's `data`, pretty-printed JSON.
+    pub data: String,
+    pub deliveries: Vec<EventDeliveryItem>,
 }

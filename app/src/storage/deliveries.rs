@@ -15,7 +15,7 @@ use crate::domain::{DeliveryId, DeliveryStatus, EventId};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-pub use super::delivery_log::{AttemptRow, DeliveryRow, RetryResult, list_for_hook, queue_stats, retry};
+pub use super::delivery_log::{AttemptRow, DeliveryRow, RetryResult, list_for_hook, queue_stats, recover, retry};
 
 /// The token a dispatcher claims with: one per process start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +113,15 @@ pub async fn claim(
         .collect())
 }
 
-const CLAIM_SQLITE: &str = "UPDATE deliveries SET lease_until = $1 + $2, lease_owner = $6
+/// The claim in one dialect: the earliest due rows of active hooks, at
+/// most `$4` per hook and none of the hooks excluded (`$5`, a JSON array),
+/// leased to `$6`. The dialects differ in how the JSON array is read, and
+/// PostgreSQL locks the candidates (skipping rows another claim holds) and
+/// checks them again once locked.
+macro_rules! claim_sql {
+    (excluded: $excluded:literal, lock: $lock:literal, recheck: $recheck:literal) => {
+        concat!(
+            "UPDATE deliveries SET lease_until = $1 + $2, lease_owner = $6
      WHERE id IN (SELECT id FROM (
                      SELECT id, next_attempt_at,
                             row_number() OVER (PARTITION BY hook_id ORDER BY next_attempt_at) AS rank
@@ -121,24 +129,25 @@ const CLAIM_SQLITE: &str = "UPDATE deliveries SET lease_until = $1 + $2, lease_o
                            JOIN hooks h ON h.id = d.hook_id AND h.is_active = TRUE
                            WHERE d.status = 'pending' AND d.next_attempt_at <= $1
                              AND (d.lease_until IS NULL OR d.lease_until < $1)
-                             AND d.hook_id NOT IN (SELECT value FROM json_each($5))
-                           ORDER BY d.next_attempt_at LIMIT $3 * 4))
-                  WHERE rank <= $4 ORDER BY next_attempt_at LIMIT $3)
-     RETURNING id";
-const CLAIM_POSTGRES: &str = "UPDATE deliveries SET lease_until = $1 + $2, lease_owner = $6
-     WHERE id IN (SELECT id FROM (
-                     SELECT id, next_attempt_at,
-                            row_number() OVER (PARTITION BY hook_id ORDER BY next_attempt_at) AS rank
-                     FROM (SELECT d.id, d.hook_id, d.next_attempt_at FROM deliveries d
-                           JOIN hooks h ON h.id = d.hook_id AND h.is_active = TRUE
-                           WHERE d.status = 'pending' AND d.next_attempt_at <= $1
-                             AND (d.lease_until IS NULL OR d.lease_until < $1)
-                             AND d.hook_id NOT IN (SELECT value FROM json_array_elements_text($5::json))
-                           ORDER BY d.next_attempt_at LIMIT $3 * 4
-                           FOR UPDATE OF d SKIP LOCKED) AS candidates) AS ranked
-                  WHERE rank <= $4 ORDER BY next_attempt_at LIMIT $3)
-       AND status = 'pending' AND (lease_until IS NULL OR lease_until < $1)
-     RETURNING id";
+                             AND d.hook_id NOT IN (SELECT value FROM ",
+            $excluded,
+            ")
+                           ORDER BY d.next_attempt_at LIMIT $3 * 4 ",
+            $lock,
+            ") AS candidates) AS ranked
+                  WHERE rank <= $4 ORDER BY next_attempt_at LIMIT $3) ",
+            $recheck,
+            "
+     RETURNING id"
+        )
+    };
+}
+const CLAIM_SQLITE: &str = claim_sql!(excluded: "json_each($5)", lock: "", recheck: "");
+const CLAIM_POSTGRES: &str = claim_sql!(
+    excluded: "json_array_elements_text($5::json)",
+    lock: "FOR UPDATE OF d SKIP LOCKED",
+    recheck: "AND status = 'pending' AND (lease_until IS NULL OR lease_until < $1)"
+);
 
 /// Extends the leases `owner` still holds among `ids` (queued in memory or
 /// in flight) and returns the ids renewed: a held id missing from the answer

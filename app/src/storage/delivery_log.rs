@@ -4,6 +4,7 @@
 
 use super::backend::on_pool;
 use super::{Db, StorageError, json_rows, now_ms};
+use crate::domain::time_window::RecoverWindow;
 use crate::domain::{DeliveryId, DeliveryStatus, EventId, ResourceId};
 
 /// Re-queues a finished (failed or succeeded) delivery of the account for
@@ -94,14 +95,7 @@ pub async fn list_for_hook(
     .bind(i64::from(page.saturating_sub(1)) * i64::from(size))
     .fetch_all(p)
     .await)?;
-    let ids_json = json_rows(&rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())?;
-    let sql = db.sql(
-        "SELECT delivery_id, attempted_at, duration_ms, status_code, error, response_body FROM attempts
-         WHERE delivery_id IN (SELECT value FROM json_each($1)) ORDER BY id",
-        "SELECT delivery_id, attempted_at, duration_ms, status_code, error, response_body FROM attempts
-         WHERE delivery_id IN (SELECT value FROM json_array_elements_text($1::json)) ORDER BY id",
-    );
-    let attempts: Vec<AttemptRow> = on_pool!(&db.pool, p => sqlx::query_as(sql).bind(&ids_json).fetch_all(p).await)?;
+    let attempts = attempts_of(db, rows.iter().map(|r| &r.id)).await?;
     let out = rows
         .into_iter()
         .map(|d| {
@@ -110,6 +104,48 @@ pub async fn list_for_hook(
         })
         .collect();
     Ok((out, u64::try_from(total).unwrap_or(0)))
+}
+
+/// Every attempt of these deliveries, oldest first.
+pub(super) async fn attempts_of<'a>(
+    db: &Db,
+    ids: impl Iterator<Item = &'a DeliveryId>,
+) -> Result<Vec<AttemptRow>, StorageError> {
+    let ids_json = json_rows(&ids.map(DeliveryId::as_str).collect::<Vec<_>>())?;
+    let sql = db.sql(
+        "SELECT delivery_id, attempted_at, duration_ms, status_code, error, response_body FROM attempts
+         WHERE delivery_id IN (SELECT value FROM json_each($1)) ORDER BY id",
+        "SELECT delivery_id, attempted_at, duration_ms, status_code, error, response_body FROM attempts
+         WHERE delivery_id IN (SELECT value FROM json_array_elements_text($1::json)) ORDER BY id",
+    );
+    Ok(on_pool!(&db.pool, p => sqlx::query_as(sql).bind(&ids_json).fetch_all(p).await)?)
+}
+
+/// Re-queues the hook's failed deliveries created in `window` for one more
+/// attempt each (as a manual retry does; each keeps its event, so its
+/// `webhook-id`). Returns how many were queued.
+pub async fn recover(
+    db: &Db,
+    account_id: &ResourceId,
+    hook_id: &ResourceId,
+    window: RecoverWindow,
+    attempts_in_schedule: i64,
+) -> Result<u64, StorageError> {
+    let now = now_ms();
+    Ok(on_pool!(&db.pool, p => sqlx::query(
+        "UPDATE deliveries SET status = 'pending', attempt_count = $1, next_attempt_at = $2, lease_until = NULL,
+                lease_owner = NULL, updated_at = $2
+         WHERE hook_id = $3 AND account_id = $4 AND status = 'failed' AND created_at >= $5 AND created_at < $6",
+    )
+    .bind((attempts_in_schedule - 1).max(0))
+    .bind(now)
+    .bind(hook_id.as_str())
+    .bind(account_id.as_str())
+    .bind(window.since_ms)
+    .bind(window.until_ms)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?)
 }
 
 /// Pending deliveries and the creation time of the oldest one.

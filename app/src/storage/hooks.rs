@@ -3,6 +3,7 @@
 
 use super::backend::{on_pool, on_tx};
 use super::{Db, StorageError, now_ms};
+use crate::domain::delivery_options::StoredDelivery;
 use crate::domain::{AuthType, HookSpec, HookState, ResourceId, SecretChange, StoredSecrets, Vertical};
 use crate::security::{SecretBox, random, signing};
 
@@ -21,6 +22,8 @@ pub struct Hook {
     pub is_active: bool,
     pub is_customer_created: bool,
     pub disabled_reason: Option<String>,
+    /// Headers, secret header names, timeout.
+    pub delivery: StoredDelivery,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -36,6 +39,7 @@ impl Hook {
             hook_type: self.hook_type.clone(),
             shop: self.shop.clone(),
             is_active: self.is_active,
+            delivery: self.delivery.clone(),
         }
     }
 }
@@ -66,13 +70,17 @@ struct HookRow {
     is_active: bool,
     is_customer_created: bool,
     disabled_reason: Option<String>,
+    headers: Option<String>,
+    secret_header_names: Option<String>,
+    timeout_seconds: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
 
 const COLUMNS: &str = "id, account_id, vertical, endpoint, auth_type, username,
     password_enc IS NOT NULL AS has_password, token_enc IS NOT NULL AS has_token, token_generated,
-    hook_type, shop, is_active, is_customer_created, disabled_reason, created_at, updated_at";
+    hook_type, shop, is_active, is_customer_created, disabled_reason, headers, secret_header_names, timeout_seconds,
+    created_at, updated_at";
 
 impl TryFrom<HookRow> for Hook {
     type Error = StorageError;
@@ -92,6 +100,11 @@ impl TryFrom<HookRow> for Hook {
             is_active: r.is_active,
             is_customer_created: r.is_customer_created,
             disabled_reason: r.disabled_reason,
+            delivery: super::hook_options::stored(
+                r.headers.as_deref(),
+                r.secret_header_names.as_deref(),
+                r.timeout_seconds,
+            )?,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -147,11 +160,12 @@ pub async fn create(
     let now = now_ms();
     let mut tx = db.begin_write().await?;
     super::quota::ensure_room(&mut tx, account_id, super::quota::Counted::Hooks, db.limits().max_hooks).await?;
+    let options = super::hook_options::columns(&mut tx, secrets, &id, &spec.delivery).await?;
     on_tx!(&mut tx, t => sqlx::query(
         "INSERT INTO hooks (id, account_id, vertical, endpoint, auth_type, username, password_enc, token_enc,
                             token_generated, hook_type, shop, is_active, is_customer_created, created_at, updated_at,
-                            signing_secret_enc)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, TRUE, $13, $14, $15)",
+                            signing_secret_enc, headers, secret_headers_enc, secret_header_names, timeout_seconds)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, TRUE, $13, $14, $15, $16, $17, $18, $19)",
     )
     .bind(id.as_str())
     .bind(account_id.as_str())
@@ -168,6 +182,10 @@ pub async fn create(
     .bind(now)
     .bind(now)
     .bind(&signing)
+    .bind(&options.headers)
+    .bind(&options.secret_headers_enc)
+    .bind(&options.secret_header_names)
+    .bind(options.timeout_seconds)
     .execute(&mut **t)
     .await
     .map(|_| ()))?;
@@ -256,6 +274,7 @@ pub async fn update(
     let (replace_password, password) = sealed(secrets, &spec.password, id, "password")?;
     let (replace_token, token) = sealed(secrets, &spec.token, id, "token")?;
     let mut tx = db.begin_write().await?;
+    let options = super::hook_options::columns(&mut tx, secrets, id, &spec.delivery).await?;
     let changed = on_tx!(&mut tx, t => sqlx::query(
         "UPDATE hooks SET revision = revision + 1, endpoint = $1, auth_type = $2, username = $3,
              password_enc = CASE WHEN $4 THEN $5 ELSE password_enc END,
@@ -264,7 +283,9 @@ pub async fn update(
              hook_type = $8, shop = $9, is_active = $10,
              disabled_reason = CASE WHEN $10 THEN NULL ELSE disabled_reason END,
              failing_since = CASE WHEN $10 AND NOT is_active THEN NULL ELSE failing_since END,
-             updated_at = $11
+             updated_at = $11, headers = $16, timeout_seconds = $17,
+             secret_headers_enc = CASE WHEN $18 THEN $19 ELSE secret_headers_enc END,
+             secret_header_names = CASE WHEN $18 THEN $20 ELSE secret_header_names END
          WHERE id = $12 AND account_id = $13 AND vertical = $14",
     )
     .bind(&spec.endpoint)
@@ -282,15 +303,18 @@ pub async fn update(
     .bind(account_id.as_str())
     .bind(spec.vertical.as_str())
     .bind(spec.generate_token && matches!(spec.token, SecretChange::Set(_)))
+    .bind(&options.headers)
+    .bind(options.timeout_seconds)
+    .bind(options.replace_secrets)
+    .bind(&options.secret_headers_enc)
+    .bind(&options.secret_header_names)
     .execute(&mut **t)
     .await
     .map(|r| r.rows_affected()))?;
     if changed == 0 {
         return Ok(None);
     }
-    tx.notify_hook_changed(db.hooks.process(), id.as_str()).await?;
-    tx.commit().await?;
-    db.hook_changed(id.as_str());
+    db.commit_hook_write(tx, id.as_str(), true).await?;
     get(db, account_id, None, id).await
 }
 
@@ -311,13 +335,7 @@ pub async fn delete(
     .execute(&mut **t)
     .await
     .map(|r| r.rows_affected() > 0))?;
-    if deleted {
-        tx.notify_hook_changed(db.hooks.process(), id.as_str()).await?;
-    }
-    tx.commit().await?;
-    if deleted {
-        db.hook_changed(id.as_str());
-    }
+    db.commit_hook_write(tx, id.as_str(), deleted).await?;
     Ok(deleted)
 }
 
@@ -366,13 +384,7 @@ pub async fn rotate_signing_secret(
     .execute(&mut **t)
     .await
     .map(|r| r.rows_affected() > 0))?;
-    if rotated {
-        tx.notify_hook_changed(db.hooks.process(), id.as_str()).await?;
-    }
-    tx.commit().await?;
-    if rotated {
-        db.hook_changed(id.as_str());
-    }
+    db.commit_hook_write(tx, id.as_str(), rotated).await?;
     Ok(rotated.then_some(fresh))
 }
 
@@ -393,13 +405,7 @@ pub async fn set_active(db: &Db, account_id: &ResourceId, id: &ResourceId, activ
     .execute(&mut **t)
     .await
     .map(|r| r.rows_affected() > 0))?;
-    if switched {
-        tx.notify_hook_changed(db.hooks.process(), id.as_str()).await?;
-    }
-    tx.commit().await?;
-    if switched {
-        db.hook_changed(id.as_str());
-    }
+    db.commit_hook_write(tx, id.as_str(), switched).await?;
     Ok(switched)
 }
 

@@ -162,6 +162,10 @@ struct HookRow {
     previous_signing_secret_enc: Option<Vec<u8>>,
     previous_signing_expires_at: Option<i64>,
     failing_since: Option<i64>,
+    headers: Option<String>,
+    secret_headers_enc: Option<Vec<u8>>,
+    secret_header_names: Option<String>,
+    timeout_seconds: Option<i64>,
 }
 
 /// Hooks with their sealed secrets as stored, and the key check.
@@ -169,7 +173,8 @@ async fn copy_hooks(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copi
     let hooks: Vec<HookRow> = sqlx::query_as(
         "SELECT id, account_id, vertical, endpoint, auth_type, username, password_enc, token_enc, token_generated,
                 hook_type, shop, is_active, is_customer_created, disabled_reason, created_at, updated_at,
-                signing_secret_enc, previous_signing_secret_enc, previous_signing_expires_at, failing_since
+                signing_secret_enc, previous_signing_secret_enc, previous_signing_expires_at, failing_since,
+                headers, secret_headers_enc, secret_header_names, timeout_seconds
          FROM hooks",
     )
     .fetch_all(&mut *src)
@@ -179,8 +184,10 @@ async fn copy_hooks(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copi
             "INSERT INTO hooks (id, account_id, vertical, endpoint, auth_type, username, password_enc, token_enc,
                                 token_generated, hook_type, shop, is_active, is_customer_created, disabled_reason,
                                 created_at, updated_at, signing_secret_enc, previous_signing_secret_enc,
-                                previous_signing_expires_at, failing_since)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+                                previous_signing_expires_at, failing_since, headers, secret_headers_enc,
+                                secret_header_names, timeout_seconds)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+                     $21, $22, $23, $24)",
         )
         .bind(h.id)
         .bind(h.account_id)
@@ -202,6 +209,10 @@ async fn copy_hooks(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copi
         .bind(h.previous_signing_secret_enc)
         .bind(h.previous_signing_expires_at)
         .bind(h.failing_since)
+        .bind(h.headers)
+        .bind(h.secret_headers_enc)
+        .bind(h.secret_header_names)
+        .bind(h.timeout_seconds)
         .execute(&mut **dst)
         .await?;
         copied.hooks += 1;

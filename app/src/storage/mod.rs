@@ -17,13 +17,19 @@ mod clock;
 pub mod deliveries;
 mod delivery_log;
 pub mod directory;
+pub mod event_log;
 pub mod events;
 mod failing;
+#[cfg(test)]
+mod fixtures;
+pub mod hook_options;
 pub mod hooks;
 pub mod key_check;
 pub mod migrate;
 #[cfg(test)]
 mod notify_latency;
+#[cfg(test)]
+mod outbox_tests;
 pub mod quota;
 pub mod reseal;
 pub mod retention;
@@ -42,7 +48,7 @@ use backend::{Pool, Tx, on_pool};
 /// dispatcher: a connection pool plus the process's `HookDirectory`, which
 /// every hook write updates after its commit (so queued deliveries always
 /// go out with the hook as it is now, see `directory.rs`). On PostgreSQL the
-/// other processes hear of the change by a notification (`hook_changed`).
+/// other processes hear of the change by a notification (`commit_hook_write`).
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
@@ -99,9 +105,23 @@ impl Db {
         self.pool.begin_write().await
     }
 
-    /// After a hook write committed (with `Tx::notify_hook_changed` in its
-    /// transaction, so other processes hear of it at the commit) and before
-    /// it answers: this process's directory forgets the hook at once.
+    /// Commits a hook write. When it changed the hook, other processes are
+    /// told inside the transaction (`Tx::notify_hook_changed`, heard at the
+    /// commit), and this process's directory forgets the hook after the
+    /// commit and before the write answers.
+    async fn commit_hook_write(&self, mut tx: Tx, hook_id: &str, changed: bool) -> Result<(), StorageError> {
+        if changed {
+            tx.notify_hook_changed(self.hooks.process(), hook_id).await?;
+        }
+        tx.commit().await?;
+        if changed {
+            self.hook_changed(hook_id);
+        }
+        Ok(())
+    }
+
+    /// After a write that changed hooks committed (with their notifications
+    /// in its transaction): this process's directory forgets the hook.
     fn hook_changed(&self, hook_id: &str) {
         self.hooks.changed(hook_id);
     }

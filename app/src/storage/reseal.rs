@@ -1,6 +1,6 @@
 //! Re-sealing every secret at rest under a new key (`hookrelay
-//! rotate-secret-key`): each hook's password, token and signing secrets
-//! are opened with the old key and sealed with the new one, bound to the
+//! rotate-secret-key`): each hook's password, token, secret headers and
+//! signing secrets are opened with the old key and sealed with the new one, bound to the
 //! same row and field, and the key check is replaced — all in one write
 //! transaction, so the database is either wholly under the old key or
 //! wholly under the new one.
@@ -25,6 +25,7 @@ struct SealedRow {
     token_enc: Option<Vec<u8>>,
     signing_secret_enc: Option<Vec<u8>>,
     previous_signing_secret_enc: Option<Vec<u8>>,
+    secret_headers_enc: Option<Vec<u8>>,
 }
 
 /// Moves every sealed secret from `old` to `new`. Fails (changing nothing)
@@ -32,8 +33,9 @@ struct SealedRow {
 pub async fn reseal_all(db: &Db, old: &SecretBox, new: &SecretBox) -> Result<Resealed, StorageError> {
     let mut tx = db.begin_write().await?;
     let rows: Vec<SealedRow> = on_tx!(&mut tx, t => sqlx::query_as(
-        "SELECT id, password_enc, token_enc, signing_secret_enc, previous_signing_secret_enc FROM hooks
-         WHERE password_enc IS NOT NULL OR token_enc IS NOT NULL
+        "SELECT id, password_enc, token_enc, signing_secret_enc, previous_signing_secret_enc, secret_headers_enc
+         FROM hooks
+         WHERE password_enc IS NOT NULL OR token_enc IS NOT NULL OR secret_headers_enc IS NOT NULL
             OR signing_secret_enc IS NOT NULL OR previous_signing_secret_enc IS NOT NULL",
     )
     .fetch_all(&mut **t)
@@ -52,9 +54,10 @@ pub async fn reseal_all(db: &Db, old: &SecretBox, new: &SecretBox) -> Result<Res
         let token = move_one(row.token_enc, "token")?;
         let signing = move_one(row.signing_secret_enc, "signing")?;
         let previous = move_one(row.previous_signing_secret_enc, "signing")?;
+        let headers = move_one(row.secret_headers_enc, super::hook_options::SECRET_HEADERS_FIELD)?;
         on_tx!(&mut tx, t => sqlx::query(
             "UPDATE hooks SET password_enc = $1, token_enc = $2, signing_secret_enc = $3,
-                              previous_signing_secret_enc = $4, revision = revision + 1
+                              previous_signing_secret_enc = $4, secret_headers_enc = $6, revision = revision + 1
              WHERE id = $5",
         )
         .bind(&password)
@@ -62,6 +65,7 @@ pub async fn reseal_all(db: &Db, old: &SecretBox, new: &SecretBox) -> Result<Res
         .bind(&signing)
         .bind(&previous)
         .bind(id.as_str())
+        .bind(&headers)
         .execute(&mut **t)
         .await
         .map(|_| ()))?;

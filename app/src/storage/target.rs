@@ -4,10 +4,12 @@
 //! sees an auth-type string or a sealed column.
 
 use super::StorageError;
+use super::hook_options::SECRET_HEADERS_FIELD;
 use super::hooks::context;
 use crate::domain::{AuthType, ResourceId};
 use crate::security::{SecretBox, SecurityError};
 use std::fmt;
+use std::time::Duration;
 
 /// A secret as stored: sealed with the at-rest key for one hook's field.
 #[derive(Clone)]
@@ -63,6 +65,12 @@ pub struct HookTarget {
     pub signing_secret: Option<SealedSecret>,
     /// The secret before the last rotation, and until when (ms) it also signs.
     pub previous_signing_secret: Option<(SealedSecret, i64)>,
+    /// Sent with every delivery, in this order, after Hookrelay's own headers.
+    pub headers: Vec<(String, String)>,
+    /// More headers, sealed as one JSON object of name → value.
+    pub secret_headers: Option<SealedSecret>,
+    /// The hook's own attempt timeout (`None`: the server's).
+    pub timeout: Option<Duration>,
     /// The hook row's revision when this was read (`hooks::revisions`).
     pub revision: i64,
     /// Scheme, host and port of `endpoint` (worked out once, when loaded).
@@ -91,6 +99,9 @@ pub(super) struct TargetRow {
     previous_signing_expires_at: Option<i64>,
     pub(super) is_active: bool,
     revision: i64,
+    headers: Option<String>,
+    secret_headers_enc: Option<Vec<u8>>,
+    timeout_seconds: Option<i64>,
 }
 
 impl TryFrom<TargetRow> for HookTarget {
@@ -111,7 +122,19 @@ impl TryFrom<TargetRow> for HookTarget {
         };
         let previous_signing_secret =
             sealed("signing", row.previous_signing_secret_enc).zip(row.previous_signing_expires_at);
+        let headers: std::collections::BTreeMap<String, String> = match &row.headers {
+            Some(json) => serde_json::from_str(json).map_err(|_| StorageError::Corrupt("hook headers"))?,
+            None => Default::default(),
+        };
+        let timeout = row
+            .timeout_seconds
+            .map(|s| u64::try_from(s).map(Duration::from_secs))
+            .transpose()
+            .map_err(|_| StorageError::Corrupt("hook timeout"))?;
         Ok(Self {
+            headers: headers.into_iter().collect(),
+            secret_headers: sealed(SECRET_HEADERS_FIELD, row.secret_headers_enc),
+            timeout,
             revision: row.revision,
             destination: destination_of(&row.endpoint),
             signing_secret: sealed("signing", row.signing_secret_enc),

@@ -52,6 +52,9 @@ pub struct Dispatcher {
     claim_now: bool,
     next_poll: Instant,
     next_renew: Instant,
+    /// The longest attempt timeout started yet (hooks may set their own):
+    /// how long a graceful stop waits for attempts in flight.
+    longest_attempt: Duration,
 }
 
 impl Dispatcher {
@@ -61,6 +64,7 @@ impl Dispatcher {
         let held = HeldDeliveries::new(config.per_destination);
         let workers = Arc::new(Semaphore::new(config.workers.max(1)));
         let renew_every = Duration::from_millis(u64::try_from(lease_ms / 4).unwrap_or(5_000));
+        let longest_attempt = config.timeout;
         Self {
             parts,
             held,
@@ -76,6 +80,7 @@ impl Dispatcher {
             claim_now: true,
             next_poll: Instant::now() + POLL,
             next_renew: Instant::now() + renew_every,
+            longest_attempt,
         }
     }
 
@@ -255,6 +260,7 @@ impl Dispatcher {
             // Changed since `resolve_hooks`: the next round looks again.
             let Some(HookNow::Active(target)) = directory.cached(&hook) else { continue };
             let destination = target.destination();
+            self.longest_attempt = self.longest_attempt.max(target.timeout.unwrap_or(self.parts.ctx.config.timeout));
             loop {
                 let Ok(unrecorded) = self.unrecorded.clone().try_acquire_owned() else { break 'hooks };
                 let Ok(worker) = self.workers.clone().try_acquire_owned() else { break 'hooks };
@@ -336,7 +342,7 @@ impl Dispatcher {
         self.give_back.extend(queued);
         self.hand_back().await;
         tracing::info!(in_flight = self.tasks.len(), released, "dispatcher stopping: finishing attempts in flight");
-        let timeout = self.parts.ctx.config.timeout + Duration::from_secs(1);
+        let timeout = self.longest_attempt + Duration::from_secs(1);
         let drain = async {
             while let Some(done) = self.tasks.join_next_with_id().await {
                 self.finished(done);

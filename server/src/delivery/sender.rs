@@ -26,6 +26,9 @@ pub enum SendError {
     /// A sealed secret would not open, or a signature could not be made.
     #[error("cannot prepare the request: {0}")]
     Prepare(#[from] app::security::SecurityError),
+    /// The hook's sealed secret headers opened, but are not a JSON object.
+    #[error("cannot prepare the request: the stored secret headers are unreadable")]
+    SecretHeaders,
     #[error("{0}")]
     Http(String),
 }
@@ -51,6 +54,11 @@ pub async fn send(
         .header("webhook-signature", signatures(&sealed, target, delivery, timestamp)?)
         .body(delivery.payload.to_string());
     let request = authorize(request, &sealed, target, delivery, timestamp)?;
+    let request = custom_headers(request, &sealed, target)?;
+    let request = match target.timeout {
+        Some(timeout) => request.timeout(timeout),
+        None => request,
+    };
     let response = request.send().await.map_err(|e| SendError::Http(describe(&e.without_url())))?;
     Ok(read_answer(response).await)
 }
@@ -117,6 +125,26 @@ fn authorize(
     }
     if let Some(token) = &target.hook_token {
         request = request.header("x-hook-token", sealed.open(token)?);
+    }
+    Ok(request)
+}
+
+/// The hook's own headers, plain then secret (their names were checked
+/// against the ones Hookrelay sets when the hook was saved).
+fn custom_headers(
+    mut request: reqwest::RequestBuilder,
+    sealed: &Opener<'_>,
+    target: &HookTarget,
+) -> Result<reqwest::RequestBuilder, SendError> {
+    for (name, value) in &target.headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    if let Some(secret) = &target.secret_headers {
+        let headers: std::collections::BTreeMap<String, String> =
+            serde_json::from_str(&sealed.open(secret)?).map_err(|_| SendError::SecretHeaders)?;
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
     }
     Ok(request)
 }

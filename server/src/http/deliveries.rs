@@ -2,12 +2,13 @@
 
 use super::auth::Authenticated;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{IdPath, QueryPairs};
+use super::extract::{IdPath, JsonBody, QueryPairs};
 use super::hooks::list_query::{parse_paging, total_pages};
 use super::hooks::representation::rfc3339;
 use super::state::AppState;
+use app::domain::time_window::RecoverWindow;
 use app::domain::{DeliveryId, DeliveryStatus};
-use app::storage::deliveries::{self, RetryResult};
+use app::storage::deliveries::{self, AttemptRow, RetryResult};
 use app::storage::hooks;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -25,6 +26,18 @@ pub struct AttemptView {
     pub error: Option<String>,
     /// The first 4 KiB of the answer.
     pub response_body: Option<String>,
+}
+
+impl From<AttemptRow> for AttemptView {
+    fn from(a: AttemptRow) -> Self {
+        AttemptView {
+            at: rfc3339(a.attempted_at),
+            duration_ms: a.duration_ms,
+            status_code: a.status_code,
+            error: a.error,
+            response_body: a.response_body,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -58,8 +71,6 @@ pub struct DeliveryListBody {
            ("size" = Option<u32>, Query, description = "Page size, 1 to 100")),
     responses(
         (status = 200, description = "A page of deliveries", body = DeliveryListBody),
-        (status = 401, description = "Authentication failed", body = ErrorBody),
-        (status = 404, description = "No such hook for this account", body = ErrorBody),
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -78,16 +89,7 @@ pub async fn list(
             event_id: d.event_id.into(),
             status: d.status.to_string(),
             created_at: rfc3339(d.created_at),
-            attempts: attempts
-                .into_iter()
-                .map(|a| AttemptView {
-                    at: rfc3339(a.attempted_at),
-                    duration_ms: a.duration_ms,
-                    status_code: a.status_code,
-                    error: a.error,
-                    response_body: a.response_body,
-                })
-                .collect(),
+            attempts: attempts.into_iter().map(AttemptView::from).collect(),
         })
         .collect();
     Ok(Json(DeliveryListBody {
@@ -112,8 +114,6 @@ pub struct RetryQueued {
     params(("id" = String, Path, description = "Delivery id")),
     responses(
         (status = 202, description = "Queued", body = RetryQueued),
-        (status = 401, description = "Authentication failed", body = ErrorBody),
-        (status = 404, description = "No such delivery for this account", body = ErrorBody),
         (status = 409, description = "The delivery is still pending", body = ErrorBody),
     ))]
 pub async fn retry(
@@ -138,6 +138,49 @@ pub async fn retry(
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecoverQueued {
+    pub error: bool,
+    /// How many failed deliveries were queued again.
+    pub queued: u64,
+}
+
+/// Body of `POST /api/v1/hook/{id}/recover`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct RecoverInput {
+    /// Re-queue failed deliveries created at or after this time (RFC 3339, at most 14 days back).
+    #[schema(example = "2026-12-01T00:00:00Z")]
+    since: String,
+    /// ... and before this time (RFC 3339; default now).
+    until: Option<String>,
+}
+
+/// Re-queue the hook's failed deliveries created in a window (at most 14
+/// days back) for one more attempt each; each keeps its `webhook-id`.
+#[utoipa::path(post, path = "/api/v1/hook/{id}/recover", tag = "deliveries", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Hook id")),
+    request_body = RecoverInput,
+    responses(
+        (status = 202, description = "Queued (possibly none)", body = RecoverQueued),
+    ))]
+pub async fn recover(
+    State(state): State<AppState>,
+    Authenticated(account): Authenticated,
+    IdPath(id): IdPath,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<RecoverQueued>), ApiError> {
+    let window = RecoverWindow::from_json(&body, app::storage::now_ms())?;
+    hooks::get(&state.db, &account.id, None, &id).await?.ok_or(ApiError::NotFound("Hook"))?;
+    let attempts = i64::try_from(state.attempts_in_schedule).unwrap_or(1);
+    let queued = deliveries::recover(&state.db, &account.id, &id, window, attempts).await?;
+    if queued > 0 {
+        state.wake.notify();
+    }
+    tracing::info!(hook = %id, queued, "failed deliveries recovered");
+    Ok((StatusCode::ACCEPTED, Json(RecoverQueued { error: false, queued })))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SigningSecret {
     /// `whsec_…`: verify the `webhook-signature` header with it.
     pub secret: String,
@@ -148,8 +191,6 @@ pub struct SigningSecret {
     params(("id" = String, Path, description = "Hook id")),
     responses(
         (status = 200, description = "The secret", body = SigningSecret),
-        (status = 401, description = "Authentication failed", body = ErrorBody),
-        (status = 404, description = "No such hook for this account", body = ErrorBody),
     ))]
 pub async fn secret(
     State(state): State<AppState>,
@@ -166,8 +207,6 @@ pub async fn secret(
     params(("id" = String, Path, description = "Hook id")),
     responses(
         (status = 200, description = "The new secret", body = SigningSecret),
-        (status = 401, description = "Authentication failed", body = ErrorBody),
-        (status = 404, description = "No such hook for this account", body = ErrorBody),
     ))]
 pub async fn rotate_secret(
     State(state): State<AppState>,

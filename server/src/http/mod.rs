@@ -7,6 +7,7 @@ mod client;
 mod csrf;
 mod deliveries;
 mod error;
+mod event_log;
 mod events;
 mod exposure;
 mod extract;
@@ -31,7 +32,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::sync::Arc;
 
 mod startup;
-pub use startup::{ServeError, serve};
+pub use startup::{Application, ServeError, serve};
 
 /// The whole application as one router (also what tests drive).
 pub fn router(state: AppState) -> Router {

@@ -6,7 +6,7 @@
 use super::AppState;
 use super::error::{ErrorBody, FieldErrorDoc};
 use super::hooks::representation::*;
-use super::{deliveries, events, health, metrics};
+use super::{deliveries, event_log, events, health, metrics};
 use axum::Json;
 use std::sync::LazyLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -26,10 +26,12 @@ pub fn documented_routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi)
         .routes(routes!(flightrates::get, flightrates::replace, flightrates::patch, flightrates::delete))
         .routes(routes!(eventsshop::create, eventsshop::list))
         .routes(routes!(eventsshop::get, eventsshop::delete))
-        .routes(routes!(events::publish))
+        .routes(routes!(events::publish, event_log::list))
+        .routes(routes!(event_log::get))
         .routes(routes!(events::test))
         .routes(routes!(deliveries::list))
         .routes(routes!(deliveries::retry))
+        .routes(routes!(deliveries::recover))
         .routes(routes!(deliveries::secret))
         .routes(routes!(deliveries::rotate_secret))
         .split_for_parts();
@@ -51,13 +53,15 @@ static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| documente
         EventsshopEndpoint, EventsshopEndpointInput, EndpointCreated, EndpointEnvelope, EndpointListBody,
         health::Health, events::EventAccepted, events::EventInput, deliveries::DeliveryListBody,
         deliveries::DeliveryView, deliveries::AttemptView, deliveries::RetryQueued, deliveries::SigningSecret,
+        deliveries::RecoverInput, deliveries::RecoverQueued, event_log::EventListBody, event_log::EventListItem,
+        event_log::EventBody, event_log::EventView, event_log::EventDeliveryView,
     )),
     modifiers(&ApiKeyScheme),
     tags(
         (name = "hooks", description = "FlightRates hooks (`/api/v1/hook…`)"),
         (name = "endpoints", description = "EventsShop endpoints (`/endpoint/…`)"),
-        (name = "events", description = "Publishing events"),
-        (name = "deliveries", description = "Delivery log and manual retry"),
+        (name = "events", description = "Publishing events and the event log"),
+        (name = "deliveries", description = "Delivery log, manual retry and recovery"),
         (name = "signing", description = "Signing secrets (Standard Webhooks)"),
         (name = "service", description = "Health and this document"),
     )

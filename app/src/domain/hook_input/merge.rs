@@ -4,7 +4,9 @@
 
 use super::read::{FieldValue, SentFields};
 use super::{HookSpec, MASK, Mode, Role, SecretChange, name_of};
+use crate::domain::delivery_options::{self, DeliverySpec, SecretHeadersChange, StoredDelivery};
 use crate::domain::{AuthType, FieldError, Vertical};
+use std::collections::BTreeMap;
 
 pub(super) fn onto_stored(
     vertical: Vertical,
@@ -41,7 +43,48 @@ pub(super) fn onto_stored(
         },
         shop: pick(sent.shop, base.and_then(|b| b.shop.clone()), patch),
         is_active: pick(sent.is_active, base.map(|b| b.is_active), patch).unwrap_or(true),
+        delivery: delivery_options(
+            (sent.headers, sent.secret_headers, sent.timeout_seconds),
+            base.map(|b| &b.delivery),
+            patch,
+            errors,
+        ),
     }
+}
+
+type SentDelivery = (FieldValue<BTreeMap<String, String>>, FieldValue<BTreeMap<String, String>>, FieldValue<u32>);
+
+/// Headers, secret headers and timeout applied to the stored ones; the
+/// mask keeps a stored secret header; no name in both maps.
+fn delivery_options(
+    (headers, secret_headers, timeout): SentDelivery,
+    stored: Option<&StoredDelivery>,
+    patch: bool,
+    errors: &mut Vec<FieldError>,
+) -> DeliverySpec {
+    let empty = StoredDelivery::default();
+    let stored = stored.unwrap_or(&empty);
+    let secret_headers = match secret_headers {
+        FieldValue::Given(sent) => match delivery_options::secret_change(sent, &stored.secret_header_names) {
+            Ok(change) => SecretHeadersChange::Replace(change),
+            Err(problem) => {
+                errors.push(FieldError::new("secretHeaders", problem));
+                SecretHeadersChange::Keep
+            }
+        },
+        FieldValue::Absent if patch => SecretHeadersChange::Keep,
+        FieldValue::Absent | FieldValue::Null => SecretHeadersChange::Replace(BTreeMap::new()),
+    };
+    let spec = DeliverySpec {
+        headers: pick(headers, Some(stored.headers.clone()), patch).unwrap_or_default(),
+        secret_headers,
+        timeout_seconds: pick(timeout, stored.timeout_seconds, patch),
+    };
+    let names = spec.secret_names_after(stored);
+    if let Err(problem) = delivery_options::check_together(&spec.headers, &names) {
+        errors.push(FieldError::new("secretHeaders", problem));
+    }
+    spec
 }
 
 /// The value after applying what was sent to the stored value.

@@ -2,8 +2,9 @@
 //! named with the nearest known one.
 
 use super::{FieldDef, PASSWORD_MAX, Role, SHOP_MAX, TOKEN_MAX, USERNAME_MAX, fields_of};
-use crate::domain::{AuthType, Catalogue, FieldError, Vertical, validate_endpoint};
+use crate::domain::{AuthType, Catalogue, FieldError, Vertical, delivery_options, validate_endpoint};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 /// One field of the request: left out, `null`, or a value that passed its
 /// type and format checks.
@@ -34,6 +35,10 @@ pub(super) struct SentFields {
     pub hook_type: FieldValue<String>,
     pub is_active: FieldValue<bool>,
     pub shop: FieldValue<String>,
+    pub headers: FieldValue<BTreeMap<String, String>>,
+    /// Values as sent: the mask keeps a stored one (`merge.rs`).
+    pub secret_headers: FieldValue<BTreeMap<String, String>>,
+    pub timeout_seconds: FieldValue<u32>,
 }
 
 /// Reads every field the vertical knows from the request object.
@@ -52,6 +57,9 @@ pub(super) fn fields(
         hook_type: FieldValue::Absent,
         is_active: FieldValue::Absent,
         shop: FieldValue::Absent,
+        headers: FieldValue::Absent,
+        secret_headers: FieldValue::Absent,
+        timeout_seconds: FieldValue::Absent,
     };
     for def in fields_of(vertical) {
         let Some(value) = object.get(def.name) else { continue };
@@ -75,11 +83,29 @@ impl SentFields {
             Role::HookType => self.hook_type = FieldValue::Null,
             Role::Active => self.is_active = FieldValue::Null,
             Role::Shop => self.shop = FieldValue::Null,
+            Role::Headers => self.headers = FieldValue::Null,
+            Role::SecretHeaders => self.secret_headers = FieldValue::Null,
+            Role::Timeout => self.timeout_seconds = FieldValue::Null,
         }
     }
 
     /// Checks one non-null value and keeps it; `Err` says what is wrong.
     fn set(&mut self, def: &FieldDef, value: &Value, vertical: Vertical, catalogue: &Catalogue) -> Result<(), String> {
+        match def.role {
+            Role::Headers => {
+                self.headers = FieldValue::Given(delivery_options::read_headers(value)?);
+                return Ok(());
+            }
+            Role::SecretHeaders => {
+                self.secret_headers = FieldValue::Given(delivery_options::read_headers(value)?);
+                return Ok(());
+            }
+            Role::Timeout => {
+                self.timeout_seconds = FieldValue::Given(delivery_options::read_timeout(value)?);
+                return Ok(());
+            }
+            _ => {}
+        }
         if def.role == Role::Active {
             return match value {
                 Value::Bool(b) => {
@@ -110,7 +136,7 @@ impl SentFields {
                 self.hook_type = FieldValue::Given(text.to_owned());
             }
             Role::Shop => self.shop = FieldValue::Given(check_shop(text)?),
-            Role::Active => {}
+            Role::Active | Role::Headers | Role::SecretHeaders | Role::Timeout => {}
         }
         Ok(())
     }
@@ -121,11 +147,7 @@ pub(super) fn unknown_fields(vertical: Vertical, object: &Map<String, Value>, er
     let defs = fields_of(vertical);
     let names: Vec<&str> = defs.iter().map(|d| d.name).collect();
     for key in object.keys().filter(|key| !names.contains(&key.as_str())) {
-        let message = match crate::domain::nearest_name(key, &names) {
-            Some(name) => format!("is not a known field: did you mean `{name}`?"),
-            None => format!("is not a known field (known fields: {})", names.join(", ")),
-        };
-        errors.push(FieldError::new(key.clone(), message));
+        errors.push(crate::domain::unknown_field(key, &names));
     }
 }
 

@@ -20,6 +20,8 @@ pub(super) fn mandatory_fields(vertical: Vertical, sent: &SentFields, mode: Mode
             Role::Shop => (sent.shop.is_absent(), sent.shop.is_null()),
             // Credentials are never mandatory by themselves (`credentials.rs`).
             Role::Username | Role::Password | Role::Token => (false, false),
+            // Delivery options are optional everywhere.
+            Role::Headers | Role::SecretHeaders | Role::Timeout => (false, false),
         };
         if null {
             errors.push(FieldError::new(def.name, "is required and cannot be null"));

@@ -101,7 +101,7 @@ fn eventsshop_basic_generates_a_token_and_oauth_needs_one() {
 fn mask_keeps_a_stored_secret_and_patch_keeps_absent_fields() {
     let c = Catalogue::default();
     let created = parse_flightrates(&vendor_example(), Mode::Create, &c).expect("valid");
-    let state = created.state_after(StoredSecrets::default());
+    let state = created.state_after(StoredSecrets::default(), &Default::default());
     assert!(state.secrets.token && state.secrets.password);
 
     let mut put = vendor_example();
@@ -140,4 +140,40 @@ fn over_long_strings_are_rejected() {
     body["_shop"] = json!("s".repeat(SHOP_MAX + 1));
     let errors = parse_flightrates(&body, Mode::Create, &Catalogue::default()).expect_err("x");
     assert_eq!(fields(&errors), ["userId", "token", "_shop"]);
+}
+
+#[test]
+fn delivery_options_are_read_merged_and_masked_on_both_verticals() {
+    use crate::domain::delivery_options::{SecretHeadersChange, SecretValue};
+    let c = Catalogue::default();
+    let mut body = vendor_example();
+    body["headers"] = json!({"X-Tenant": "acme"});
+    body["secretHeaders"] = json!({"X-Api-Key": "k-1"});
+    body["timeoutSeconds"] = json!(5);
+    let created = parse_flightrates(&body, Mode::Create, &c).expect("valid");
+    assert_eq!(created.delivery.timeout_seconds, Some(5));
+    let state = created.state_after(StoredSecrets::default(), &Default::default());
+    assert_eq!(state.delivery.secret_header_names, ["X-Api-Key"]);
+
+    // PATCH keeps what it does not name; the mask keeps a stored secret header.
+    let spec =
+        parse_flightrates(&json!({"secretHeaders": {"X-Api-Key": MASK, "X-More": "m"}}), Mode::Patch(&state), &c)
+            .expect("valid");
+    assert_eq!(spec.delivery.headers.get("X-Tenant").map(String::as_str), Some("acme"));
+    assert_eq!(spec.delivery.timeout_seconds, Some(5));
+    let SecretHeadersChange::Replace(change) = &spec.delivery.secret_headers else { panic!("replaced") };
+    assert_eq!(change.get("X-Api-Key"), Some(&SecretValue::Keep));
+    // PUT without them clears them; null clears too.
+    let spec = parse_flightrates(&vendor_example(), Mode::Replace(&state), &c).expect("valid");
+    assert!(spec.delivery.headers.is_empty() && spec.delivery.timeout_seconds.is_none());
+    assert_eq!(spec.delivery.secret_headers, SecretHeadersChange::Replace(Default::default()));
+
+    let bad = json!({"authType":"Basic Auth","endpoint":"https://e.com/h","userName":"u","password":"p",
+                     "headers": {"Authorization": "x"}, "secretHeaders": {"X-K": MASK}, "timeoutSeconds": 31});
+    let errors = parse_eventsshop(&bad, &c).expect_err("invalid");
+    assert_eq!(fields(&errors), ["headers", "timeoutSeconds", "secretHeaders"]);
+    assert!(errors[0].message.contains("Authorization"), "{errors:?}");
+    let both = json!({"authType":"OAuth 2.0","endpoint":"https://e.com/h","token":"t",
+                      "headers": {"X-K": "a"}, "secretHeaders": {"x-k": "b"}});
+    assert_eq!(fields(&parse_eventsshop(&both, &c).expect_err("twice")), ["secretHeaders"]);
 }

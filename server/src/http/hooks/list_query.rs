@@ -33,7 +33,7 @@ pub fn parse_paging(pairs: &[(String, String)]) -> Result<(u32, u32), ApiError> 
     if errors.is_empty() { Ok((page, size)) } else { Err(ApiError::Validation(errors)) }
 }
 
-fn paging_param(name: &str, value: &str, page: &mut u32, size: &mut u32, errors: &mut Vec<FieldError>) {
+pub fn paging_param(name: &str, value: &str, page: &mut u32, size: &mut u32, errors: &mut Vec<FieldError>) {
     let (slot, max) = if name == "page" { (page, MAX_PAGE) } else { (size, MAX_PAGE_SIZE) };
     match value.parse::<u32>() {
         Ok(n) if (1..=max).contains(&n) => *slot = n,
@@ -77,16 +77,19 @@ pub fn parse(pairs: &[(String, String)], vertical: Vertical, catalogue: &Catalog
                     query.filter.endpoint_contains = Some(value.to_owned());
                 }
             }
-            other => {
-                let known = allowed(vertical);
-                let nearest = app::domain::nearest_name(other, known)
-                    .map(|k| format!(": did you mean `{k}`?"))
-                    .unwrap_or_else(|| format!(" (known: {})", known.join(", ")));
-                errors.push(FieldError::new(other, format!("is not a known query parameter{nearest}")));
-            }
+            other => errors.push(unknown_param(other, allowed(vertical))),
         }
     }
     if errors.is_empty() { Ok(query) } else { Err(ApiError::Validation(errors)) }
+}
+
+/// The error for a query parameter the route does not take, naming the
+/// nearest known one (or all of them).
+pub fn unknown_param(name: &str, known: &[&str]) -> FieldError {
+    let nearest = app::domain::nearest_name(name, known)
+        .map(|k| format!(": did you mean `{k}`?"))
+        .unwrap_or_else(|| format!(" (known: {})", known.join(", ")));
+    FieldError::new(name, format!("is not a known query parameter{nearest}"))
 }
 
 /// `ceil(total / size)`.

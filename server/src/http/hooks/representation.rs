@@ -5,10 +5,16 @@ use app::domain::{Catalogue, MASK};
 use app::storage::accounts::Account;
 use app::storage::hooks::Hook;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 fn masked(is_set: bool) -> Option<String> {
     is_set.then(|| MASK.to_owned())
+}
+
+/// The hook's secret headers, each value masked.
+fn masked_headers(hook: &Hook) -> BTreeMap<String, String> {
+    hook.delivery.secret_header_names.iter().map(|name| (name.clone(), MASK.to_owned())).collect()
 }
 
 /// Unix milliseconds → RFC 3339 (UTC, millisecond precision).
@@ -50,6 +56,14 @@ pub struct FlightratesHook {
     pub is_customer_created: bool,
     /// 24 lowercase hex characters.
     pub id: String,
+    /// Headers sent with every delivery.
+    pub headers: BTreeMap<String, String>,
+    /// Secret headers sent with every delivery, each value read as `"*******"`.
+    #[serde(rename = "secretHeaders")]
+    pub secret_headers: BTreeMap<String, String>,
+    /// The hook's own attempt timeout in seconds; null: the server's `--delivery-timeout`.
+    #[serde(rename = "timeoutSeconds")]
+    pub timeout_seconds: Option<u32>,
     /// Why Hookrelay disabled the hook (e.g. the endpoint answered 410), if it did.
     #[serde(rename = "disabledReason")]
     pub disabled_reason: Option<String>,
@@ -75,6 +89,9 @@ impl FlightratesHook {
             vertical: hook.vertical.as_str().to_owned(),
             is_customer_created: hook.is_customer_created,
             id: hook.id.to_string(),
+            headers: hook.delivery.headers.clone(),
+            secret_headers: masked_headers(hook),
+            timeout_seconds: hook.delivery.timeout_seconds,
             disabled_reason: hook.disabled_reason.clone(),
             created_at: rfc3339(hook.created_at),
             updated_at: rfc3339(hook.updated_at),
@@ -137,6 +154,14 @@ pub struct EventsshopEndpoint {
     pub vertical: String,
     #[serde(rename = "isCustomerCreated")]
     pub is_customer_created: bool,
+    /// Headers sent with every delivery.
+    pub headers: BTreeMap<String, String>,
+    /// Secret headers sent with every delivery, each value read as `"*******"`.
+    #[serde(rename = "secretHeaders")]
+    pub secret_headers: BTreeMap<String, String>,
+    /// The hook's own attempt timeout in seconds; null: the server's `--delivery-timeout`.
+    #[serde(rename = "timeoutSeconds")]
+    pub timeout_seconds: Option<u32>,
     #[serde(rename = "disabledReason")]
     pub disabled_reason: Option<String>,
     #[serde(rename = "createdAt")]
@@ -162,6 +187,9 @@ impl EventsshopEndpoint {
             is_active_status: hook.is_active,
             vertical: hook.vertical.as_str().to_owned(),
             is_customer_created: hook.is_customer_created,
+            headers: hook.delivery.headers.clone(),
+            secret_headers: masked_headers(hook),
+            timeout_seconds: hook.delivery.timeout_seconds,
             disabled_reason: hook.disabled_reason.clone(),
             created_at: rfc3339(hook.created_at),
             updated_at: rfc3339(hook.updated_at),
@@ -226,6 +254,18 @@ pub struct FlightratesHookInput {
     is_active_status: bool,
     #[schema(rename = "_shop", max_length = 128, example = "63fdc414cccc3592d31b3ac8")]
     shop: String,
+    /// Headers sent with every delivery (name → value). Names Hookrelay sets (`webhook-*`,
+    /// `authorization`, `content-type`, `content-length`, `host`, `x-hook-token`, `user-agent`)
+    /// and hop-by-hop ones are refused. At most 20 headers with `secretHeaders`.
+    #[schema(example = json!({"X-Tenant": "acme"}))]
+    headers: Option<BTreeMap<String, String>>,
+    /// Like `headers`, but each value is stored sealed and reads back as `"*******"`;
+    /// sending `"*******"` keeps the stored value.
+    #[schema(rename = "secretHeaders")]
+    secret_headers: Option<BTreeMap<String, String>>,
+    /// The hook's own attempt timeout, 1 to 30 seconds (null: the server's).
+    #[schema(rename = "timeoutSeconds", minimum = 1, maximum = 30)]
+    timeout_seconds: Option<u32>,
 }
 
 /// Request body of `POST /endpoint/`.
@@ -244,4 +284,16 @@ pub struct EventsshopEndpointInput {
     password: Option<String>,
     #[schema(max_length = 4096)]
     token: Option<String>,
+    /// Headers sent with every delivery (name → value). Names Hookrelay sets (`webhook-*`,
+    /// `authorization`, `content-type`, `content-length`, `host`, `x-hook-token`, `user-agent`)
+    /// and hop-by-hop ones are refused. At most 20 headers with `secretHeaders`.
+    #[schema(example = json!({"X-Tenant": "acme"}))]
+    headers: Option<BTreeMap<String, String>>,
+    /// Like `headers`, but each value is stored sealed and reads back as `"*******"`;
+    /// sending `"*******"` keeps the stored value.
+    #[schema(rename = "secretHeaders")]
+    secret_headers: Option<BTreeMap<String, String>>,
+    /// The hook's own attempt timeout, 1 to 30 seconds (null: the server's).
+    #[schema(rename = "timeoutSeconds", minimum = 1, maximum = 30)]
+    timeout_seconds: Option<u32>,
 }
