@@ -37,7 +37,7 @@ test("headers from the form go out with deliveries; a secret header stays masked
     await expect(page.getByLabel("Secret headers")).toHaveValue("X-Api-Key: *******");
     await page.getByLabel("Headers", { exact: true }).fill("X-Tenant: globex");
     await page.getByRole("button", { name: "Save hook" }).click();
-    await expect(page.getByRole("status").filter({ hasText: "Hook saved." })).toBeVisible();
+    await expect(page.getByRole("status").filter({ hasText: "Hook saved." }).first()).toBeVisible();
     await expect(page.getByRole("heading", { name: /^Hook / })).toBeVisible();
     await hydrated(page);
     await page.getByRole("button", { name: "Send test event" }).click();

@@ -22,11 +22,16 @@ pub struct HookForm {
     pub hook_type: String,
     pub shop: String,
     pub is_active: bool,
+    // The delivery options may be left out of a call (a form from before
+    // they existed): empty, as on a new form.
     /// One `Name: value` per line.
+    #[serde(default)]
     pub headers: String,
     /// One `Name: value` per line; `Name: *******` keeps a stored value.
+    #[serde(default)]
     pub secret_headers: String,
     /// Whole seconds; empty for the server's timeout.
+    #[serde(default)]
     pub timeout_seconds: String,
 }
 
