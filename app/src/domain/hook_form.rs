@@ -22,17 +22,16 @@ pub struct HookForm {
     pub hook_type: String,
     pub shop: String,
     pub is_active: bool,
-    // The delivery options may be left out of a call (a form from before
-    // they existed): empty, as on a new form.
     /// One `Name: value` per line.
-    #[serde(default)]
     pub headers: String,
     /// One `Name: value` per line; `Name: *******` keeps a stored value.
-    #[serde(default)]
     pub secret_headers: String,
     /// Whole seconds; empty for the server's timeout.
-    #[serde(default)]
     pub timeout_seconds: String,
+    /// Deliveries per second; empty for no limit.
+    pub rate_limit: String,
+    /// Attempts at once; empty for no limit.
+    pub max_in_flight: String,
 }
 
 /// The form's inputs, for placing an error next to its input.
@@ -49,6 +48,8 @@ pub enum FormField {
     Headers,
     SecretHeaders,
     Timeout,
+    RateLimit,
+    MaxInFlight,
     /// Anything else (shown above the form).
     Other,
 }
@@ -110,11 +111,17 @@ impl HookForm {
         }
         body.insert("headers".to_owned(), header_lines(&self.headers));
         body.insert("secretHeaders".to_owned(), header_lines(&self.secret_headers));
-        let timeout = self.timeout_seconds.trim();
-        if !timeout.is_empty() {
-            // Not a number: sent as text, so the validator says what it must be.
-            let value = timeout.parse::<u64>().map_or_else(|_| Value::String(timeout.to_owned()), Value::from);
-            body.insert("timeoutSeconds".to_owned(), value);
+        for (name, text) in [
+            ("timeoutSeconds", &self.timeout_seconds),
+            ("rateLimit", &self.rate_limit),
+            ("maxInFlight", &self.max_in_flight),
+        ] {
+            let text = text.trim();
+            if !text.is_empty() {
+                // Not a number: sent as text, so the validator says what it must be.
+                let value = text.parse::<u64>().map_or_else(|_| Value::String(text.to_owned()), Value::from);
+                body.insert(name.to_owned(), value);
+            }
         }
         Value::Object(body)
     }
@@ -147,7 +154,10 @@ impl HookForm {
         self.headers = stored.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n");
         self.secret_headers =
             stored.secret_header_names.iter().map(|k| format!("{k}: {MASK}")).collect::<Vec<_>>().join("\n");
-        self.timeout_seconds = stored.timeout_seconds.map(|t| t.to_string()).unwrap_or_default();
+        let number = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+        self.timeout_seconds = number(stored.timeout_seconds);
+        self.rate_limit = number(stored.rate_limit);
+        self.max_in_flight = number(stored.max_in_flight);
         self
     }
 }
@@ -182,6 +192,8 @@ pub fn form_field(api_field: &str) -> FormField {
         "headers" => FormField::Headers,
         "secretHeaders" => FormField::SecretHeaders,
         "timeoutSeconds" => FormField::Timeout,
+        "rateLimit" => FormField::RateLimit,
+        "maxInFlight" => FormField::MaxInFlight,
         _ => FormField::Other,
     }
 }

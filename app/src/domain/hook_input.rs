@@ -98,6 +98,8 @@ enum Role {
     Headers,
     SecretHeaders,
     Timeout,
+    RateLimit,
+    MaxInFlight,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -119,6 +121,8 @@ const FLIGHTRATES_FIELDS: &[FieldDef] = &[
     FieldDef { name: "headers", role: Role::Headers, required: false },
     FieldDef { name: "secretHeaders", role: Role::SecretHeaders, required: false },
     FieldDef { name: "timeoutSeconds", role: Role::Timeout, required: false },
+    FieldDef { name: "rateLimit", role: Role::RateLimit, required: false },
+    FieldDef { name: "maxInFlight", role: Role::MaxInFlight, required: false },
 ];
 
 const EVENTSSHOP_FIELDS: &[FieldDef] = &[
@@ -130,6 +134,8 @@ const EVENTSSHOP_FIELDS: &[FieldDef] = &[
     FieldDef { name: "headers", role: Role::Headers, required: false },
     FieldDef { name: "secretHeaders", role: Role::SecretHeaders, required: false },
     FieldDef { name: "timeoutSeconds", role: Role::Timeout, required: false },
+    FieldDef { name: "rateLimit", role: Role::RateLimit, required: false },
+    FieldDef { name: "maxInFlight", role: Role::MaxInFlight, required: false },
 ];
 
 fn fields_of(vertical: Vertical) -> &'static [FieldDef] {

@@ -45,7 +45,8 @@ impl RecoverWindow {
         let mut errors = Vec::new();
         let since_ms = parse_instant("since", since).map_err(|e| errors.push(e)).ok();
         let until_ms = match until {
-            None => Some(now_ms),
+            // Now; a `since` a little ahead of this clock is an empty window, not an error.
+            None => Some(since_ms.map_or(now_ms, |since| now_ms.max(since + 1))),
             Some(text) => parse_instant("until", text).map_err(|e| errors.push(e)).ok(),
         };
         if let Some(since) = since_ms {
@@ -138,7 +139,9 @@ mod tests {
         let old = RecoverWindow::from_texts(&iso(NOW - 15 * DAY), None, NOW).expect_err("too old");
         assert_eq!(fields(&old), ["since"]);
         let future = RecoverWindow::from_texts(&iso(NOW + DAY), None, NOW).expect_err("future");
-        assert_eq!(fields(&future), ["since", "until"]);
+        assert_eq!(fields(&future), ["since"]);
+        let ahead = RecoverWindow::from_texts(&iso(NOW + 1000), None, NOW).expect("a clock a second ahead");
+        assert_eq!(ahead.until_ms, NOW + 1001);
         let reversed = RecoverWindow::from_texts(&iso(NOW - DAY), Some(&iso(NOW - 2 * DAY)), NOW).expect_err("x");
         assert_eq!(fields(&reversed), ["until"]);
     }

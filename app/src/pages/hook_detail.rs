@@ -105,10 +105,18 @@ fn facts(detail: &HookDetail) -> Vec<(&'static str, String)> {
         ("Headers", or_dash(&detail.delivery.headers.keys().cloned().collect::<Vec<_>>().join(", "))),
         ("Secret headers", or_dash(&detail.delivery.secret_header_names.join(", "))),
         ("Timeout", detail.delivery.timeout_seconds.map_or_else(|| "the server's".to_owned(), |t| format!("{t} s"))),
+        ("Pace", pace(detail.delivery.rate_limit, detail.delivery.max_in_flight)),
         ("Vertical", detail.vertical.clone()),
         ("State", if form.is_active { "active".to_owned() } else { "inactive".to_owned() }),
         ("Created", format::time(detail.created_at)),
     ]
+}
+
+/// A hook's pace in words: "20/s, 5 at once", or "no limit".
+fn pace(rate: Option<u32>, at_once: Option<u32>) -> String {
+    let parts: Vec<String> =
+        [rate.map(|r| format!("{r}/s")), at_once.map(|n| format!("{n} at once"))].into_iter().flatten().collect();
+    if parts.is_empty() { "no limit".to_owned() } else { parts.join(", ") }
 }
 
 /// "Delete hook", confirmed before it is done; then back to the list.

@@ -326,7 +326,7 @@ fn FlightratesFields(state: FormState, hook_types: Vec<String>) -> impl IntoView
 }
 
 /// Headers sent with every delivery (plain and secret, one `Name: value`
-/// per line) and the hook's own timeout.
+/// per line), the hook's own timeout and its pace.
 #[component]
 fn DeliveryFields(state: FormState) -> impl IntoView {
     view! {
@@ -340,6 +340,10 @@ fn DeliveryFields(state: FormState) -> impl IntoView {
                 get=|f| f.secret_headers.clone() set=|f, v| f.secret_headers = v/>
             <TextField state field=FormField::Timeout id="hook-timeout" label="Timeout (seconds, 1–30)" kind="number"
                 get=|f| f.timeout_seconds.clone() set=|f, v| f.timeout_seconds = v/>
+            <TextField state field=FormField::RateLimit id="hook-rate-limit" label="Rate limit (deliveries per second)"
+                kind="number" get=|f| f.rate_limit.clone() set=|f, v| f.rate_limit = v/>
+            <TextField state field=FormField::MaxInFlight id="hook-max-in-flight" label="Max in flight (attempts at once)"
+                kind="number" get=|f| f.max_in_flight.clone() set=|f, v| f.max_in_flight = v/>
         </fieldset>
     }
 }

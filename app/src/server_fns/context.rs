@@ -110,6 +110,7 @@ pub fn storage_error(e: crate::storage::StorageError) -> DashboardError {
             answered(DashboardError::TooMany { message: e.to_string(), retry_after_secs: 60 })
         }
         StorageError::UnstorableText => answered(DashboardError::Invalid(e.to_string())),
+        StorageError::Changed(_) => answered(DashboardError::Conflict(e.to_string())),
         _ => internal(e),
     }
 }

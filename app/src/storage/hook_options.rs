@@ -22,6 +22,8 @@ pub(super) struct OptionColumns {
     pub secret_headers_enc: Option<Vec<u8>>,
     pub secret_header_names: Option<String>,
     pub timeout_seconds: Option<i64>,
+    pub rate_limit: Option<i64>,
+    pub max_in_flight: Option<i64>,
 }
 
 /// JSON text for a non-empty value, NULL for an empty one.
@@ -43,6 +45,7 @@ pub(super) async fn columns(
 ) -> Result<OptionColumns, StorageError> {
     let headers = json_or_null(&spec.headers, spec.headers.is_empty())?;
     let timeout_seconds = spec.timeout_seconds.map(i64::from);
+    let (rate_limit, max_in_flight) = (spec.rate_limit.map(i64::from), spec.max_in_flight.map(i64::from));
     let SecretHeadersChange::Replace(change) = &spec.secret_headers else {
         return Ok(OptionColumns {
             headers,
@@ -50,6 +53,8 @@ pub(super) async fn columns(
             secret_headers_enc: None,
             secret_header_names: None,
             timeout_seconds,
+            rate_limit,
+            max_in_flight,
         });
     };
     let kept = if change.values().any(|v| *v == SecretValue::Keep) {
@@ -65,7 +70,7 @@ pub(super) async fn columns(
                 .iter()
                 .find(|(stored, _)| stored.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.clone())
-                .ok_or(StorageError::NotFound("stored secret header"))?,
+                .ok_or(StorageError::Changed("A stored secret header"))?,
         };
         values.insert(name.clone(), value);
     }
@@ -75,7 +80,15 @@ pub(super) async fn columns(
         Some(plain) => Some(secrets.seal(&plain, &context(id, SECRET_HEADERS_FIELD))?),
         None => None,
     };
-    Ok(OptionColumns { headers, replace_secrets: true, secret_headers_enc, secret_header_names, timeout_seconds })
+    Ok(OptionColumns {
+        headers,
+        replace_secrets: true,
+        secret_headers_enc,
+        secret_header_names,
+        timeout_seconds,
+        rate_limit,
+        max_in_flight,
+    })
 }
 
 /// The hook's secret headers, opened.
@@ -106,13 +119,22 @@ pub fn open_secret_headers(
     serde_json::from_str(&plain).map_err(|_| StorageError::Corrupt("hook secret headers"))
 }
 
-/// The options as a stored row has them.
-pub(super) fn stored(
-    headers: Option<&str>,
-    secret_header_names: Option<&str>,
+/// A hook row's option columns as read.
+#[derive(sqlx::FromRow)]
+pub(super) struct OptionRow {
+    headers: Option<String>,
+    secret_header_names: Option<String>,
     timeout_seconds: Option<i64>,
-) -> Result<StoredDelivery, StorageError> {
+    rate_limit: Option<i64>,
+    max_in_flight: Option<i64>,
+}
+
+/// The options as a stored row has them.
+pub(super) fn stored(row: OptionRow) -> Result<StoredDelivery, StorageError> {
     let corrupt = || StorageError::Corrupt("hook delivery options");
+    let count = |n: Option<i64>| n.map(u32::try_from).transpose().map_err(|_| corrupt());
+    let OptionRow { headers, secret_header_names, timeout_seconds, rate_limit, max_in_flight } = row;
+    let (headers, secret_header_names) = (headers.as_deref(), secret_header_names.as_deref());
     Ok(StoredDelivery {
         headers: headers.map(serde_json::from_str).transpose().map_err(|_| corrupt())?.unwrap_or_default(),
         secret_header_names: secret_header_names
@@ -120,6 +142,8 @@ pub(super) fn stored(
             .transpose()
             .map_err(|_| corrupt())?
             .unwrap_or_default(),
-        timeout_seconds: timeout_seconds.map(u32::try_from).transpose().map_err(|_| corrupt())?,
+        timeout_seconds: count(timeout_seconds)?,
+        rate_limit: count(rate_limit)?,
+        max_in_flight: count(max_in_flight)?,
     })
 }

@@ -70,9 +70,8 @@ struct HookRow {
     is_active: bool,
     is_customer_created: bool,
     disabled_reason: Option<String>,
-    headers: Option<String>,
-    secret_header_names: Option<String>,
-    timeout_seconds: Option<i64>,
+    #[sqlx(flatten)]
+    options: super::hook_options::OptionRow,
     created_at: i64,
     updated_at: i64,
 }
@@ -80,7 +79,7 @@ struct HookRow {
 const COLUMNS: &str = "id, account_id, vertical, endpoint, auth_type, username,
     password_enc IS NOT NULL AS has_password, token_enc IS NOT NULL AS has_token, token_generated,
     hook_type, shop, is_active, is_customer_created, disabled_reason, headers, secret_header_names, timeout_seconds,
-    created_at, updated_at";
+    rate_limit, max_in_flight, created_at, updated_at";
 
 impl TryFrom<HookRow> for Hook {
     type Error = StorageError;
@@ -100,11 +99,7 @@ impl TryFrom<HookRow> for Hook {
             is_active: r.is_active,
             is_customer_created: r.is_customer_created,
             disabled_reason: r.disabled_reason,
-            delivery: super::hook_options::stored(
-                r.headers.as_deref(),
-                r.secret_header_names.as_deref(),
-                r.timeout_seconds,
-            )?,
+            delivery: super::hook_options::stored(r.options)?,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -164,8 +159,9 @@ pub async fn create(
     on_tx!(&mut tx, t => sqlx::query(
         "INSERT INTO hooks (id, account_id, vertical, endpoint, auth_type, username, password_enc, token_enc,
                             token_generated, hook_type, shop, is_active, is_customer_created, created_at, updated_at,
-                            signing_secret_enc, headers, secret_headers_enc, secret_header_names, timeout_seconds)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, TRUE, $13, $14, $15, $16, $17, $18, $19)",
+                            signing_secret_enc, headers, secret_headers_enc, secret_header_names, timeout_seconds,
+                            rate_limit, max_in_flight)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, TRUE, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
     )
     .bind(id.as_str())
     .bind(account_id.as_str())
@@ -186,6 +182,8 @@ pub async fn create(
     .bind(&options.secret_headers_enc)
     .bind(&options.secret_header_names)
     .bind(options.timeout_seconds)
+    .bind(options.rate_limit)
+    .bind(options.max_in_flight)
     .execute(&mut **t)
     .await
     .map(|_| ()))?;
@@ -283,7 +281,7 @@ pub async fn update(
              hook_type = $8, shop = $9, is_active = $10,
              disabled_reason = CASE WHEN $10 THEN NULL ELSE disabled_reason END,
              failing_since = CASE WHEN $10 AND NOT is_active THEN NULL ELSE failing_since END,
-             updated_at = $11, headers = $16, timeout_seconds = $17,
+             updated_at = $11, headers = $16, timeout_seconds = $17, rate_limit = $21, max_in_flight = $22,
              secret_headers_enc = CASE WHEN $18 THEN $19 ELSE secret_headers_enc END,
              secret_header_names = CASE WHEN $18 THEN $20 ELSE secret_header_names END
          WHERE id = $12 AND account_id = $13 AND vertical = $14",
@@ -308,6 +306,8 @@ pub async fn update(
     .bind(options.replace_secrets)
     .bind(&options.secret_headers_enc)
     .bind(&options.secret_header_names)
+    .bind(options.rate_limit)
+    .bind(options.max_in_flight)
     .execute(&mut **t)
     .await
     .map(|r| r.rows_affected()))?;

@@ -166,6 +166,8 @@ struct HookRow {
     secret_headers_enc: Option<Vec<u8>>,
     secret_header_names: Option<String>,
     timeout_seconds: Option<i64>,
+    rate_limit: Option<i64>,
+    max_in_flight: Option<i64>,
 }
 
 /// Hooks with their sealed secrets as stored, and the key check.
@@ -174,7 +176,7 @@ async fn copy_hooks(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copi
         "SELECT id, account_id, vertical, endpoint, auth_type, username, password_enc, token_enc, token_generated,
                 hook_type, shop, is_active, is_customer_created, disabled_reason, created_at, updated_at,
                 signing_secret_enc, previous_signing_secret_enc, previous_signing_expires_at, failing_since,
-                headers, secret_headers_enc, secret_header_names, timeout_seconds
+                headers, secret_headers_enc, secret_header_names, timeout_seconds, rate_limit, max_in_flight
          FROM hooks",
     )
     .fetch_all(&mut *src)
@@ -185,9 +187,9 @@ async fn copy_hooks(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copi
                                 token_generated, hook_type, shop, is_active, is_customer_created, disabled_reason,
                                 created_at, updated_at, signing_secret_enc, previous_signing_secret_enc,
                                 previous_signing_expires_at, failing_since, headers, secret_headers_enc,
-                                secret_header_names, timeout_seconds)
+                                secret_header_names, timeout_seconds, rate_limit, max_in_flight)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-                     $21, $22, $23, $24)",
+                     $21, $22, $23, $24, $25, $26)",
         )
         .bind(h.id)
         .bind(h.account_id)
@@ -213,6 +215,8 @@ async fn copy_hooks(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copi
         .bind(h.secret_headers_enc)
         .bind(h.secret_header_names)
         .bind(h.timeout_seconds)
+        .bind(h.rate_limit)
+        .bind(h.max_in_flight)
         .execute(&mut **dst)
         .await?;
         copied.hooks += 1;

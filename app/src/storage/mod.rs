@@ -147,6 +147,10 @@ pub enum StorageError {
     UnstorableText,
     #[error(transparent)]
     Security(#[from] crate::security::SecurityError),
+    /// The write kept a stored value that another write removed meanwhile
+    /// (a masked secret header): the caller reloads and tries again. 409.
+    #[error("{0} changed meanwhile; reload and try again")]
+    Changed(&'static str),
     /// The account holds as many as it may (`quota.rs`): the caller's to fix.
     #[error("this account already has {limit} {}, the most it may have; delete one first", what.noun())]
     LimitReached { what: quota::Counted, limit: u32 },

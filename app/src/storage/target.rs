@@ -71,6 +71,10 @@ pub struct HookTarget {
     pub secret_headers: Option<SealedSecret>,
     /// The hook's own attempt timeout (`None`: the server's).
     pub timeout: Option<Duration>,
+    /// Deliveries per second the hook takes (`None`: no limit of its own).
+    pub rate_limit: Option<u32>,
+    /// Attempts at once the hook takes (`None`: no limit of its own).
+    pub max_in_flight: Option<u32>,
     /// The hook row's revision when this was read (`hooks::revisions`).
     pub revision: i64,
     /// Scheme, host and port of `endpoint` (worked out once, when loaded).
@@ -102,6 +106,8 @@ pub(super) struct TargetRow {
     headers: Option<String>,
     secret_headers_enc: Option<Vec<u8>>,
     timeout_seconds: Option<i64>,
+    rate_limit: Option<i64>,
+    max_in_flight: Option<i64>,
 }
 
 impl TryFrom<TargetRow> for HookTarget {
@@ -131,10 +137,13 @@ impl TryFrom<TargetRow> for HookTarget {
             .map(|s| u64::try_from(s).map(Duration::from_secs))
             .transpose()
             .map_err(|_| StorageError::Corrupt("hook timeout"))?;
+        let count = |n: Option<i64>| n.map(u32::try_from).transpose().map_err(|_| StorageError::Corrupt("hook pace"));
         Ok(Self {
             headers: headers.into_iter().collect(),
             secret_headers: sealed(SECRET_HEADERS_FIELD, row.secret_headers_enc),
             timeout,
+            rate_limit: count(row.rate_limit)?,
+            max_in_flight: count(row.max_in_flight)?,
             revision: row.revision,
             destination: destination_of(&row.endpoint),
             signing_secret: sealed("signing", row.signing_secret_enc),

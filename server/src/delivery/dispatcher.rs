@@ -6,6 +6,7 @@
 use super::attempt::{self, AttemptContext, Permits, TaskEnd};
 use super::handoff::HandoffReceiver;
 use super::held::{CLAIM_PER_HOOK, Enqueued, HeldDeliveries};
+use super::pace::{Pacer, Verdict};
 use super::{Fault, Heartbeat, Wake};
 use crate::write_gate::WriteGate;
 use app::domain::DeliveryId;
@@ -41,8 +42,13 @@ pub struct Dispatcher {
     parts: Parts,
     held: HeldDeliveries,
     tasks: JoinSet<TaskEnd>,
-    /// The delivery each attempt task is for (a task that panics still gives its lease back).
-    in_flight: HashMap<Id, DeliveryId>,
+    /// The delivery (and its hook) each attempt task is for (a task that
+    /// panics still gives its lease back).
+    in_flight: HashMap<Id, (DeliveryId, String)>,
+    /// Each hook's own rate and attempts at once.
+    pacer: Pacer,
+    /// The earliest moment a hook held back by its rate may start again.
+    next_paced: Option<Instant>,
     workers: Arc<Semaphore>,
     unrecorded: Arc<Semaphore>,
     lease_ms: i64,
@@ -70,6 +76,8 @@ impl Dispatcher {
             held,
             tasks: JoinSet::new(),
             in_flight: HashMap::new(),
+            pacer: Pacer::default(),
+            next_paced: None,
             workers,
             unrecorded: Arc::new(Semaphore::new(MAX_UNRECORDED)),
             lease_ms,
@@ -109,7 +117,10 @@ impl Dispatcher {
 
     fn finished(&mut self, done: Result<(Id, TaskEnd), JoinError>) {
         let task = done.as_ref().map_or_else(JoinError::id, |(id, _)| *id);
-        let delivery = self.in_flight.remove(&task);
+        let delivery = self.in_flight.remove(&task).map(|(id, hook)| {
+            self.pacer.finished(&hook, Instant::now());
+            id
+        });
         match done {
             Ok((_, TaskEnd::Done(id) | TaskEnd::Dropped(id))) => self.held.forget(&id),
             Ok((_, TaskEnd::HandBack(id))) => {
@@ -256,19 +267,30 @@ impl Dispatcher {
     /// wait for the writer.
     fn start_attempts(&mut self) {
         let directory = self.parts.ctx.db.hooks();
+        self.next_paced = None;
         'hooks: for hook in self.held.hooks_with_work() {
             // Changed since `resolve_hooks`: the next round looks again.
             let Some(HookNow::Active(target)) = directory.cached(&hook) else { continue };
             let destination = target.destination();
             self.longest_attempt = self.longest_attempt.max(target.timeout.unwrap_or(self.parts.ctx.config.timeout));
             loop {
+                match self.pacer.check(&hook, target.rate_limit, target.max_in_flight, Instant::now()) {
+                    Verdict::Go => {}
+                    Verdict::WaitUntil(at) => {
+                        self.next_paced = Some(self.next_paced.map_or(at, |next| next.min(at)));
+                        continue 'hooks;
+                    }
+                    // An attempt ending wakes the loop (`wait`).
+                    Verdict::Full => continue 'hooks,
+                }
                 let Ok(unrecorded) = self.unrecorded.clone().try_acquire_owned() else { break 'hooks };
                 let Ok(worker) = self.workers.clone().try_acquire_owned() else { break 'hooks };
                 let Some((delivery, slot)) = self.held.next_for(&hook, destination) else { continue 'hooks };
                 let permits = Permits { slot, worker, unrecorded };
                 let id = delivery.id.clone();
+                self.pacer.started(&hook, target.rate_limit, Instant::now());
                 let task = self.tasks.spawn(attempt::run(self.parts.ctx.clone(), delivery, permits)).id();
-                self.in_flight.insert(task, id);
+                self.in_flight.insert(task, (id, hook.clone()));
             }
         }
         self.held.prune();
@@ -312,6 +334,7 @@ impl Dispatcher {
         let ctx = self.parts.ctx.clone();
         let directory = ctx.db.hooks();
         let can_take = self.handoff_open && self.held.has_room();
+        let wake_at = self.next_wake();
         tokio::select! {
             batch = self.parts.handed_over.recv(), if can_take => match batch {
                 Some(batch) => self.enqueue(batch),
@@ -322,13 +345,19 @@ impl Dispatcher {
             () = directory.wait_for_change() => self.claim_now = true,
             () = ctx.slot_freed.notified() => {}
             Some(done) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => self.finished(done),
-            () = tokio::time::sleep_until(self.next_poll.min(self.next_renew).into()) => {
+            () = tokio::time::sleep_until(wake_at.into()) => {
                 if Instant::now() >= self.next_poll {
                     self.claim_now = true;
                 }
             }
             _ = self.parts.shutdown.changed() => {}
         }
+    }
+
+    /// The next timed thing to do: a claim, a renewal, or a paced hook's next attempt.
+    fn next_wake(&self) -> Instant {
+        let timed = self.next_poll.min(self.next_renew);
+        self.next_paced.map_or(timed, |paced| paced.min(timed))
     }
 
     async fn shut_down(mut self) {
@@ -342,17 +371,21 @@ impl Dispatcher {
         self.give_back.extend(queued);
         self.hand_back().await;
         tracing::info!(in_flight = self.tasks.len(), released, "dispatcher stopping: finishing attempts in flight");
-        let timeout = self.longest_attempt + Duration::from_secs(1);
-        let drain = async {
-            while let Some(done) = self.tasks.join_next_with_id().await {
-                self.finished(done);
+        // Leases stay renewed while attempts finish: a hook's own timeout may outlast one.
+        let deadline = Instant::now() + self.longest_attempt + Duration::from_secs(1);
+        while !self.tasks.is_empty() {
+            let tick = self.next_renew.min(deadline);
+            tokio::select! {
+                Some(done) = self.tasks.join_next_with_id() => self.finished(done),
+                () = tokio::time::sleep_until(tick.into()) => {
+                    if Instant::now() >= deadline {
+                        self.tasks.abort_all();
+                        tracing::warn!("dispatcher: attempts still in flight were abandoned; their leases expire and they will be sent again");
+                        break;
+                    }
+                    self.renew_if_due().await;
+                }
             }
-        };
-        if tokio::time::timeout(timeout, drain).await.is_err() {
-            self.tasks.abort_all();
-            tracing::warn!(
-                "dispatcher: attempts still in flight were abandoned; their leases expire and they will be sent again"
-            );
         }
         self.hand_back().await;
         tracing::info!("dispatcher stopped");

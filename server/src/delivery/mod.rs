@@ -19,6 +19,7 @@ pub mod fence;
 pub mod handoff;
 mod held;
 mod outcome;
+mod pace;
 pub mod retention;
 pub mod schedule;
 pub mod sender;

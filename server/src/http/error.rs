@@ -85,6 +85,9 @@ impl From<app::storage::StorageError> for ApiError {
                 Self::Validation(vec![FieldError::new("body", "text must not contain NUL (\\u0000) characters")])
             }
             e @ app::storage::StorageError::LimitReached { .. } => Self::LimitReached(e.to_string()),
+            app::storage::StorageError::Changed(_) => {
+                Self::Conflict("a stored secret header changed meanwhile; reload and try again")
+            }
             e => Self::internal(e),
         }
     }

@@ -114,7 +114,9 @@ impl Application {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|source| ServeError::Bind { addr: args.listen, source })?;
-        let drain = delivery.delivery_timeout + std::time::Duration::from_secs(5);
+        // The dispatcher's own stop waits for the longest attempt timeout a hook may set.
+        let longest = std::time::Duration::from_secs(u64::from(app::domain::delivery_options::TIMEOUT_SECONDS_MAX));
+        let drain = delivery.delivery_timeout.max(longest) + std::time::Duration::from_secs(5);
         Ok(Self { listener, router: router(state), watched, stop_tx, stop_rx, drain })
     }
 

@@ -29,6 +29,7 @@ mod hooks_validation;
 mod lifecycle;
 mod openapi;
 mod operations;
+mod pace;
 mod postgres;
 mod property;
 mod recover;

@@ -44,7 +44,13 @@ pub(super) fn onto_stored(
         shop: pick(sent.shop, base.and_then(|b| b.shop.clone()), patch),
         is_active: pick(sent.is_active, base.map(|b| b.is_active), patch).unwrap_or(true),
         delivery: delivery_options(
-            (sent.headers, sent.secret_headers, sent.timeout_seconds),
+            SentDelivery {
+                headers: sent.headers,
+                secret_headers: sent.secret_headers,
+                timeout: sent.timeout_seconds,
+                rate_limit: sent.rate_limit,
+                max_in_flight: sent.max_in_flight,
+            },
             base.map(|b| &b.delivery),
             patch,
             errors,
@@ -52,19 +58,26 @@ pub(super) fn onto_stored(
     }
 }
 
-type SentDelivery = (FieldValue<BTreeMap<String, String>>, FieldValue<BTreeMap<String, String>>, FieldValue<u32>);
+/// The delivery options as the request sent them.
+struct SentDelivery {
+    headers: FieldValue<BTreeMap<String, String>>,
+    secret_headers: FieldValue<BTreeMap<String, String>>,
+    timeout: FieldValue<u32>,
+    rate_limit: FieldValue<u32>,
+    max_in_flight: FieldValue<u32>,
+}
 
 /// Headers, secret headers and timeout applied to the stored ones; the
 /// mask keeps a stored secret header; no name in both maps.
 fn delivery_options(
-    (headers, secret_headers, timeout): SentDelivery,
+    sent: SentDelivery,
     stored: Option<&StoredDelivery>,
     patch: bool,
     errors: &mut Vec<FieldError>,
 ) -> DeliverySpec {
     let empty = StoredDelivery::default();
     let stored = stored.unwrap_or(&empty);
-    let secret_headers = match secret_headers {
+    let secret_headers = match sent.secret_headers {
         FieldValue::Given(sent) => match delivery_options::secret_change(sent, &stored.secret_header_names) {
             Ok(change) => SecretHeadersChange::Replace(change),
             Err(problem) => {
@@ -76,9 +89,11 @@ fn delivery_options(
         FieldValue::Absent | FieldValue::Null => SecretHeadersChange::Replace(BTreeMap::new()),
     };
     let spec = DeliverySpec {
-        headers: pick(headers, Some(stored.headers.clone()), patch).unwrap_or_default(),
+        headers: pick(sent.headers, Some(stored.headers.clone()), patch).unwrap_or_default(),
         secret_headers,
-        timeout_seconds: pick(timeout, stored.timeout_seconds, patch),
+        timeout_seconds: pick(sent.timeout, stored.timeout_seconds, patch),
+        rate_limit: pick(sent.rate_limit, stored.rate_limit, patch),
+        max_in_flight: pick(sent.max_in_flight, stored.max_in_flight, patch),
     };
     let names = spec.secret_names_after(stored);
     if let Err(problem) = delivery_options::check_together(&spec.headers, &names) {

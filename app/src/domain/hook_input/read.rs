@@ -3,6 +3,7 @@
 
 use super::{FieldDef, PASSWORD_MAX, Role, SHOP_MAX, TOKEN_MAX, USERNAME_MAX, fields_of};
 use crate::domain::{AuthType, Catalogue, FieldError, Vertical, delivery_options, validate_endpoint};
+use delivery_options::{MAX_IN_FLIGHT_MAX, RATE_LIMIT_MAX};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -39,6 +40,8 @@ pub(super) struct SentFields {
     /// Values as sent: the mask keeps a stored one (`merge.rs`).
     pub secret_headers: FieldValue<BTreeMap<String, String>>,
     pub timeout_seconds: FieldValue<u32>,
+    pub rate_limit: FieldValue<u32>,
+    pub max_in_flight: FieldValue<u32>,
 }
 
 /// Reads every field the vertical knows from the request object.
@@ -60,6 +63,8 @@ pub(super) fn fields(
         headers: FieldValue::Absent,
         secret_headers: FieldValue::Absent,
         timeout_seconds: FieldValue::Absent,
+        rate_limit: FieldValue::Absent,
+        max_in_flight: FieldValue::Absent,
     };
     for def in fields_of(vertical) {
         let Some(value) = object.get(def.name) else { continue };
@@ -86,6 +91,8 @@ impl SentFields {
             Role::Headers => self.headers = FieldValue::Null,
             Role::SecretHeaders => self.secret_headers = FieldValue::Null,
             Role::Timeout => self.timeout_seconds = FieldValue::Null,
+            Role::RateLimit => self.rate_limit = FieldValue::Null,
+            Role::MaxInFlight => self.max_in_flight = FieldValue::Null,
         }
     }
 
@@ -102,6 +109,14 @@ impl SentFields {
             }
             Role::Timeout => {
                 self.timeout_seconds = FieldValue::Given(delivery_options::read_timeout(value)?);
+                return Ok(());
+            }
+            Role::RateLimit => {
+                self.rate_limit = FieldValue::Given(delivery_options::read_count(value, RATE_LIMIT_MAX)?);
+                return Ok(());
+            }
+            Role::MaxInFlight => {
+                self.max_in_flight = FieldValue::Given(delivery_options::read_count(value, MAX_IN_FLIGHT_MAX)?);
                 return Ok(());
             }
             _ => {}
@@ -136,7 +151,12 @@ impl SentFields {
                 self.hook_type = FieldValue::Given(text.to_owned());
             }
             Role::Shop => self.shop = FieldValue::Given(check_shop(text)?),
-            Role::Active | Role::Headers | Role::SecretHeaders | Role::Timeout => {}
+            Role::Active
+            | Role::Headers
+            | Role::SecretHeaders
+            | Role::Timeout
+            | Role::RateLimit
+            | Role::MaxInFlight => {}
         }
         Ok(())
     }

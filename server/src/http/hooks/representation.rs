@@ -64,6 +64,12 @@ pub struct FlightratesHook {
     /// The hook's own attempt timeout in seconds; null: the server's `--delivery-timeout`.
     #[serde(rename = "timeoutSeconds")]
     pub timeout_seconds: Option<u32>,
+    /// Deliveries per second this hook takes; null: no limit.
+    #[serde(rename = "rateLimit")]
+    pub rate_limit: Option<u32>,
+    /// Attempts at once this hook takes; null: no limit of its own.
+    #[serde(rename = "maxInFlight")]
+    pub max_in_flight: Option<u32>,
     /// Why Hookrelay disabled the hook (e.g. the endpoint answered 410), if it did.
     #[serde(rename = "disabledReason")]
     pub disabled_reason: Option<String>,
@@ -92,6 +98,8 @@ impl FlightratesHook {
             headers: hook.delivery.headers.clone(),
             secret_headers: masked_headers(hook),
             timeout_seconds: hook.delivery.timeout_seconds,
+            rate_limit: hook.delivery.rate_limit,
+            max_in_flight: hook.delivery.max_in_flight,
             disabled_reason: hook.disabled_reason.clone(),
             created_at: rfc3339(hook.created_at),
             updated_at: rfc3339(hook.updated_at),
@@ -162,6 +170,12 @@ pub struct EventsshopEndpoint {
     /// The hook's own attempt timeout in seconds; null: the server's `--delivery-timeout`.
     #[serde(rename = "timeoutSeconds")]
     pub timeout_seconds: Option<u32>,
+    /// Deliveries per second this hook takes; null: no limit.
+    #[serde(rename = "rateLimit")]
+    pub rate_limit: Option<u32>,
+    /// Attempts at once this hook takes; null: no limit of its own.
+    #[serde(rename = "maxInFlight")]
+    pub max_in_flight: Option<u32>,
     #[serde(rename = "disabledReason")]
     pub disabled_reason: Option<String>,
     #[serde(rename = "createdAt")]
@@ -190,6 +204,8 @@ impl EventsshopEndpoint {
             headers: hook.delivery.headers.clone(),
             secret_headers: masked_headers(hook),
             timeout_seconds: hook.delivery.timeout_seconds,
+            rate_limit: hook.delivery.rate_limit,
+            max_in_flight: hook.delivery.max_in_flight,
             disabled_reason: hook.disabled_reason.clone(),
             created_at: rfc3339(hook.created_at),
             updated_at: rfc3339(hook.updated_at),
@@ -266,6 +282,12 @@ pub struct FlightratesHookInput {
     /// The hook's own attempt timeout, 1 to 30 seconds (null: the server's).
     #[schema(rename = "timeoutSeconds", minimum = 1, maximum = 30)]
     timeout_seconds: Option<u32>,
+    /// Deliveries per second, 1 to 10000 (null: no limit); the hook's other deliveries wait.
+    #[schema(rename = "rateLimit", minimum = 1, maximum = 10000)]
+    rate_limit: Option<u32>,
+    /// Attempts at once, 1 to 1000 (null: no limit of its own).
+    #[schema(rename = "maxInFlight", minimum = 1, maximum = 1000)]
+    max_in_flight: Option<u32>,
 }
 
 /// Request body of `POST /endpoint/`.
@@ -296,4 +318,10 @@ pub struct EventsshopEndpointInput {
     /// The hook's own attempt timeout, 1 to 30 seconds (null: the server's).
     #[schema(rename = "timeoutSeconds", minimum = 1, maximum = 30)]
     timeout_seconds: Option<u32>,
+    /// Deliveries per second, 1 to 10000 (null: no limit); the hook's other deliveries wait.
+    #[schema(rename = "rateLimit", minimum = 1, maximum = 10000)]
+    rate_limit: Option<u32>,
+    /// Attempts at once, 1 to 1000 (null: no limit of its own).
+    #[schema(rename = "maxInFlight", minimum = 1, maximum = 1000)]
+    max_in_flight: Option<u32>,
 }
