@@ -27,13 +27,15 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod paced;
+
 #[derive(Parser, Debug)]
 #[command(about = "End-to-end benchmark of hookrelay")]
 struct Args {
     /// The hookrelay binary to measure.
     #[arg(long, default_value = "target/release/hookrelay")]
     binary: String,
-    /// Which scenario: all, throughput, fanout, latency, retention, login-flood.
+    /// Which scenario: all, throughput, fanout, latency, retention, login-flood, paced.
     #[arg(long, default_value = "all")]
     scenario: String,
     /// Events for the throughput scenario (1 hook).
@@ -75,6 +77,8 @@ struct Args {
 struct ReceiptLog {
     per_delivery: HashMap<(String, String), u32>,
     per_event: HashMap<String, Vec<Instant>>,
+    /// Receipt instants per hook path (the paced scenario's rates).
+    per_path: HashMap<String, Vec<Instant>>,
 }
 
 type Receipts = Arc<Mutex<ReceiptLog>>;
@@ -101,6 +105,9 @@ async fn main() {
     }
     if matches!(args.scenario.as_str(), "all" | "latency") {
         steady(&args).await;
+    }
+    if matches!(args.scenario.as_str(), "all" | "paced") {
+        paced::run(&args).await;
     }
     if matches!(args.scenario.as_str(), "all" | "login-flood") {
         login_flood(&args, "default login limits", &[]).await;
@@ -299,6 +306,7 @@ async fn start_receiver(receipts: Receipts) -> String {
         let id = headers.get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         let mut log = receipts.lock().expect("lock");
         *log.per_delivery.entry((uri.path().to_owned(), id.clone())).or_default() += 1;
+        log.per_path.entry(uri.path().to_owned()).or_default().push(now);
         log.per_event.entry(id).or_default().push(now);
         StatusCode::NO_CONTENT
     }
@@ -345,6 +353,21 @@ async fn publish(client: &reqwest::Client, url: &str, key: &str, n: usize) -> Op
     Some((body["id"].as_str()?.to_owned(), started))
 }
 
+/// Publishes `events` events, `--concurrency` at a time; the accepted ones.
+async fn publish_all(
+    args: &Args,
+    cluster: &Cluster,
+    client: &reqwest::Client,
+    events: usize,
+) -> Vec<(String, Instant)> {
+    futures_util::stream::iter(0..events)
+        .map(|n| publish(client, cluster.url(n), &cluster.key, n))
+        .buffer_unordered(args.concurrency)
+        .filter_map(|r| async move { r })
+        .collect()
+        .await
+}
+
 async fn burst(args: &Args, name: &str, events: usize, hooks: usize) {
     let cluster = Cluster::start(args);
     let receipts: Receipts = Arc::default();
@@ -353,12 +376,7 @@ async fn burst(args: &Args, name: &str, events: usize, hooks: usize) {
     create_hooks_with_key(&client, &cluster.first().url, &cluster.key, &receiver, hooks).await;
 
     let t0 = Instant::now();
-    let published: Vec<(String, Instant)> = futures_util::stream::iter(0..events)
-        .map(|n| publish(&client, cluster.url(n), &cluster.key, n))
-        .buffer_unordered(args.concurrency)
-        .filter_map(|r| async move { r })
-        .collect()
-        .await;
+    let published = publish_all(args, &cluster, &client, events).await;
     let ingest = t0.elapsed();
     let expected = published.len() * hooks;
     let deadline = Instant::now() + Duration::from_secs(120);

@@ -12,9 +12,36 @@ fn masked(is_set: bool) -> Option<String> {
     is_set.then(|| MASK.to_owned())
 }
 
-/// The hook's secret headers, each value masked.
-fn masked_headers(hook: &Hook) -> BTreeMap<String, String> {
-    hook.delivery.secret_header_names.iter().map(|name| (name.clone(), MASK.to_owned())).collect()
+/// A hook's delivery options as both verticals show them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryOptionsView {
+    /// Headers sent with every delivery.
+    pub headers: BTreeMap<String, String>,
+    /// Secret headers sent with every delivery, each value read as `"*******"`.
+    #[serde(rename = "secretHeaders")]
+    pub secret_headers: BTreeMap<String, String>,
+    /// The hook's own attempt timeout in seconds; null: the server's `--delivery-timeout`.
+    #[serde(rename = "timeoutSeconds")]
+    pub timeout_seconds: Option<u32>,
+    /// Deliveries per second this hook takes; null: no limit.
+    #[serde(rename = "rateLimit")]
+    pub rate_limit: Option<u32>,
+    /// Attempts at once this hook takes; null: no limit of its own.
+    #[serde(rename = "maxInFlight")]
+    pub max_in_flight: Option<u32>,
+}
+
+impl DeliveryOptionsView {
+    fn new(hook: &Hook) -> Self {
+        let options = &hook.delivery;
+        Self {
+            headers: options.headers.clone(),
+            secret_headers: options.secret_header_names.iter().map(|name| (name.clone(), MASK.to_owned())).collect(),
+            timeout_seconds: options.timeout_seconds,
+            rate_limit: options.rate_limit,
+            max_in_flight: options.max_in_flight,
+        }
+    }
 }
 
 /// Unix milliseconds → RFC 3339 (UTC, millisecond precision).
@@ -56,20 +83,8 @@ pub struct FlightratesHook {
     pub is_customer_created: bool,
     /// 24 lowercase hex characters.
     pub id: String,
-    /// Headers sent with every delivery.
-    pub headers: BTreeMap<String, String>,
-    /// Secret headers sent with every delivery, each value read as `"*******"`.
-    #[serde(rename = "secretHeaders")]
-    pub secret_headers: BTreeMap<String, String>,
-    /// The hook's own attempt timeout in seconds; null: the server's `--delivery-timeout`.
-    #[serde(rename = "timeoutSeconds")]
-    pub timeout_seconds: Option<u32>,
-    /// Deliveries per second this hook takes; null: no limit.
-    #[serde(rename = "rateLimit")]
-    pub rate_limit: Option<u32>,
-    /// Attempts at once this hook takes; null: no limit of its own.
-    #[serde(rename = "maxInFlight")]
-    pub max_in_flight: Option<u32>,
+    #[serde(flatten)]
+    pub delivery: DeliveryOptionsView,
     /// Why Hookrelay disabled the hook (e.g. the endpoint answered 410), if it did.
     #[serde(rename = "disabledReason")]
     pub disabled_reason: Option<String>,
@@ -95,11 +110,7 @@ impl FlightratesHook {
             vertical: hook.vertical.as_str().to_owned(),
             is_customer_created: hook.is_customer_created,
             id: hook.id.to_string(),
-            headers: hook.delivery.headers.clone(),
-            secret_headers: masked_headers(hook),
-            timeout_seconds: hook.delivery.timeout_seconds,
-            rate_limit: hook.delivery.rate_limit,
-            max_in_flight: hook.delivery.max_in_flight,
+            delivery: DeliveryOptionsView::new(hook),
             disabled_reason: hook.disabled_reason.clone(),
             created_at: rfc3339(hook.created_at),
             updated_at: rfc3339(hook.updated_at),
@@ -162,20 +173,8 @@ pub struct EventsshopEndpoint {
     pub vertical: String,
     #[serde(rename = "isCustomerCreated")]
     pub is_customer_created: bool,
-    /// Headers sent with every delivery.
-    pub headers: BTreeMap<String, String>,
-    /// Secret headers sent with every delivery, each value read as `"*******"`.
-    #[serde(rename = "secretHeaders")]
-    pub secret_headers: BTreeMap<String, String>,
-    /// The hook's own attempt timeout in seconds; null: the server's `--delivery-timeout`.
-    #[serde(rename = "timeoutSeconds")]
-    pub timeout_seconds: Option<u32>,
-    /// Deliveries per second this hook takes; null: no limit.
-    #[serde(rename = "rateLimit")]
-    pub rate_limit: Option<u32>,
-    /// Attempts at once this hook takes; null: no limit of its own.
-    #[serde(rename = "maxInFlight")]
-    pub max_in_flight: Option<u32>,
+    #[serde(flatten)]
+    pub delivery: DeliveryOptionsView,
     #[serde(rename = "disabledReason")]
     pub disabled_reason: Option<String>,
     #[serde(rename = "createdAt")]
@@ -201,11 +200,7 @@ impl EventsshopEndpoint {
             is_active_status: hook.is_active,
             vertical: hook.vertical.as_str().to_owned(),
             is_customer_created: hook.is_customer_created,
-            headers: hook.delivery.headers.clone(),
-            secret_headers: masked_headers(hook),
-            timeout_seconds: hook.delivery.timeout_seconds,
-            rate_limit: hook.delivery.rate_limit,
-            max_in_flight: hook.delivery.max_in_flight,
+            delivery: DeliveryOptionsView::new(hook),
             disabled_reason: hook.disabled_reason.clone(),
             created_at: rfc3339(hook.created_at),
             updated_at: rfc3339(hook.updated_at),
@@ -270,24 +265,8 @@ pub struct FlightratesHookInput {
     is_active_status: bool,
     #[schema(rename = "_shop", max_length = 128, example = "63fdc414cccc3592d31b3ac8")]
     shop: String,
-    /// Headers sent with every delivery (name → value). Names Hookrelay sets (`webhook-*`,
-    /// `authorization`, `content-type`, `content-length`, `host`, `x-hook-token`, `user-agent`)
-    /// and hop-by-hop ones are refused. At most 20 headers with `secretHeaders`.
-    #[schema(example = json!({"X-Tenant": "acme"}))]
-    headers: Option<BTreeMap<String, String>>,
-    /// Like `headers`, but each value is stored sealed and reads back as `"*******"`;
-    /// sending `"*******"` keeps the stored value.
-    #[schema(rename = "secretHeaders")]
-    secret_headers: Option<BTreeMap<String, String>>,
-    /// The hook's own attempt timeout, 1 to 30 seconds (null: the server's).
-    #[schema(rename = "timeoutSeconds", minimum = 1, maximum = 30)]
-    timeout_seconds: Option<u32>,
-    /// Deliveries per second, 1 to 10000 (null: no limit); the hook's other deliveries wait.
-    #[schema(rename = "rateLimit", minimum = 1, maximum = 10000)]
-    rate_limit: Option<u32>,
-    /// Attempts at once, 1 to 1000 (null: no limit of its own).
-    #[schema(rename = "maxInFlight", minimum = 1, maximum = 1000)]
-    max_in_flight: Option<u32>,
+    #[serde(flatten)]
+    delivery: DeliveryOptionsInput,
 }
 
 /// Request body of `POST /endpoint/`.
@@ -306,6 +285,15 @@ pub struct EventsshopEndpointInput {
     password: Option<String>,
     #[schema(max_length = 4096)]
     token: Option<String>,
+    #[serde(flatten)]
+    delivery: DeliveryOptionsInput,
+}
+
+/// The delivery options both verticals' hooks take (documentation only:
+/// `domain::hook_input` reads them).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct DeliveryOptionsInput {
     /// Headers sent with every delivery (name → value). Names Hookrelay sets (`webhook-*`,
     /// `authorization`, `content-type`, `content-length`, `host`, `x-hook-token`, `user-agent`)
     /// and hop-by-hop ones are refused. At most 20 headers with `secretHeaders`.
