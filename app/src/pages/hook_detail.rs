@@ -9,6 +9,7 @@ use crate::domain::{DeliveryId, DeliveryStatus};
 use crate::server_fns::types::{DeliveryView, HookDetail};
 use crate::server_fns::{
     delete_hook, hook_detail, list_deliveries, retry_delivery, reveal_secret, rotate_secret, send_test_event,
+    set_hook_active,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,7 +26,7 @@ pub fn HookDetailPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match hook.await {
-                    Ok(detail) => view! { <HookView detail/> }.into_any(),
+                    Ok(detail) => view! { <HookView detail reload=move || hook.refetch()/> }.into_any(),
                     Err(e) => problem_view(&e),
                 }
             })}
@@ -34,7 +35,7 @@ pub fn HookDetailPage() -> impl IntoView {
 }
 
 #[component]
-fn HookView(detail: HookDetail) -> impl IntoView {
+fn HookView(detail: HookDetail, #[prop(into)] reload: Callback<()>) -> impl IntoView {
     let toasts = use_toasts();
     let id = detail.id.clone();
     let log_refresh = RwSignal::new(0u32);
@@ -63,9 +64,7 @@ fn HookView(detail: HookDetail) -> impl IntoView {
                     </button>
                 </div>
             </div>
-            {detail.disabled_reason.clone().map(|r| view! {
-                <p class="notice" role="status">"Disabled by Hookrelay: " {r}</p>
-            })}
+            {detail.disabled_reason.clone().map(|reason| view! { <DisabledBanner id=id.clone() reason reload/> })}
             <section class="card" aria-labelledby="settings-heading">
                 <h2 id="settings-heading">"Settings"</h2>
                 <dl class="facts">
@@ -117,6 +116,29 @@ fn pace(rate: Option<u32>, at_once: Option<u32>) -> String {
     let parts: Vec<String> =
         [rate.map(|r| format!("{r}/s")), at_once.map(|n| format!("{n} at once"))].into_iter().flatten().collect();
     if parts.is_empty() { "no limit".to_owned() } else { parts.join(", ") }
+}
+
+/// A hook Hookrelay switched off (410, or failing for the whole window):
+/// why, and "Enable again" (its pending deliveries were ended as failed;
+/// "Retry all failed since…" sends them again).
+#[component]
+fn DisabledBanner(id: String, reason: String, reload: Callback<()>) -> impl IntoView {
+    let toasts = use_toasts();
+    let enable = Action::new(move |(): &()| {
+        let id = id.clone();
+        async move {
+            if toasts.report(set_hook_active(id, true).await, "Hook enabled again.").is_some() {
+                reload.run(());
+            }
+        }
+    });
+    view! {
+        <div class="notice disabled-banner" role="status">
+            <p>"Disabled by Hookrelay: " {reason}</p>
+            <button type="button" class="button" disabled=move || enable.pending().get()
+                    on:click=move |_| { enable.dispatch(()); }>"Enable again"</button>
+        </div>
+    }
 }
 
 /// "Delete hook", confirmed before it is done; then back to the list.
