@@ -9,6 +9,7 @@
 
 mod helpers;
 mod in_process;
+mod publishers;
 mod receiver;
 mod test_db;
 

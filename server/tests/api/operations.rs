@@ -4,6 +4,7 @@
 
 use crate::helpers::{Arg, TestApp, assert_exactly_once, create_hook};
 use crate::lifecycle::chrono_ms;
+use crate::publishers::{OnFailure, publish_events};
 use crate::receiver::Receiver;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -33,45 +34,7 @@ async fn publish_many(
     publishers: usize,
     accepted: Arc<AtomicUsize>,
 ) -> HashSet<String> {
-    publish_stream(app.client.clone(), app.url.clone(), key.to_owned(), n, publishers, accepted).await
-}
-
-async fn publish_stream(
-    client: reqwest::Client,
-    url: String,
-    key: String,
-    n: usize,
-    publishers: usize,
-    accepted: Arc<AtomicUsize>,
-) -> HashSet<String> {
-    let per = n / publishers;
-    let tasks: Vec<_> = (0..publishers)
-        .map(|p| {
-            let (client, url, key, accepted) = (client.clone(), url.clone(), key.clone(), accepted.clone());
-            tokio::spawn(async move {
-                let mut ids = Vec::new();
-                for i in 0..per {
-                    let res = client
-                        .post(format!("{url}/api/v1/events"))
-                        .bearer_auth(&key)
-                        .json(&json!({"hookType": "dbs", "_shop": "s", "data": {"p": p, "i": i}}))
-                        .send()
-                        .await
-                        .expect("publish");
-                    assert_eq!(res.status(), 202);
-                    let body: Value = res.json().await.expect("json");
-                    ids.push(body["id"].as_str().expect("id").to_owned());
-                    accepted.fetch_add(1, Ordering::SeqCst);
-                }
-                ids
-            })
-        })
-        .collect();
-    let mut all = HashSet::new();
-    for t in tasks {
-        all.extend(t.await.expect("publisher"));
-    }
-    all
+    publish_events(vec![app.url.clone()], key.to_owned(), n, publishers, accepted, OnFailure::Panic).await
 }
 
 async fn wait_until(what: &str, check: impl FnMut() -> bool) {
@@ -90,7 +53,7 @@ async fn a_deleted_hook_gets_nothing_more_while_the_other_gets_everything_once()
 
     let accepted = Arc::new(AtomicUsize::new(0));
     let stream =
-        tokio::spawn(publish_stream(app.client.clone(), app.url.clone(), key.clone(), 2_400, 8, accepted.clone()));
+        tokio::spawn(publish_events(vec![app.url.clone()], key.clone(), 2_400, 8, accepted.clone(), OnFailure::Panic));
     // Delete while the stream runs and deliveries queue up.
     wait_until("some events accepted and delivered", || {
         accepted.load(Ordering::SeqCst) >= 600 && !doomed.received().is_empty()

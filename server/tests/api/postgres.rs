@@ -5,6 +5,7 @@
 //! on SQLite, one process owns its database file, so they return at once.
 
 use crate::helpers::{Arg, Backend, TestApp, assert_exactly_once, backend, create_hook};
+use crate::publishers::{OnFailure, publish_events};
 use crate::receiver::Receiver;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -32,49 +33,6 @@ fn on_postgres(test: &str) -> bool {
         eprintln!("{test}: several processes need PostgreSQL; runs in the PostgreSQL pass");
     }
     yes
-}
-
-/// `n` events from `publishers` concurrent clients, publisher `p` sending
-/// to `urls[p % urls.len()]`. A publisher stops at the first failure (its
-/// process was killed); returns the accepted ids.
-async fn publish_alternately(
-    urls: Vec<String>,
-    key: &str,
-    n: usize,
-    publishers: usize,
-    accepted: Arc<AtomicUsize>,
-) -> HashSet<String> {
-    let client = reqwest::Client::new();
-    let tasks: Vec<_> = (0..publishers)
-        .map(|p| {
-            let (client, url, key, accepted) =
-                (client.clone(), urls[p % urls.len()].clone(), key.to_owned(), accepted.clone());
-            tokio::spawn(async move {
-                let mut ids = Vec::new();
-                for i in 0..n / publishers {
-                    let sent = client
-                        .post(format!("{url}/api/v1/events"))
-                        .bearer_auth(&key)
-                        .json(&json!({"hookType": "dbs", "_shop": "s", "data": {"p": p, "i": i}}))
-                        .send()
-                        .await;
-                    let Ok(res) = sent else { break };
-                    if res.status() != 202 {
-                        break;
-                    }
-                    let Ok(body) = res.json::<Value>().await else { break };
-                    ids.push(body["id"].as_str().expect("id").to_owned());
-                    accepted.fetch_add(1, Ordering::SeqCst);
-                }
-                ids
-            })
-        })
-        .collect();
-    let mut all = HashSet::new();
-    for t in tasks {
-        all.extend(t.await.expect("publisher"));
-    }
-    all
 }
 
 async fn wait_for_all(receiver: &Receiver, accepted: &HashSet<String>) {
@@ -112,7 +70,8 @@ async fn two_processes_on_one_database_deliver_every_event_once() {
     create_hook(&a, &key, &receiver.url).await;
 
     let accepted = Arc::new(AtomicUsize::new(0));
-    let ids = publish_alternately(vec![a.url.clone(), b.url.clone()], &key, 3_000, 8, accepted).await;
+    let ids =
+        publish_events(vec![a.url.clone(), b.url.clone()], key.clone(), 3_000, 8, accepted, OnFailure::Stop).await;
     assert_eq!(ids.len(), 3_000);
     wait_for_all(&receiver, &ids).await;
     // Every delivery recorded as succeeded: from then on no process can
@@ -148,7 +107,7 @@ async fn a_process_killed_mid_stream_loses_nothing_the_other_delivers_it() {
     let accepted = Arc::new(AtomicUsize::new(0));
     let stream = tokio::spawn({
         let (urls, key, accepted) = (vec![a.url.clone(), b.url.clone()], key.clone(), accepted.clone());
-        async move { publish_alternately(urls, &key, 1_200, 8, accepted).await }
+        async move { publish_events(urls, key, 1_200, 8, accepted, OnFailure::Stop).await }
     });
     let deadline = Instant::now() + WAIT;
     while accepted.load(Ordering::SeqCst) < 400 {
@@ -183,7 +142,7 @@ async fn a_hook_deleted_through_one_process_gets_nothing_more_from_the_other() {
     let accepted = Arc::new(AtomicUsize::new(0));
     let stream = tokio::spawn({
         let (urls, key, accepted) = (vec![b.url.clone()], key.clone(), accepted.clone());
-        async move { publish_alternately(urls, &key, 1_600, 8, accepted).await }
+        async move { publish_events(urls, key, 1_600, 8, accepted, OnFailure::Stop).await }
     });
     crate::helpers::wait_until("deliveries under way", WAIT, || doomed.received().len() >= 50).await;
     let (status, _) = a.send_json(Method::DELETE, &format!("/api/v1/hook/{doomed_hook}"), &key, &Value::Null).await;
@@ -250,7 +209,7 @@ async fn an_edit_through_one_process_sends_the_others_later_attempts_to_the_new_
     let accepted = Arc::new(AtomicUsize::new(0));
     let stream = tokio::spawn({
         let (urls, key, accepted) = (vec![b.url.clone()], key.clone(), accepted.clone());
-        async move { publish_alternately(urls, &key, 1_600, 8, accepted).await }
+        async move { publish_events(urls, key, 1_600, 8, accepted, OnFailure::Stop).await }
     });
     crate::helpers::wait_until("deliveries under way", WAIT, || old.received().len() >= 50).await;
     let body = json!({"endPoint": new.url});
@@ -422,7 +381,7 @@ async fn publishing_never_fails_while_matching_hooks_are_deleted() {
     let accepted = Arc::new(AtomicUsize::new(0));
     let stream = tokio::spawn({
         let (urls, key, accepted) = (vec![app.url.clone()], key.clone(), accepted.clone());
-        async move { publish_alternately(urls, &key, 1_600, 8, accepted).await }
+        async move { publish_events(urls, key, 1_600, 8, accepted, OnFailure::Stop).await }
     });
     let mut churned = 0;
     while !stream.is_finished() {
