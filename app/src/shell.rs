@@ -3,6 +3,7 @@
 use crate::components::{Layout, provide_toasts};
 use crate::pages::{
     ApiKeys, EventDetailPage, EventsList, HookDetailPage, HookEditorPage, HooksList, Login, NotFound, Overview,
+    Settings,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/events") view=EventsList ssr=SsrMode::Async/>
                     <Route path=path!("/events/:id") view=EventDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/keys") view=ApiKeys ssr=SsrMode::Async/>
+                    <Route path=path!("/settings") view=Settings ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -272,7 +272,7 @@ test("the layout holds on a 375 px phone and a 1440 px desktop", async ({ page }
   for (const width of [375, 1440]) {
     await page.setViewportSize({ width, height: 900 });
     await login(page, account);
-    for (const path of ["/", "/hooks", "/hooks/new", "/keys"]) {
+    for (const path of ["/", "/hooks", "/hooks/new", "/events", "/keys", "/settings"]) {
       await page.goto(path);
       await hydrated(page);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

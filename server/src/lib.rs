@@ -13,6 +13,7 @@ mod delivery;
 mod http;
 mod ingest;
 mod metrics;
+mod operations;
 mod secret_key;
 pub mod telemetry;
 mod watched;

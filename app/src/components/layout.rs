@@ -35,6 +35,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                     <li><A href="/hooks">"Hooks"</A></li>
                                     <li><A href="/events">"Events"</A></li>
                                     <li><A href="/keys">"API keys"</A></li>
+                                    <li><A href="/settings">"Settings"</A></li>
                                 </ul>
                             </nav>
                             <div class="who">

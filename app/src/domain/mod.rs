@@ -12,6 +12,7 @@ mod field_error;
 pub mod hook_form;
 pub mod hook_input;
 mod ids;
+pub mod operations_input;
 mod suggest;
 pub mod time_window;
 mod vertical;

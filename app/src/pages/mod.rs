@@ -11,6 +11,7 @@ mod not_found;
 mod overview;
 mod problem;
 mod recover_failed;
+mod settings;
 
 pub use api_keys::ApiKeys;
 pub use event_detail::EventDetailPage;
@@ -22,3 +23,4 @@ pub use login::Login;
 pub use not_found::NotFound;
 pub use overview::Overview;
 pub use problem::problem_view;
+pub use settings::Settings;

@@ -315,6 +315,7 @@ pub async fn record_batch(
     let insert = tx.sql(INSERT_ATTEMPTS, INSERT_ATTEMPTS_POSTGRES);
     on_tx!(&mut tx, t => sqlx::query(insert).bind(&attempts).execute(&mut **t).await.map(|_| ()))?;
     let disabled = super::failing::track(&mut tx, db.hooks.process(), &kept, disable_after_ms, now).await?;
+    super::operations::dead_lettered(&mut tx, &kept, now).await?;
     tx.commit().await?;
     for hook in disabled.keys() {
         db.hook_changed(hook);

@@ -4,7 +4,8 @@
 //! began (NULL after a success). A batch moves it in one statement; a hook
 //! whose run is older than `--disable-after` is disabled, as is one whose
 //! endpoint answered 410 Gone. A disabled hook's pending deliveries end as
-//! failed (recoverable by manual retry).
+//! failed (recoverable by manual retry), and its account's operations
+//! endpoint is owed a notice (`operations.rs`).
 
 use super::StorageError;
 use super::backend::{Tx, on_tx};
@@ -121,7 +122,7 @@ async fn disable(tx: &mut Tx, hook: &str, reason: &str, now: i64) -> Result<(), 
          WHERE hook_id = $2 AND status = 'pending'",
     );
     on_tx!(&mut *tx, t => sqlx::query(sql).bind(now).bind(hook).execute(&mut **t).await.map(|_| ()))?;
-    Ok(())
+    super::operations::hook_disabled(tx, hook, reason, now).await
 }
 
 fn describe_ms(ms: i64) -> String {

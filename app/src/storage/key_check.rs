@@ -18,7 +18,8 @@ pub async fn holds_sealed_secrets(db: &Db) -> Result<bool, StorageError> {
         "SELECT EXISTS (SELECT 1 FROM key_check)
              OR EXISTS (SELECT 1 FROM hooks
                         WHERE signing_secret_enc IS NOT NULL OR password_enc IS NOT NULL OR token_enc IS NOT NULL
-                           OR secret_headers_enc IS NOT NULL)",
+                           OR secret_headers_enc IS NOT NULL)
+             OR EXISTS (SELECT 1 FROM operations_endpoints)",
     )
     .fetch_one(p)
     .await)?;

@@ -137,6 +137,23 @@ async fn copy_accounts(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut C
             .await?;
         copied.sessions += 1;
     }
+    // Operations endpoints with their sealed secrets (pending notices are not copied).
+    let endpoints: Vec<(String, String, Vec<u8>, i64)> =
+        sqlx::query_as("SELECT account_id, endpoint, signing_secret_enc, updated_at FROM operations_endpoints")
+            .fetch_all(&mut *src)
+            .await?;
+    for (account, endpoint, sealed, at) in endpoints {
+        sqlx::query(
+            "INSERT INTO operations_endpoints (account_id, endpoint, signing_secret_enc, updated_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(account)
+        .bind(endpoint)
+        .bind(sealed)
+        .bind(at)
+        .execute(&mut **dst)
+        .await?;
+    }
     Ok(())
 }
 

@@ -28,6 +28,7 @@ pub mod key_check;
 pub mod migrate;
 #[cfg(test)]
 mod notify_latency;
+pub mod operations;
 #[cfg(test)]
 mod outbox_tests;
 pub mod quota;

@@ -1,6 +1,6 @@
 //! Re-sealing every secret at rest under a new key (`hookrelay
 //! rotate-secret-key`): each hook's password, token, secret headers and
-//! signing secrets are opened with the old key and sealed with the new one, bound to the
+//! signing secrets, and each account's operations secret, are opened with the old key and sealed with the new one, bound to the
 //! same row and field, and the key check is replaced — all in one write
 //! transaction, so the database is either wholly under the old key or
 //! wholly under the new one.
@@ -71,7 +71,34 @@ pub async fn reseal_all(db: &Db, old: &SecretBox, new: &SecretBox) -> Result<Res
         .map(|_| ()))?;
         done.hooks += 1;
     }
+    reseal_operations(&mut tx, old, new, &mut done).await?;
     super::key_check::replace(&mut tx, new).await?;
     tx.commit().await?;
     Ok(done)
+}
+
+/// The accounts' operations signing secrets, in the same transaction.
+async fn reseal_operations(
+    tx: &mut super::backend::Tx,
+    old: &SecretBox,
+    new: &SecretBox,
+    done: &mut Resealed,
+) -> Result<(), StorageError> {
+    let rows: Vec<(String, Vec<u8>)> = on_tx!(&mut *tx, t => sqlx::query_as(
+        "SELECT account_id, signing_secret_enc FROM operations_endpoints",
+    )
+    .fetch_all(&mut **t)
+    .await)?;
+    for (account, sealed) in rows {
+        let ctx = super::operations::context(&account);
+        let moved = new.seal(&old.open(&sealed, &ctx)?, &ctx)?;
+        on_tx!(&mut *tx, t => sqlx::query("UPDATE operations_endpoints SET signing_secret_enc = $1 WHERE account_id = $2")
+            .bind(&moved)
+            .bind(&account)
+            .execute(&mut **t)
+            .await
+            .map(|_| ()))?;
+        done.secrets += 1;
+    }
+    Ok(())
 }

@@ -17,6 +17,7 @@ mod limits;
 mod metrics;
 mod middleware;
 pub mod openapi;
+mod operations_endpoint;
 mod rate_limit;
 mod shutdown;
 mod state;

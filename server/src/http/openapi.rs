@@ -6,7 +6,7 @@
 use super::AppState;
 use super::error::{ErrorBody, FieldErrorDoc};
 use super::hooks::representation::*;
-use super::{deliveries, event_log, events, health, metrics};
+use super::{deliveries, event_log, events, health, metrics, operations_endpoint};
 use axum::Json;
 use std::sync::LazyLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -33,6 +33,7 @@ pub fn documented_routes() -> (axum::Router<AppState>, utoipa::openapi::OpenApi)
         .routes(routes!(deliveries::retry))
         .routes(routes!(deliveries::recover))
         .routes(routes!(deliveries::secret))
+        .routes(routes!(operations_endpoint::get, operations_endpoint::put, operations_endpoint::delete))
         .routes(routes!(deliveries::rotate_secret))
         .split_for_parts();
     // After the paths are in: these modify every operation.
@@ -55,6 +56,7 @@ static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| documente
         deliveries::DeliveryView, deliveries::AttemptView, deliveries::RetryQueued, deliveries::SigningSecret,
         deliveries::RecoverInput, deliveries::RecoverQueued, event_log::EventListBody, event_log::EventListItem,
         event_log::EventBody, event_log::EventView, event_log::EventDeliveryView,
+        operations_endpoint::OperationsBody, operations_endpoint::OperationsView, operations_endpoint::OperationsInput,
     )),
     modifiers(&ApiKeyScheme),
     tags(
@@ -63,6 +65,7 @@ static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| documente
         (name = "events", description = "Publishing events and the event log"),
         (name = "deliveries", description = "Delivery log, manual retry and recovery"),
         (name = "signing", description = "Signing secrets (Standard Webhooks)"),
+        (name = "operations", description = "The account's operations endpoint: notices of disabled hooks and dead-lettered deliveries"),
         (name = "service", description = "Health and this document"),
     )
 )]

@@ -92,6 +92,14 @@ impl Application {
             delivery::writer::new(dispatch_db.clone(), gate.clone(), owner.clone(), disable_after_ms);
         watched.spawn("attempt-record writer", writer_task);
         let fence = start_storage_helpers(&mut watched, &db, &dispatch_db, &gate, &stop_rx, delivery);
+        let notices = crate::operations::Sender {
+            db: dispatch_db.clone(),
+            secrets: secrets.clone(),
+            client: client.clone(),
+            guard: !config.allow_private_targets,
+            owner: owner.clone(),
+        };
+        watched.spawn("operations sender", crate::operations::run(notices, stop_rx.clone()));
         let ctx = AttemptContext {
             db: dispatch_db,
             secrets,

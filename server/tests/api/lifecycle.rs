@@ -111,9 +111,13 @@ async fn rotating_the_at_rest_key_reseals_every_secret() {
     let key = app.create_user("rotate@example.com");
     let receiver = Receiver::start().await;
     let body = json!({"endPoint": receiver.url, "hookType": "dbs", "isActiveStatus": true, "_shop": "s",
-                      "authType": "basic", "userId": "u", "pwdTxt": "hunter2-before-rotation"});
+                      "authType": "basic", "userId": "u", "pwdTxt": "hunter2-before-rotation",
+                      "secretHeaders": {"X-Api-Key": "sk-before-rotation"}});
     let (status, _) = app.send_json(Method::POST, "/api/v1/hook", &key, &body).await;
     assert_eq!(status, 200);
+    let ops = json!({"endpoint": "https://ops.example.com/hookrelay"});
+    let (_, ops_before) = app.send_json(Method::PUT, "/api/v1/account/operations", &key, &ops).await;
+    let ops_secret = ops_before["operations"]["secret"].as_str().expect("operations secret").to_owned();
     let (_, list) = app.send_json(Method::GET, "/api/v1/hooks", &key, &Value::Null).await;
     let hook = list["hooks"][0]["id"].as_str().expect("id").to_owned();
     let (_, secret) = app.send_json(Method::GET, &format!("/api/v1/hook/{hook}/secret"), &key, &Value::Null).await;
@@ -131,8 +135,8 @@ async fn rotating_the_at_rest_key_reseals_every_secret() {
     let out = app.cli(&["rotate-secret-key"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    // The password and the signing secret.
-    assert!(stderr.contains("Re-sealed 2 secrets of 1 hooks"), "{stderr}");
+    // The password, the secret headers, the signing secret and the operations secret.
+    assert!(stderr.contains("Re-sealed 4 secrets of 1 hooks"), "{stderr}");
     let new_key = std::fs::read_to_string(&key_file).expect("key file");
     assert_ne!(new_key, old_key);
     assert_eq!(base64::engine::general_purpose::STANDARD.decode(new_key.trim()).expect("base64").len(), 32);
@@ -157,6 +161,9 @@ async fn rotating_the_at_rest_key_reseals_every_secret() {
     let got = receiver.wait_for(1, WAIT).await;
     let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("u:hunter2-before-rotation"));
     assert_eq!(got[0].header("authorization"), expected);
+    assert_eq!(got[0].header("x-api-key"), "sk-before-rotation");
+    let (_, ops_after) = app.send_json(Method::GET, "/api/v1/account/operations", &key, &Value::Null).await;
+    assert_eq!(ops_after["operations"]["secret"], ops_secret.as_str());
 
     // Rotating again with a key the operator chose works too.
     assert!(app.stop().success());

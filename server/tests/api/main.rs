@@ -30,6 +30,7 @@ mod hooks_validation;
 mod lifecycle;
 mod openapi;
 mod operations;
+mod operations_notices;
 mod pace;
 mod postgres;
 mod property;

@@ -264,9 +264,12 @@ async fn migrate_to_copies_a_sqlite_installation_and_delivery_goes_on_on_postgre
     let key = old.create_user("move@example.com");
     let receiver = Receiver::start().await;
     let body = json!({"endPoint": receiver.url, "hookType": "dbs", "isActiveStatus": true, "_shop": "s",
-                      "authType": "basic", "userId": "acme", "pwdTxt": "moved secret"});
+                      "authType": "basic", "userId": "acme", "pwdTxt": "moved secret",
+                      "headers": {"X-Tenant": "acme"}, "secretHeaders": {"X-Api-Key": "moved header"}, "rateLimit": 500});
     let (status, created) = old.send_json(Method::POST, "/api/v1/hook", &key, &body).await;
     assert_eq!(status, 200, "{created}");
+    let ops = json!({"endpoint": "https://ops.example.com/moved"});
+    let (_, ops_before) = old.send_json(Method::PUT, "/api/v1/account/operations", &key, &ops).await;
     // Nothing answers: the events stay pending in SQLite.
     receiver.hold();
     let mut ids = HashSet::new();
@@ -319,6 +322,11 @@ async fn migrate_to_copies_a_sqlite_installation_and_delivery_goes_on_on_postgre
     let expected = format!("Basic {}", base64_of("acme:moved secret"));
     let last = receiver.received().pop().expect("a delivery");
     assert_eq!(last.header("authorization"), expected);
+    // The hook's options and the account's operations endpoint came along, secrets still sealed with the same key.
+    assert_eq!((last.header("x-tenant"), last.header("x-api-key")), ("acme".to_owned(), "moved header".to_owned()));
+    assert_eq!(list["hooks"][0]["rateLimit"], 500);
+    let (_, ops_after) = new.send_json(Method::GET, "/api/v1/account/operations", &key, &Value::Null).await;
+    assert_eq!(ops_after["operations"], ops_before["operations"]);
 }
 
 /// Publishes with the idempotency key `moved-1`; the 202's body.
