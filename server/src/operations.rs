@@ -27,9 +27,11 @@ const BACKOFF: [Duration; 8] = [
 ];
 /// How often the sender looks for due notices.
 const POLL: Duration = Duration::from_secs(1);
-/// A claimed notice is this process's for a minute (longer than any attempt).
+/// One try's whole time; a batch is sent at once, so it ends within this.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// A claimed notice is this process's for a minute: far longer than its batch.
 const LEASE_MS: i64 = 60_000;
-const BATCH: i64 = 50;
+const BATCH: i64 = 16;
 
 /// Everything one attempt needs.
 pub struct Sender {
@@ -39,6 +41,8 @@ pub struct Sender {
     /// Check literal addresses against the SSRF ranges (the resolver checks names).
     pub guard: bool,
     pub owner: LeaseOwner,
+    /// SQLite's busy writers take turns here (`write_gate.rs`).
+    pub gate: crate::write_gate::WriteGate,
 }
 
 /// Sends due notices until `stop` turns true.
@@ -47,11 +51,11 @@ pub async fn run(sender: Sender, mut stop: watch::Receiver<bool>) {
         if *stop.borrow() {
             return;
         }
-        match operations::claim_due(&sender.db, &sender.owner, LEASE_MS, BATCH).await {
+        let claim = operations::claim_due(&sender.db, &sender.owner, LEASE_MS, BATCH);
+        match sender.gate.run(claim).await {
+            // At once, each bounded by TIMEOUT: one slow endpoint delays nobody for long.
             Ok(due) => {
-                for notice in due {
-                    sender.deliver(&notice).await;
-                }
+                futures_util::future::join_all(due.iter().map(|n| sender.deliver(n))).await;
             }
             Err(e) => tracing::error!(error = %e, "operations: claiming notices failed"),
         }
@@ -63,21 +67,27 @@ pub async fn run(sender: Sender, mut stop: watch::Receiver<bool>) {
 }
 
 impl Sender {
+    /// Runs the sender as one of the tasks `serve` cannot run without.
+    pub fn spawn(self, watched: &mut crate::watched::Watched, stop: &watch::Receiver<bool>) {
+        watched.spawn("operations sender", run(self, stop.clone()));
+    }
+
     async fn deliver(&self, notice: &DueNotice) {
         let outcome = self.send(notice).await;
         let attempt = usize::try_from(notice.attempts).unwrap_or(usize::MAX);
-        let written = match &outcome {
-            Ok(status) if (200..300).contains(status) => operations::finish(&self.db, &self.owner, &notice.id).await,
+        let retry_at = match &outcome {
+            Ok(status) if (200..300).contains(status) => None,
             _ => match BACKOFF.get(attempt) {
-                Some(delay) => {
-                    let next = app::storage::now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
-                    operations::retry_at(&self.db, &self.owner, &notice.id, next).await
-                }
+                Some(delay) => Some(app::storage::now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2)),
                 None => {
                     tracing::warn!(notice = %notice.id, kind = %notice.kind, "operations: notice given up after {} attempts", attempt + 1);
-                    operations::finish(&self.db, &self.owner, &notice.id).await
+                    None
                 }
             },
+        };
+        let written = match retry_at {
+            Some(next) => self.gate.run(operations::retry_at(&self.db, &self.owner, &notice.id, next)).await,
+            None => self.gate.run(operations::finish(&self.db, &self.owner, &notice.id)).await,
         };
         match outcome {
             Ok(status) => {
@@ -116,6 +126,7 @@ impl Sender {
             .header("webhook-id", notice.id.as_str())
             .header("webhook-timestamp", timestamp.timestamp().to_string())
             .header("webhook-signature", signature)
+            .timeout(TIMEOUT)
             .body(body)
             .send()
             .await

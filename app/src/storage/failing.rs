@@ -95,26 +95,36 @@ pub async fn track(
     for (hook,) in due {
         disabled.entry(hook).or_insert_with(|| reason.clone());
     }
-    let mut order: Vec<(&String, &String)> = disabled.iter().collect();
+    let mut order: Vec<(String, String)> = disabled.into_iter().collect();
     order.sort_unstable();
+    let mut switched_off = HashMap::new();
     for (hook, reason) in order {
-        disable(tx, hook, reason, now).await?;
-        tx.notify_hook_changed(process, hook).await?;
+        if disable(tx, &hook, &reason, now).await? {
+            tx.notify_hook_changed(process, &hook).await?;
+            switched_off.insert(hook, reason);
+        }
     }
-    Ok(disabled)
+    Ok(switched_off)
 }
 
 /// Disables the hook with a reason; its pending deliveries end as failed.
-async fn disable(tx: &mut Tx, hook: &str, reason: &str, now: i64) -> Result<(), StorageError> {
-    on_tx!(&mut *tx, t => sqlx::query(
-        "UPDATE hooks SET revision = revision + 1, is_active = FALSE, disabled_reason = $1, updated_at = $2 WHERE id = $3",
+/// False when it was already off.
+async fn disable(tx: &mut Tx, hook: &str, reason: &str, now: i64) -> Result<bool, StorageError> {
+    // A hook already off (switched off by its owner, or disabled by another
+    // process meanwhile) keeps its state and reason, and nobody is told twice.
+    let switched = on_tx!(&mut *tx, t => sqlx::query(
+        "UPDATE hooks SET revision = revision + 1, is_active = FALSE, disabled_reason = $1, updated_at = $2
+         WHERE id = $3 AND is_active",
     )
         .bind(reason)
         .bind(now)
         .bind(hook)
         .execute(&mut **t)
         .await
-        .map(|_| ()))?;
+        .map(|r| r.rows_affected()))?;
+    if switched == 0 {
+        return Ok(false);
+    }
     let sql = tx.sql(
         "UPDATE deliveries SET status = 'failed', lease_until = NULL, lease_owner = NULL, updated_at = $1
          WHERE hook_id = $2 AND +status = 'pending'",
@@ -122,7 +132,8 @@ async fn disable(tx: &mut Tx, hook: &str, reason: &str, now: i64) -> Result<(), 
          WHERE hook_id = $2 AND status = 'pending'",
     );
     on_tx!(&mut *tx, t => sqlx::query(sql).bind(now).bind(hook).execute(&mut **t).await.map(|_| ()))?;
-    super::operations::hook_disabled(tx, hook, reason, now).await
+    super::operations::hook_disabled(tx, hook, reason, now).await?;
+    Ok(true)
 }
 
 fn describe_ms(ms: i64) -> String {

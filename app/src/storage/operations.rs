@@ -111,7 +111,9 @@ pub(super) async fn dead_lettered(tx: &mut Tx, written: &[&Recorded], now: i64) 
     let mut rows = Vec::new();
     for item in written.iter().filter(|i| matches!(i.outcome, Outcome::Failed { .. })) {
         let id = random::new_id()?;
-        rows.push((id.to_string(), item.delivery_id.to_string(), item.attempt.status_code, item.attempt.error.clone()));
+        // PostgreSQL text cannot hold NUL (as for the attempt itself).
+        let error = item.attempt.error.as_ref().map(|e| e.replace('\0', "\u{fffd}"));
+        rows.push((id.to_string(), item.delivery_id.to_string(), item.attempt.status_code, error));
     }
     if rows.is_empty() {
         return Ok(());
@@ -202,6 +204,16 @@ pub async fn claim_due(db: &Db, owner: &LeaseOwner, lease_ms: i64, limit: i64) -
     if claimed == 0 {
         return Ok(Vec::new());
     }
+    // A notice written while its endpoint was being removed has nowhere to go.
+    on_pool!(&db.pool, p => sqlx::query(
+        "DELETE FROM operations_notices WHERE lease_owner = $1 AND lease_until = $2
+           AND account_id NOT IN (SELECT account_id FROM operations_endpoints)",
+    )
+    .bind(owner.as_str())
+    .bind(now + lease_ms)
+    .execute(p)
+    .await
+    .map(|_| ()))?;
     Ok(on_pool!(&db.pool, p => sqlx::query_as(
         "SELECT n.id, n.account_id, n.kind, n.payload, n.attempts, n.created_at, o.endpoint, o.signing_secret_enc
          FROM operations_notices n JOIN operations_endpoints o ON o.account_id = n.account_id

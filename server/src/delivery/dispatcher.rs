@@ -288,7 +288,7 @@ impl Dispatcher {
                 let Some((delivery, slot)) = self.held.next_for(&hook, destination) else { continue 'hooks };
                 let permits = Permits { slot, worker, unrecorded };
                 let id = delivery.id.clone();
-                self.pacer.started(&hook, target.rate_limit, Instant::now());
+                self.pacer.started(&hook, target.rate_limit, target.max_in_flight, Instant::now());
                 let task = self.tasks.spawn(attempt::run(self.parts.ctx.clone(), delivery, permits)).id();
                 self.in_flight.insert(task, (id, hook.clone()));
             }
@@ -304,6 +304,7 @@ impl Dispatcher {
         }
         self.next_renew = Instant::now() + self.renew_every;
         self.parts.ctx.db.hooks().forget_old();
+        self.pacer.prune(Instant::now());
         let ids = self.held.leased_ids();
         let refs: Vec<&DeliveryId> = ids.iter().collect();
         let renew = deliveries::renew_leases(&self.parts.ctx.db, &self.parts.owner, &refs, self.lease_ms);

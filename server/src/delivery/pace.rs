@@ -34,6 +34,8 @@ pub struct Pacer {
     hooks: HashMap<String, HookPace>,
 }
 
+const TICK: Duration = Duration::from_millis(1);
+
 fn interval(rate: u32) -> Duration {
     Duration::from_secs(1) / rate.max(1)
 }
@@ -44,14 +46,20 @@ impl Pacer {
         if max_in_flight.is_some_and(|max| pace.in_flight >= max) {
             return Verdict::Full;
         }
+        // Timers tick in milliseconds: what is due within the next one goes
+        // now, so rates above 1,000/s are reached too.
         match (rate, pace.due) {
-            (Some(_), Some(due)) if due > now => Verdict::WaitUntil(due),
+            (Some(_), Some(due)) if due > now + TICK => Verdict::WaitUntil(due),
             _ => Verdict::Go,
         }
     }
 
-    /// An attempt of `hook` started at `now`.
-    pub fn started(&mut self, hook: &str, rate: Option<u32>, now: Instant) {
+    /// An attempt of `hook` started at `now`. Hooks without limits of their
+    /// own are not tracked at all.
+    pub fn started(&mut self, hook: &str, rate: Option<u32>, max_in_flight: Option<u32>, now: Instant) {
+        if rate.is_none() && max_in_flight.is_none() {
+            return;
+        }
         let pace = self.hooks.entry(hook.to_owned()).or_default();
         pace.in_flight += 1;
         pace.due = rate.map(|rate| {
@@ -64,6 +72,12 @@ impl Pacer {
             };
             from + step
         });
+    }
+
+    /// Forgets hooks with nothing running whose schedule is behind them
+    /// (idle, edited or deleted hooks).
+    pub fn prune(&mut self, now: Instant) {
+        self.hooks.retain(|_, pace| pace.in_flight > 0 || pace.due.is_some_and(|due| due > now));
     }
 
     /// An attempt of `hook` ended.
@@ -86,17 +100,21 @@ mod tests {
         let mut pacer = Pacer::default();
         let t0 = Instant::now();
         assert_eq!(pacer.check("h", Some(20), None, t0), Verdict::Go);
-        pacer.started("h", Some(20), t0);
+        pacer.started("h", Some(20), None, t0);
         assert_eq!(pacer.check("h", Some(20), None, t0), Verdict::WaitUntil(t0 + Duration::from_millis(50)));
         // Woken 10 ms late: the next one is still due on the original schedule.
         let late = t0 + Duration::from_millis(60);
         assert_eq!(pacer.check("h", Some(20), None, late), Verdict::Go);
-        pacer.started("h", Some(20), late);
+        pacer.started("h", Some(20), None, late);
         assert_eq!(pacer.check("h", Some(20), None, late), Verdict::WaitUntil(t0 + Duration::from_millis(100)));
         // After a long idle, one attempt goes, not a burst.
         let idle = t0 + Duration::from_secs(10);
-        pacer.started("h", Some(20), idle);
+        pacer.started("h", Some(20), None, idle);
         assert!(matches!(pacer.check("h", Some(20), None, idle), Verdict::WaitUntil(_)));
+        // A fast rate: what is due within the next millisecond goes at once.
+        let mut fast = Pacer::default();
+        fast.started("f", Some(5_000), None, t0);
+        assert_eq!(fast.check("f", Some(5_000), None, t0), Verdict::Go);
         // Another hook is not held back.
         assert_eq!(pacer.check("other", Some(20), None, idle), Verdict::Go);
     }
@@ -105,13 +123,15 @@ mod tests {
     fn max_in_flight_holds_the_next_until_one_ends() {
         let mut pacer = Pacer::default();
         let now = Instant::now();
-        pacer.started("h", None, now);
-        pacer.started("h", None, now);
+        pacer.started("h", None, Some(2), now);
+        pacer.started("h", None, Some(2), now);
         assert_eq!(pacer.check("h", None, Some(2), now), Verdict::Full);
         assert_eq!(pacer.check("h", None, Some(3), now), Verdict::Go);
         pacer.finished("h", now);
         assert_eq!(pacer.check("h", None, Some(2), now), Verdict::Go);
         pacer.finished("h", now);
         assert!(pacer.hooks.is_empty(), "nothing kept for an idle hook");
+        pacer.started("free", None, None, now);
+        assert!(pacer.hooks.is_empty(), "hooks without limits are not tracked");
     }
 }

@@ -98,8 +98,9 @@ impl Application {
             client: client.clone(),
             guard: !config.allow_private_targets,
             owner: owner.clone(),
+            gate: gate.clone(),
         };
-        watched.spawn("operations sender", crate::operations::run(notices, stop_rx.clone()));
+        notices.spawn(&mut watched, &stop_rx);
         let ctx = AttemptContext {
             db: dispatch_db,
             secrets,
@@ -122,10 +123,7 @@ impl Application {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|source| ServeError::Bind { addr: args.listen, source })?;
-        // The dispatcher's own stop waits for the longest attempt timeout a hook may set.
-        let longest = std::time::Duration::from_secs(u64::from(app::domain::delivery_options::TIMEOUT_SECONDS_MAX));
-        let drain = delivery.delivery_timeout.max(longest) + std::time::Duration::from_secs(5);
-        Ok(Self { listener, router: router(state), watched, stop_tx, stop_rx, drain })
+        Ok(Self { listener, router: router(state), watched, stop_tx, stop_rx, drain: drain_time(delivery) })
     }
 
     /// The address the listener is bound to (the real port when asked for 0).
@@ -241,6 +239,13 @@ fn start_storage_helpers(
     let (fence, fence_task) = delivery::fence::new(dispatch_db.clone());
     watched.spawn("hook fence", fence_task);
     Some(fence)
+}
+
+/// How long the delivery tasks get to finish after the API stopped: the
+/// dispatcher's own stop waits for the longest attempt timeout a hook may set.
+fn drain_time(delivery: &DeliveryArgs) -> std::time::Duration {
+    let longest = std::time::Duration::from_secs(u64::from(app::domain::delivery_options::TIMEOUT_SECONDS_MAX));
+    delivery.delivery_timeout.max(longest) + std::time::Duration::from_secs(5)
 }
 
 /// The first watched task that ends before shutdown was asked for.

@@ -83,9 +83,10 @@ async fn a_failing_operations_endpoint_is_tried_again_and_bad_settings_are_refus
     let key = app.create_user("ops-retry@example.com");
     let ops = Receiver::start().await;
     ops.script(&[503]);
-    let secret = set_operations(&app, &key, &ops.url).await;
+    let first = set_operations(&app, &key, &format!("{}/first", ops.url)).await;
     // Changing the URL keeps the secret.
-    assert_eq!(set_operations(&app, &key, &ops.url).await, secret);
+    let secret = set_operations(&app, &key, &ops.url).await;
+    assert_eq!(secret, first);
     let failing = Receiver::start().await;
     failing.set_default(500);
     create_hook(&app, &key, hook_body(&failing.url, "s")).await;
@@ -102,4 +103,24 @@ async fn a_failing_operations_endpoint_is_tried_again_and_bad_settings_are_refus
     }
     let res = app.get(PATH).send().await.expect("request");
     assert_error(res, 401).await;
+}
+
+#[tokio::test]
+async fn the_operations_endpoint_is_held_to_the_ssrf_guard() {
+    // No --allow-private-targets: loopback is refused, for hooks and notices alike.
+    let app = TestApp::spawn_with(&["--retry-schedule", "0s", "--delivery-timeout", "2s"]).await;
+    let key = app.create_user("ops-ssrf@example.com");
+    let ops = Receiver::start().await;
+    set_operations(&app, &key, &ops.url).await;
+    let hook = create_hook(&app, &key, hook_body("http://127.0.0.1:9/hook", "s")).await;
+    publish(&app, &key, json!({"hookType":"dbs","_shop":"s","data":{}})).await;
+    wait_log(&app, &key, &hook, |log| log["deliveries"][0]["status"] == "failed").await;
+    // The dead letter's notice is owed and tried, and never reaches the loopback receiver.
+    let db = app.db().await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while db.number("SELECT coalesce(max(attempts), 0) FROM operations_notices", &[]).await < 1 {
+        assert!(tokio::time::Instant::now() < deadline, "the notice was never tried");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ops.received().is_empty(), "a notice reached a loopback address");
 }

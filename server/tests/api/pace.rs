@@ -42,6 +42,9 @@ async fn a_rate_limited_hook_is_paced_while_the_one_beside_it_goes_at_full_speed
     let fast = free.wait_for(200, WAIT).await;
     let slow = paced.wait_for(200, Duration::from_secs(40)).await;
     assert_eq!((fast.len(), slow.len()), (200, 200), "each event once to each hook");
+    for receiver in [&paced, &free] {
+        assert!(receiver.by_event().values().all(|n| *n == 1), "an event arrived twice");
+    }
     let (fast_span, slow_span) = (span(&fast), span(&slow));
     // 200 at 20/s: the first goes at once, the last 199 intervals of 50 ms later.
     assert!(slow_span >= Duration::from_millis(9_500), "the rate-limited hook got its 200 in {slow_span:?}");
