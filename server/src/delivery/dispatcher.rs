@@ -21,6 +21,8 @@ use tokio::task::{Id, JoinError, JoinSet};
 
 /// How often the outbox is checked for due deliveries (retries) when nothing wakes the dispatcher.
 const POLL: Duration = Duration::from_millis(500);
+/// What a hook with a pace of its own may hold in memory here.
+const PACED_QUEUE: usize = 64;
 /// At most this many claimed per query.
 const CLAIM_BATCH: usize = 1024;
 /// Attempts answered but not yet recorded (waiting for the writer) before
@@ -49,6 +51,9 @@ pub struct Dispatcher {
     pacer: Pacer,
     /// The earliest moment a hook held back by its rate may start again.
     next_paced: Option<Instant>,
+    /// Hooks with a pace of their own: each holds at most `PACED_QUEUE`
+    /// here, so a few slow hooks cannot fill the queue everyone shares.
+    paced: std::collections::HashSet<String>,
     workers: Arc<Semaphore>,
     unrecorded: Arc<Semaphore>,
     lease_ms: i64,
@@ -78,6 +83,7 @@ impl Dispatcher {
             in_flight: HashMap::new(),
             pacer: Pacer::default(),
             next_paced: None,
+            paced: std::collections::HashSet::new(),
             workers,
             unrecorded: Arc::new(Semaphore::new(MAX_UNRECORDED)),
             lease_ms,
@@ -171,7 +177,9 @@ impl Dispatcher {
         self.claim_now = false;
         self.next_poll = Instant::now() + POLL;
         let limit = self.held.room().min(CLAIM_BATCH);
-        let saturated = self.held.saturated();
+        let mut saturated = self.held.saturated();
+        // A paced hook with half its share queued waits for that to go first.
+        saturated.extend(self.paced.iter().filter(|h| self.held.queued_for(h) >= PACED_QUEUE / 2).cloned());
         let skipped: Vec<&str> = saturated.iter().map(String::as_str).collect();
         let (db, owner) = (&self.parts.ctx.db, &self.parts.owner);
         let claim = deliveries::claim(
@@ -266,6 +274,7 @@ impl Dispatcher {
     /// slot, while workers are free and fewer than `MAX_UNRECORDED` answers
     /// wait for the writer.
     fn start_attempts(&mut self) {
+        self.trim_paced();
         let directory = self.parts.ctx.db.hooks();
         self.next_paced = None;
         'hooks: for hook in self.held.hooks_with_work() {
@@ -352,6 +361,22 @@ impl Dispatcher {
                 }
             }
             _ = self.parts.shutdown.changed() => {}
+        }
+    }
+
+    /// Paced hooks keep at most `PACED_QUEUE` queued; the rest goes back to
+    /// the outbox (due as it was) and is claimed again as their queue runs low.
+    fn trim_paced(&mut self) {
+        let directory = self.parts.ctx.db.hooks();
+        for hook in self.held.hooks_with_work() {
+            let paced = matches!(directory.cached(&hook), Some(HookNow::Active(t)) if t.rate_limit.is_some() || t.max_in_flight.is_some());
+            if paced {
+                let over = self.held.trim(&hook, PACED_QUEUE);
+                self.give_back.extend(over);
+                self.paced.insert(hook);
+            } else {
+                self.paced.remove(&hook);
+            }
         }
     }
 

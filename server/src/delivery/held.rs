@@ -118,6 +118,25 @@ impl HeldDeliveries {
         taken
     }
 
+    /// How many of `hook`'s deliveries are queued here.
+    pub fn queued_for(&self, hook: &str) -> usize {
+        self.queues.get(hook).map_or(0, VecDeque::len)
+    }
+
+    /// Keeps at most `cap` of `hook`'s queued deliveries (the oldest) and
+    /// returns the ids of the rest, to give back; the hook is marked for a
+    /// later claim.
+    pub fn trim(&mut self, hook: &str, cap: usize) -> Vec<DeliveryId> {
+        let Some(queue) = self.queues.get_mut(hook).filter(|q| q.len() > cap) else { return Vec::new() };
+        let over: Vec<DeliveryId> = queue.drain(cap..).map(|d| d.id).collect();
+        self.queued -= over.len();
+        for id in &over {
+            self.leased.remove(id);
+        }
+        self.starved.insert(hook.to_owned());
+        over
+    }
+
     /// The next delivery of `hook`, if a slot of `destination` is free.
     pub fn next_for(&mut self, hook: &str, destination: &str) -> Option<(ClaimedDelivery, Slot)> {
         let queue = self.queues.get_mut(hook).filter(|q| !q.is_empty())?;
@@ -230,5 +249,18 @@ mod tests {
         assert_eq!(held.drop_unrenewed(&renewed), 1);
         assert_eq!(held.queued(), 1);
         assert_eq!(held.leased_ids(), vec![id(2)]);
+    }
+
+    #[test]
+    fn a_trimmed_hook_keeps_its_oldest_and_gives_the_rest_back() {
+        let mut held = HeldDeliveries::new(1);
+        held.enqueue((0..5).map(|i| delivery(i, "paced")).collect());
+        held.enqueue(vec![delivery(9, "free")]);
+        let over = held.trim("paced", 2);
+        assert_eq!(over, [id(2), id(3), id(4)]);
+        assert_eq!((held.queued_for("paced"), held.queued()), (2, 3));
+        assert!(!held.leased_ids().contains(&id(3)), "given back: no longer held here");
+        assert!(held.trim("paced", 2).is_empty() && held.trim("free", 2).is_empty());
+        assert!(held.refill_due(), "the trimmed hook is claimed again once its queue runs low");
     }
 }
