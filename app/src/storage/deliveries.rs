@@ -70,9 +70,11 @@ pub async fn claim(
     limit: u32,
     per_hook: u32,
     saturated: &[&str],
+    only: Option<&[&str]>,
 ) -> Result<Vec<ClaimedDelivery>, StorageError> {
     let now = now_ms();
     let saturated = json_rows(saturated)?;
+    let only = only.map(json_rows).transpose()?;
     let sql = db.sql(CLAIM_SQLITE, CLAIM_POSTGRES);
     let ids: Vec<(DeliveryId,)> = on_pool!(&db.pool, p => sqlx::query_as(sql)
         .bind(now)
@@ -81,6 +83,7 @@ pub async fn claim(
         .bind(i64::from(per_hook))
         .bind(&saturated)
         .bind(owner.as_str())
+        .bind(&only)
         .fetch_all(p)
         .await)?;
     if ids.is_empty() {
@@ -114,12 +117,12 @@ pub async fn claim(
 }
 
 /// The claim in one dialect: the earliest due rows of active hooks, at
-/// most `$4` per hook and none of the hooks excluded (`$5`, a JSON array),
-/// leased to `$6`. The dialects differ in how the JSON array is read, and
+/// most `$4` per hook, none of the hooks excluded (`$5`, a JSON array) and,
+/// when `$7` lists some, only theirs, leased to `$6`. The dialects differ in how the JSON array is read, and
 /// PostgreSQL locks the candidates (skipping rows another claim holds) and
 /// checks them again once locked.
 macro_rules! claim_sql {
-    (excluded: $excluded:literal, lock: $lock:literal, recheck: $recheck:literal) => {
+    (excluded: $excluded:literal, only: $only:literal, lock: $lock:literal, recheck: $recheck:literal) => {
         concat!(
             "UPDATE deliveries SET lease_until = $1 + $2, lease_owner = $6
      WHERE id IN (SELECT id FROM (
@@ -131,7 +134,9 @@ macro_rules! claim_sql {
                              AND (d.lease_until IS NULL OR d.lease_until < $1)
                              AND d.hook_id NOT IN (SELECT value FROM ",
             $excluded,
-            ")
+            ") ",
+            $only,
+            "
                            ORDER BY d.next_attempt_at LIMIT $3 * 4 ",
             $lock,
             ") AS candidates) AS ranked
@@ -142,9 +147,15 @@ macro_rules! claim_sql {
         )
     };
 }
-const CLAIM_SQLITE: &str = claim_sql!(excluded: "json_each($5)", lock: "", recheck: "");
+const CLAIM_SQLITE: &str = claim_sql!(
+    excluded: "json_each($5)",
+    only: "AND ($7 IS NULL OR d.hook_id IN (SELECT value FROM json_each($7)))",
+    lock: "",
+    recheck: ""
+);
 const CLAIM_POSTGRES: &str = claim_sql!(
     excluded: "json_array_elements_text($5::json)",
+    only: "AND ($7::text IS NULL OR d.hook_id IN (SELECT value FROM json_array_elements_text($7::json)))",
     lock: "FOR UPDATE OF d SKIP LOCKED",
     recheck: "AND status = 'pending' AND (lease_until IS NULL OR lease_until < $1)"
 );

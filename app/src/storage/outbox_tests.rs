@@ -59,7 +59,7 @@ async fn record_all(db: &Db, owner: &LeaseOwner, records: &[Recorded]) -> Vec<Re
 }
 
 async fn claim_all(db: &Db, owner: &LeaseOwner, lease_ms: i64) -> Vec<ClaimedDelivery> {
-    deliveries::claim(db, owner, lease_ms, 1000, 1000, &[]).await.expect("claim")
+    deliveries::claim(db, owner, lease_ms, 1000, 1000, &[], None).await.expect("claim")
 }
 
 fn record(delivery: &ClaimedDelivery, outcome: Outcome) -> Recorded {
@@ -166,9 +166,15 @@ async fn a_claim_skips_switched_off_and_saturated_hooks_and_caps_each_hook() {
         publish(&db, &(0..5).map(|_| event(&account, "dbs")).collect::<Vec<_>>()).await;
         let owner = LeaseOwner::new().expect("owner");
 
-        let capped = deliveries::claim(&db, &owner, LEASE_MS, 100, 2, &[busy.as_str()]).await.expect("claim");
+        let capped = deliveries::claim(&db, &owner, LEASE_MS, 100, 2, &[busy.as_str()], None).await.expect("claim");
         assert_eq!(capped.len(), 2, "at most two of the calm hook's, none of the saturated one's");
         assert!(capped.iter().all(|d| d.hook_id == calm.as_str()));
+
+        let only = [busy.as_str()];
+        let theirs = deliveries::claim(&db, &owner, LEASE_MS, 100, 1, &[], Some(&only)).await.expect("claim");
+        assert_eq!(theirs.len(), 1, "only the listed hook's, at most one");
+        assert!(theirs.iter().all(|d| d.hook_id == busy.as_str()));
+        deliveries::release(&db, &owner, &[theirs[0].id.clone()], 0).await.expect("release");
 
         hooks::set_active(&db, &account, &busy, false).await.expect("switch off");
         let rest = claim_all(&db, &owner, LEASE_MS).await;

@@ -23,6 +23,8 @@ use tokio::task::{Id, JoinError, JoinSet};
 const POLL: Duration = Duration::from_millis(500);
 /// What a hook with a pace of its own may hold in memory here.
 const PACED_QUEUE: usize = 64;
+
+mod paced;
 /// At most this many claimed per query.
 const CLAIM_BATCH: usize = 1024;
 /// Attempts answered but not yet recorded (waiting for the writer) before
@@ -54,6 +56,9 @@ pub struct Dispatcher {
     /// Hooks with a pace of their own: each holds at most `PACED_QUEUE`
     /// here, so a few slow hooks cannot fill the queue everyone shares.
     paced: std::collections::HashSet<String>,
+    /// Paced hooks that gave deliveries back: claim again as soon as their
+    /// queue is down to half, before it runs dry.
+    paced_backlog: std::collections::HashSet<String>,
     workers: Arc<Semaphore>,
     unrecorded: Arc<Semaphore>,
     lease_ms: i64,
@@ -84,6 +89,7 @@ impl Dispatcher {
             pacer: Pacer::default(),
             next_paced: None,
             paced: std::collections::HashSet::new(),
+            paced_backlog: std::collections::HashSet::new(),
             workers,
             unrecorded: Arc::new(Semaphore::new(MAX_UNRECORDED)),
             lease_ms,
@@ -177,10 +183,9 @@ impl Dispatcher {
         self.claim_now = false;
         self.next_poll = Instant::now() + POLL;
         let limit = self.held.room().min(CLAIM_BATCH);
-        let mut saturated = self.held.saturated();
-        // A paced hook with half its share queued waits for that to go first.
-        saturated.extend(self.paced.iter().filter(|h| self.held.queued_for(h) >= PACED_QUEUE / 2).cloned());
-        let skipped: Vec<&str> = saturated.iter().map(String::as_str).collect();
+        let saturated = self.held.saturated();
+        // Paced hooks are claimed apart (`claim_paced`), a few at a time.
+        let skipped: Vec<&str> = saturated.iter().chain(self.paced.iter()).map(String::as_str).collect();
         let (db, owner) = (&self.parts.ctx.db, &self.parts.owner);
         let claim = deliveries::claim(
             db,
@@ -189,6 +194,7 @@ impl Dispatcher {
             u32::try_from(limit).unwrap_or(1),
             u32::try_from(CLAIM_PER_HOOK).unwrap_or(1),
             &skipped,
+            None,
         );
         match self.parts.gate.run(claim).await {
             Ok(claimed) => {
@@ -207,6 +213,7 @@ impl Dispatcher {
             }
             Err(e) => tracing::error!(error = %e, "dispatcher: claiming deliveries failed"),
         }
+        self.claim_paced().await;
     }
 
     /// A claim returns only deliveries of hooks active in the database: one
@@ -361,22 +368,6 @@ impl Dispatcher {
                 }
             }
             _ = self.parts.shutdown.changed() => {}
-        }
-    }
-
-    /// Paced hooks keep at most `PACED_QUEUE` queued; the rest goes back to
-    /// the outbox (due as it was) and is claimed again as their queue runs low.
-    fn trim_paced(&mut self) {
-        let directory = self.parts.ctx.db.hooks();
-        for hook in self.held.hooks_with_work() {
-            let paced = matches!(directory.cached(&hook), Some(HookNow::Active(t)) if t.rate_limit.is_some() || t.max_in_flight.is_some());
-            if paced {
-                let over = self.held.trim(&hook, PACED_QUEUE);
-                self.give_back.extend(over);
-                self.paced.insert(hook);
-            } else {
-                self.paced.remove(&hook);
-            }
         }
     }
 

@@ -1,0 +1,68 @@
+//! The dispatcher's side of per-hook pace: a hook with its own
+//! `rateLimit` or `maxInFlight` holds at most `PACED_QUEUE` deliveries in
+//! memory (so a few slow hooks cannot fill the queue everyone shares), and
+//! is claimed apart from the others, a few at a time, before it runs dry.
+
+use super::{CLAIM_BATCH, Dispatcher, PACED_QUEUE};
+use app::storage::deliveries;
+use app::storage::directory::HookNow;
+
+impl Dispatcher {
+    /// Paced hooks keep at most `PACED_QUEUE` queued; the rest goes back to
+    /// the outbox (due as it was) and is claimed again as their queue runs low.
+    pub(super) fn trim_paced(&mut self) {
+        let directory = self.parts.ctx.db.hooks();
+        for hook in self.held.hooks_with_work() {
+            let paced = matches!(directory.cached(&hook), Some(HookNow::Active(t)) if t.rate_limit.is_some() || t.max_in_flight.is_some());
+            if paced {
+                let over = self.held.trim(&hook, PACED_QUEUE);
+                if !over.is_empty() {
+                    self.give_back.extend(over);
+                    self.paced_backlog.insert(hook.clone());
+                }
+                self.paced.insert(hook);
+            } else {
+                self.paced.remove(&hook);
+            }
+        }
+        // Hooks no longer paced (edited, deleted, forgotten) go back to the main claim.
+        self.paced.retain(|hook| {
+            matches!(directory.cached(hook), Some(HookNow::Active(t)) if t.rate_limit.is_some() || t.max_in_flight.is_some())
+        });
+        let held = &self.held;
+        let before = self.paced_backlog.len();
+        self.paced_backlog.retain(|hook| held.queued_for(hook) >= PACED_QUEUE / 2);
+        if self.paced_backlog.len() < before {
+            self.claim_now = true;
+        }
+    }
+
+    /// Paced hooks with less than half their share queued: up to
+    /// `PACED_QUEUE` each of their due deliveries.
+    pub(super) async fn claim_paced(&mut self) {
+        let needy: Vec<String> =
+            self.paced.iter().filter(|h| self.held.queued_for(h) < PACED_QUEUE / 2).cloned().collect();
+        if needy.is_empty() || !self.held.has_room() {
+            return;
+        }
+        let only: Vec<&str> = needy.iter().map(String::as_str).collect();
+        let limit = (needy.len() * PACED_QUEUE).min(self.held.room()).min(CLAIM_BATCH);
+        let (db, owner) = (&self.parts.ctx.db, &self.parts.owner);
+        let claim = deliveries::claim(
+            db,
+            owner,
+            self.lease_ms,
+            u32::try_from(limit).unwrap_or(1),
+            u32::try_from(PACED_QUEUE).unwrap_or(1),
+            &[],
+            Some(&only),
+        );
+        match self.parts.gate.run(claim).await {
+            Ok(claimed) => {
+                self.doubt_stale_switch_offs(&claimed);
+                self.enqueue(claimed);
+            }
+            Err(e) => tracing::error!(error = %e, "dispatcher: claiming paced hooks' deliveries failed"),
+        }
+    }
+}
