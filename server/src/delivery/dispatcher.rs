@@ -186,17 +186,7 @@ impl Dispatcher {
         let saturated = self.held.saturated();
         // Paced hooks are claimed apart (`claim_paced`), a few at a time.
         let skipped: Vec<&str> = saturated.iter().chain(self.paced.iter()).map(String::as_str).collect();
-        let (db, owner) = (&self.parts.ctx.db, &self.parts.owner);
-        let claim = deliveries::claim(
-            db,
-            owner,
-            self.lease_ms,
-            u32::try_from(limit).unwrap_or(1),
-            u32::try_from(CLAIM_PER_HOOK).unwrap_or(1),
-            &skipped,
-            None,
-        );
-        match self.parts.gate.run(claim).await {
+        match self.claim(limit, CLAIM_PER_HOOK, &skipped, None).await {
             Ok(claimed) => {
                 // A full batch: more may be due, claim again right away.
                 self.claim_now = claimed.len() == limit;
@@ -214,6 +204,27 @@ impl Dispatcher {
             Err(e) => tracing::error!(error = %e, "dispatcher: claiming deliveries failed"),
         }
         self.claim_paced().await;
+    }
+
+    /// Leases up to `limit` due deliveries to this process, at most
+    /// `per_hook` of each hook, skipping `skipped` (and with `only`, just those hooks').
+    async fn claim(
+        &self,
+        limit: usize,
+        per_hook: usize,
+        skipped: &[&str],
+        only: Option<&[&str]>,
+    ) -> Result<Vec<ClaimedDelivery>, app::storage::StorageError> {
+        let claim = deliveries::claim(
+            &self.parts.ctx.db,
+            &self.parts.owner,
+            self.lease_ms,
+            u32::try_from(limit).unwrap_or(1),
+            u32::try_from(per_hook).unwrap_or(1),
+            skipped,
+            only,
+        );
+        self.parts.gate.run(claim).await
     }
 
     /// A claim returns only deliveries of hooks active in the database: one

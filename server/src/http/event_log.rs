@@ -9,8 +9,8 @@ use super::extract::{IdPath, QueryPairs};
 use super::hooks::list_query::{DEFAULT_PAGE_SIZE, paging_param, total_pages, unknown_param};
 use super::hooks::representation::rfc3339;
 use super::state::AppState;
-use app::domain::Catalogue;
 use app::domain::time_window::parse_instant;
+use app::domain::{Catalogue, EventId};
 use app::storage::event_log::{self, EventFilter, EventRecord, EventSummary};
 use axum::Json;
 use axum::extract::State;
@@ -18,8 +18,9 @@ use serde::Serialize;
 
 const QUERY_PARAMS: &[&str] = &["page", "size", "hookType", "_shop", "since"];
 
+/// What every view of an event shows.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct EventListItem {
+pub struct EventHead {
     pub id: String,
     #[serde(rename = "hookType")]
     pub hook_type: String,
@@ -28,6 +29,18 @@ pub struct EventListItem {
     /// When it was published (RFC 3339).
     #[serde(rename = "createdAt")]
     pub created_at: String,
+}
+
+impl EventHead {
+    fn new(id: EventId, hook_type: String, shop: Option<String>, created_at: i64) -> Self {
+        Self { id: id.into(), hook_type, shop, created_at: rfc3339(created_at) }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventListItem {
+    #[serde(flatten)]
+    pub head: EventHead,
     /// How many deliveries it was queued for.
     pub deliveries: i64,
 }
@@ -58,13 +71,8 @@ pub struct EventDeliveryView {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventView {
-    pub id: String,
-    #[serde(rename = "hookType")]
-    pub hook_type: String,
-    #[serde(rename = "_shop")]
-    pub shop: Option<String>,
-    #[serde(rename = "createdAt")]
-    pub created_at: String,
+    #[serde(flatten)]
+    pub head: EventHead,
     /// The `data` the event was published with.
     pub data: serde_json::Value,
     pub deliveries: Vec<EventDeliveryView>,
@@ -121,13 +129,7 @@ pub async fn get(
 }
 
 fn list_item(e: EventSummary) -> EventListItem {
-    EventListItem {
-        id: e.id.into(),
-        hook_type: e.hook_type,
-        shop: e.shop,
-        created_at: rfc3339(e.created_at),
-        deliveries: e.deliveries,
-    }
+    EventListItem { head: EventHead::new(e.id, e.hook_type, e.shop, e.created_at), deliveries: e.deliveries }
 }
 
 fn event_view(e: EventRecord) -> Result<EventView, ApiError> {
@@ -145,14 +147,7 @@ fn event_view(e: EventRecord) -> Result<EventView, ApiError> {
             attempts: attempts.into_iter().map(AttemptView::from).collect(),
         })
         .collect();
-    Ok(EventView {
-        id: e.id.into(),
-        hook_type: e.hook_type,
-        shop: e.shop,
-        created_at: rfc3339(e.created_at),
-        data,
-        deliveries,
-    })
+    Ok(EventView { head: EventHead::new(e.id, e.hook_type, e.shop, e.created_at), data, deliveries })
 }
 
 /// `page`, `size`, `hookType` (from the catalogue), `_shop`, `since`; every

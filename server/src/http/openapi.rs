@@ -54,7 +54,7 @@ static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| documente
         EventsshopEndpoint, EventsshopEndpointInput, EndpointCreated, EndpointEnvelope, EndpointListBody,
         health::Health, events::EventAccepted, events::EventInput, deliveries::DeliveryListBody,
         deliveries::DeliveryView, deliveries::AttemptView, deliveries::RetryQueued, deliveries::SigningSecret,
-        deliveries::RecoverInput, deliveries::RecoverQueued, event_log::EventListBody, event_log::EventListItem,
+        deliveries::RecoverInput, deliveries::RecoverQueued, event_log::EventListBody, event_log::EventListItem, event_log::EventHead,
         event_log::EventBody, event_log::EventView, event_log::EventDeliveryView,
         operations_endpoint::OperationsBody, operations_endpoint::OperationsView, operations_endpoint::OperationsInput,
     )),

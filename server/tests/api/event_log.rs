@@ -3,7 +3,7 @@
 //! as published, every delivery with its attempts).
 
 use crate::delivery::{WAIT, create_hook, hook_body, publish};
-use crate::helpers::{TestApp, assert_error};
+use crate::helpers::{TestApp, assert_error, eventually};
 use crate::receiver::Receiver;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -98,21 +98,15 @@ async fn an_event_shows_its_data_and_every_delivery_with_its_attempts() {
     let event = accepted["id"].as_str().expect("id");
 
     let path = format!("/api/v1/events/{event}");
-    let detail;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    let detail = eventually("both deliveries finished", WAIT, || async {
         let (status, body) = get(&app, &key, &path).await;
         assert_eq!(status, 200, "{body}");
         let finished = body["event"]["deliveries"]
             .as_array()
             .is_some_and(|d| d.len() == 2 && d.iter().all(|d| d["status"] != "pending"));
-        if finished {
-            detail = body;
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "deliveries never finished: {body}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        finished.then_some(body)
+    })
+    .await;
     let event_view = &detail["event"];
     assert_eq!(
         (&event_view["id"], &event_view["hookType"], &event_view["_shop"]),

@@ -370,6 +370,23 @@ pub async fn wait_until(what: &str, within: Duration, mut check: impl FnMut() ->
     }
 }
 
+/// Asks `probe` until it answers `Some`; fails the test after `within`.
+/// For conditions only an async call can see (an HTTP answer, a query).
+pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+    what: &str,
+    within: Duration,
+    mut probe: impl FnMut() -> F,
+) -> T {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         // An in-process server stops when its `Running` drops.

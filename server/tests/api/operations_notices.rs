@@ -4,7 +4,7 @@
 //! operations endpoint is tried again; removing it stops the notices.
 
 use crate::delivery::{WAIT, create_hook, hook_body, publish, wait_log};
-use crate::helpers::{TestApp, assert_error};
+use crate::helpers::{TestApp, assert_error, eventually};
 use crate::receiver::{Received, Receiver};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -117,10 +117,9 @@ async fn the_operations_endpoint_is_held_to_the_ssrf_guard() {
     wait_log(&app, &key, &hook, |log| log["deliveries"][0]["status"] == "failed").await;
     // The dead letter's notice is owed and tried, and never reaches the loopback receiver.
     let db = app.db().await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while db.number("SELECT coalesce(max(attempts), 0) FROM operations_notices", &[]).await < 1 {
-        assert!(tokio::time::Instant::now() < deadline, "the notice was never tried");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the notice was tried", WAIT, || async {
+        (db.number("SELECT coalesce(max(attempts), 0) FROM operations_notices", &[]).await >= 1).then_some(())
+    })
+    .await;
     assert!(ops.received().is_empty(), "a notice reached a loopback address");
 }

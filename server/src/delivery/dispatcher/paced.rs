@@ -4,7 +4,6 @@
 //! is claimed apart from the others, a few at a time, before it runs dry.
 
 use super::{CLAIM_BATCH, Dispatcher, PACED_QUEUE};
-use app::storage::deliveries;
 use app::storage::directory::HookNow;
 
 impl Dispatcher {
@@ -47,17 +46,7 @@ impl Dispatcher {
         }
         let only: Vec<&str> = needy.iter().map(String::as_str).collect();
         let limit = (needy.len() * PACED_QUEUE).min(self.held.room()).min(CLAIM_BATCH);
-        let (db, owner) = (&self.parts.ctx.db, &self.parts.owner);
-        let claim = deliveries::claim(
-            db,
-            owner,
-            self.lease_ms,
-            u32::try_from(limit).unwrap_or(1),
-            u32::try_from(PACED_QUEUE).unwrap_or(1),
-            &[],
-            Some(&only),
-        );
-        match self.parts.gate.run(claim).await {
+        match self.claim(limit, PACED_QUEUE, &[], Some(&only)).await {
             Ok(claimed) => {
                 self.doubt_stale_switch_offs(&claimed);
                 self.enqueue(claimed);
