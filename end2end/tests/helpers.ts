@@ -51,6 +51,8 @@ export interface Receiver {
   received: Array<{ headers: http.IncomingHttpHeaders; body: any }>;
   /** The status the next requests get. */
   status: number;
+  /** Headers the next answers carry (e.g. Retry-After). */
+  headers: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function startReceiver(status = 204): Promise<Receiver> {
     url: "",
     received: [],
     status,
+    headers: {},
     close: async () => {},
   };
   const server = http.createServer((req, res) => {
@@ -72,6 +75,7 @@ export async function startReceiver(status = 204): Promise<Receiver> {
       } catch {}
       receiver.received.push({ headers: req.headers, body });
       res.statusCode = receiver.status;
+      for (const [name, value] of Object.entries(receiver.headers)) res.setHeader(name, value);
       res.end(receiver.status >= 400 ? "receiver says no" : "");
     });
   });

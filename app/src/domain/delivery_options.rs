@@ -2,7 +2,7 @@
 //! with every delivery), `secretHeaders` (sent the same way, stored sealed
 //! and read back masked like `pwdTxt`), `timeoutSeconds`, and the pace:
 //! `rateLimit` (deliveries per second) and `maxInFlight` (attempts at
-//! once). A header Hookrelay sets itself, or a hop-by-hop one, is refused
+//! once), and `ordered` (one attempt at a time, in publish order). A header Hookrelay sets itself, or a hop-by-hop one, is refused
 //! by name.
 
 use super::MASK;
@@ -87,6 +87,8 @@ pub struct DeliverySpec {
     pub timeout_seconds: Option<u32>,
     pub rate_limit: Option<u32>,
     pub max_in_flight: Option<u32>,
+    /// One attempt at a time, in publish order.
+    pub ordered: bool,
 }
 
 /// A stored hook's delivery options; the secret headers' values never leave
@@ -98,6 +100,8 @@ pub struct StoredDelivery {
     pub timeout_seconds: Option<u32>,
     pub rate_limit: Option<u32>,
     pub max_in_flight: Option<u32>,
+    #[serde(default)]
+    pub ordered: bool,
 }
 
 impl DeliverySpec {
@@ -117,6 +121,7 @@ impl DeliverySpec {
             timeout_seconds: self.timeout_seconds,
             rate_limit: self.rate_limit,
             max_in_flight: self.max_in_flight,
+            ordered: self.ordered,
         }
     }
 }

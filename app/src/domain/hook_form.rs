@@ -32,6 +32,9 @@ pub struct HookForm {
     pub rate_limit: String,
     /// Attempts at once; empty for no limit.
     pub max_in_flight: String,
+    /// One attempt at a time, in publish order.
+    #[serde(default)]
+    pub ordered: bool,
 }
 
 /// The form's inputs, for placing an error next to its input.
@@ -50,6 +53,7 @@ pub enum FormField {
     Timeout,
     RateLimit,
     MaxInFlight,
+    Ordered,
     /// Anything else (shown above the form).
     Other,
 }
@@ -111,6 +115,7 @@ impl HookForm {
         }
         body.insert("headers".to_owned(), header_lines(&self.headers));
         body.insert("secretHeaders".to_owned(), header_lines(&self.secret_headers));
+        body.insert("ordered".to_owned(), Value::Bool(self.ordered));
         for (name, text) in [
             ("timeoutSeconds", &self.timeout_seconds),
             ("rateLimit", &self.rate_limit),
@@ -158,6 +163,7 @@ impl HookForm {
         self.timeout_seconds = number(stored.timeout_seconds);
         self.rate_limit = number(stored.rate_limit);
         self.max_in_flight = number(stored.max_in_flight);
+        self.ordered = stored.ordered;
         self
     }
 }
@@ -194,6 +200,7 @@ pub fn form_field(api_field: &str) -> FormField {
         "timeoutSeconds" => FormField::Timeout,
         "rateLimit" => FormField::RateLimit,
         "maxInFlight" => FormField::MaxInFlight,
+        "ordered" => FormField::Ordered,
         _ => FormField::Other,
     }
 }

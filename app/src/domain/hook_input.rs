@@ -100,6 +100,7 @@ enum Role {
     Timeout,
     RateLimit,
     MaxInFlight,
+    Ordered,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -123,6 +124,7 @@ const FLIGHTRATES_FIELDS: &[FieldDef] = &[
     FieldDef { name: "timeoutSeconds", role: Role::Timeout, required: false },
     FieldDef { name: "rateLimit", role: Role::RateLimit, required: false },
     FieldDef { name: "maxInFlight", role: Role::MaxInFlight, required: false },
+    FieldDef { name: "ordered", role: Role::Ordered, required: false },
 ];
 
 const EVENTSSHOP_FIELDS: &[FieldDef] = &[
@@ -136,6 +138,7 @@ const EVENTSSHOP_FIELDS: &[FieldDef] = &[
     FieldDef { name: "timeoutSeconds", role: Role::Timeout, required: false },
     FieldDef { name: "rateLimit", role: Role::RateLimit, required: false },
     FieldDef { name: "maxInFlight", role: Role::MaxInFlight, required: false },
+    FieldDef { name: "ordered", role: Role::Ordered, required: false },
 ];
 
 fn fields_of(vertical: Vertical) -> &'static [FieldDef] {

@@ -2,6 +2,7 @@
 //! test event", "Retry all failed since…", the delivery log with every
 //! attempt and "Retry", delete.
 
+use super::blocked_head::BlockedHead;
 use super::problem_view;
 use super::recover_failed::RecoverFailed;
 use crate::components::{AttemptsTable, CopyButton, StatusBadge, format, use_toasts};
@@ -72,6 +73,7 @@ fn HookView(detail: HookDetail, #[prop(into)] reload: Callback<()>) -> impl Into
                 </dl>
             </section>
             <SigningSecret id=id.clone()/>
+            {detail.delivery.ordered.then(|| view! { <BlockedHead id=id.clone() refresh=log_refresh/> })}
             <RecoverFailed id=id.clone() refresh=log_refresh/>
             <DeliveryLog id=id.clone() refresh=log_refresh/>
             <DeleteHook id/>
@@ -105,6 +107,10 @@ fn facts(detail: &HookDetail) -> Vec<(&'static str, String)> {
         ("Secret headers", or_dash(&detail.delivery.secret_header_names.join(", "))),
         ("Timeout", detail.delivery.timeout_seconds.map_or_else(|| "the server's".to_owned(), |t| format!("{t} s"))),
         ("Pace", pace(detail.delivery.rate_limit, detail.delivery.max_in_flight)),
+        (
+            "Order",
+            if detail.delivery.ordered { "in publish order, one at a time" } else { "any (in parallel)" }.to_owned(),
+        ),
         ("Vertical", detail.vertical.clone()),
         ("State", if form.is_active { "active".to_owned() } else { "inactive".to_owned() }),
         ("Created", format::time(detail.created_at)),

@@ -344,6 +344,18 @@ fn DeliveryFields(state: FormState) -> impl IntoView {
                 kind="number" get=|f| f.rate_limit.clone() set=|f, v| f.rate_limit = v/>
             <TextField state field=FormField::MaxInFlight id="hook-max-in-flight" label="Max in flight (attempts at once)"
                 kind="number" get=|f| f.max_in_flight.clone() set=|f, v| f.max_in_flight = v/>
+            <div class="field field-check">
+                <input id="hook-ordered" type="checkbox" aria-describedby="hook-ordered-hint"
+                       prop:checked=move || state.form.read().ordered
+                       on:change=move |ev| {
+                           let checked = event_target_checked(&ev);
+                           state.form.update(|f| f.ordered = checked);
+                       }/>
+                <label for="hook-ordered">"Ordered delivery"</label>
+                <p class="hint" id="hook-ordered-hint">
+                    "One attempt at a time, in publish order: a failing delivery holds back the later ones."
+                </p>
+            </div>
         </fieldset>
     }
 }

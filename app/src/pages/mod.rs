@@ -1,6 +1,7 @@
 //! One module per dashboard page.
 
 mod api_keys;
+mod blocked_head;
 mod event_detail;
 mod events;
 mod hook_detail;

@@ -249,7 +249,8 @@ pub async fn list_deliveries(id: String, page: u32) -> Result<DeliveryPage, Dash
     })
 }
 
-/// Queues a finished delivery for one more attempt.
+/// Queues a finished delivery for one more attempt, or makes a pending one
+/// waiting for its next attempt due now.
 #[server(name = RetryDeliveryFn, prefix = "/_rpc", endpoint = "retry_delivery")]
 pub async fn retry_delivery(id: String) -> Result<(), DashboardError> {
     use super::context::{internal, not_found, require_account};
@@ -261,9 +262,9 @@ pub async fn retry_delivery(id: String) -> Result<(), DashboardError> {
             (services.wake)();
             Ok(())
         }
-        RetryResult::AlreadyPending => {
-            Err(super::error::answered(DashboardError::Conflict("This delivery is already queued.".to_owned())))
-        }
+        RetryResult::InFlight => Err(super::error::answered(DashboardError::Conflict(
+            "This delivery is being attempted right now.".to_owned(),
+        ))),
         RetryResult::NotFound => Err(not_found("Delivery")),
     }
 }

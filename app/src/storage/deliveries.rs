@@ -118,11 +118,13 @@ pub async fn claim(
 
 /// The claim in one dialect: the earliest due rows of active hooks, at
 /// most `$4` per hook, none of the hooks excluded (`$5`, a JSON array) and,
-/// when `$7` lists some, only theirs, leased to `$6`. The dialects differ in how the JSON array is read, and
+/// when `$7` lists some, only theirs, leased to `$6`. Of an ordered hook
+/// only its head: no earlier delivery of it (publish order: SQLite's rowid,
+/// PostgreSQL's `seq`) is pending, whether due, leased or waiting for a retry. The dialects differ in how the JSON array is read, and
 /// PostgreSQL locks the candidates (skipping rows another claim holds) and
 /// checks them again once locked.
 macro_rules! claim_sql {
-    (excluded: $excluded:literal, only: $only:literal, lock: $lock:literal, recheck: $recheck:literal) => {
+    (excluded: $excluded:literal, only: $only:literal, head: $head:literal, lock: $lock:literal, recheck: $recheck:literal) => {
         concat!(
             "UPDATE deliveries SET lease_until = $1 + $2, lease_owner = $6
      WHERE id IN (SELECT id FROM (
@@ -137,6 +139,10 @@ macro_rules! claim_sql {
             ") ",
             $only,
             "
+                             AND (h.ordered = FALSE OR NOT EXISTS (
+                                  SELECT 1 FROM deliveries p WHERE p.hook_id = d.hook_id AND p.status = 'pending' AND ",
+            $head,
+            "))
                            ORDER BY d.next_attempt_at LIMIT $3 * 4 ",
             $lock,
             ") AS candidates) AS ranked
@@ -150,12 +156,14 @@ macro_rules! claim_sql {
 const CLAIM_SQLITE: &str = claim_sql!(
     excluded: "json_each($5)",
     only: "AND ($7 IS NULL OR d.hook_id IN (SELECT value FROM json_each($7)))",
+    head: "p.rowid < d.rowid",
     lock: "",
     recheck: ""
 );
 const CLAIM_POSTGRES: &str = claim_sql!(
     excluded: "json_array_elements_text($5::json)",
     only: "AND ($7::text IS NULL OR d.hook_id IN (SELECT value FROM json_array_elements_text($7::json)))",
+    head: "p.seq < d.seq",
     lock: "FOR UPDATE OF d SKIP LOCKED",
     recheck: "AND status = 'pending' AND (lease_until IS NULL OR lease_until < $1)"
 );
@@ -277,6 +285,23 @@ pub enum RecordResult {
 /// Returns one result per item; the caller tells the directory about
 /// disabled hooks.
 pub async fn record_batch(
+    db: &Db,
+    owner: &LeaseOwner,
+    items: &[Recorded],
+    disable_after_ms: i64,
+) -> Result<Vec<RecordResult>, StorageError> {
+    // A deadlock's victim (PostgreSQL; see `StorageError::is_deadlock`) is
+    // rolled back whole: written again rather than left to its lease.
+    let mut tries = 0;
+    loop {
+        match record_batch_once(db, owner, items, disable_after_ms).await {
+            Err(e) if tries < 3 && e.is_deadlock() => tries += 1,
+            done => return done,
+        }
+    }
+}
+
+async fn record_batch_once(
     db: &Db,
     owner: &LeaseOwner,
     items: &[Recorded],

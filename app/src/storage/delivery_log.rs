@@ -8,7 +8,10 @@ use crate::domain::time_window::RecoverWindow;
 use crate::domain::{DeliveryId, DeliveryStatus, EventId, ResourceId};
 
 /// Re-queues a finished (failed or succeeded) delivery of the account for
-/// one more attempt (`attempt_count` is set so exactly one attempt remains).
+/// one more attempt (`attempt_count` is set so exactly one attempt remains);
+/// a pending one that waits for its next attempt (no attempt in flight) is
+/// made due now, its schedule kept (the blocked head of an ordered hook,
+/// once its endpoint is fixed).
 pub async fn retry(
     db: &Db,
     account_id: &ResourceId,
@@ -19,8 +22,11 @@ pub async fn retry(
     // Update first, then look: between a look and an update, retention
     // could remove the row (a 409 for a delivery that is gone).
     let queued = on_pool!(&db.pool, p => sqlx::query(
-        "UPDATE deliveries SET status = 'pending', attempt_count = $1, next_attempt_at = $2, lease_until = NULL,
-                lease_owner = NULL, updated_at = $3 WHERE id = $4 AND account_id = $5 AND status <> 'pending'",
+        "UPDATE deliveries SET status = 'pending',
+                attempt_count = CASE WHEN status = 'pending' THEN attempt_count ELSE $1 END,
+                next_attempt_at = $2, lease_until = NULL, lease_owner = NULL, updated_at = $3
+         WHERE id = $4 AND account_id = $5
+           AND (status <> 'pending' OR lease_until IS NULL OR lease_until < $2)",
     )
     .bind((attempts_in_schedule - 1).max(0))
     .bind(now)
@@ -40,13 +46,14 @@ pub async fn retry(
     .bind(account_id.as_str())
     .fetch_optional(p)
     .await)?;
-    Ok(if exists.is_some() { RetryResult::AlreadyPending } else { RetryResult::NotFound })
+    Ok(if exists.is_some() { RetryResult::InFlight } else { RetryResult::NotFound })
 }
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum RetryResult {
     Queued,
-    AlreadyPending,
+    /// Pending with an attempt in flight (or queued to be sent now).
+    InFlight,
     NotFound,
 }
 

@@ -210,12 +210,12 @@ async fn read(db: &Db, ids: &[&str]) -> Result<HashMap<String, HookNow>, Storage
         "SELECT h.id AS hook_id, h.endpoint, h.auth_type, h.username, h.password_enc, h.token_enc,
                 h.token_generated, h.signing_secret_enc, h.previous_signing_secret_enc,
                 h.previous_signing_expires_at, h.is_active, h.revision, h.headers, h.secret_headers_enc,
-                h.timeout_seconds, h.rate_limit, h.max_in_flight
+                h.timeout_seconds, h.rate_limit, h.max_in_flight, h.ordered
          FROM hooks h WHERE h.id IN (SELECT value FROM json_each($1))",
         "SELECT h.id AS hook_id, h.endpoint, h.auth_type, h.username, h.password_enc, h.token_enc,
                 h.token_generated, h.signing_secret_enc, h.previous_signing_secret_enc,
                 h.previous_signing_expires_at, h.is_active, h.revision, h.headers, h.secret_headers_enc,
-                h.timeout_seconds, h.rate_limit, h.max_in_flight
+                h.timeout_seconds, h.rate_limit, h.max_in_flight, h.ordered
          FROM hooks h WHERE h.id IN (SELECT value FROM json_array_elements_text($1::json))",
     );
     let ids = json_rows(ids)?;

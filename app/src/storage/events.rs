@@ -69,11 +69,12 @@ pub async fn publish_batch(
     // transaction before the batch commits: its delivery's foreign key then
     // fails the whole transaction. Done again, the batch no longer sees the
     // hook, and the events are stored without deliveries to it (what a
-    // publish after the delete gets). SQLite's single writer never races.
+    // publish after the delete gets). A deadlock victim is run again too.
+    // SQLite's single writer never races.
     let mut tries = 0;
     loop {
         match publish_once(db, requests, lease).await {
-            Err(e) if tries < 3 && e.is_foreign_key_violation() => tries += 1,
+            Err(e) if tries < 3 && (e.is_foreign_key_violation() || e.is_deadlock()) => tries += 1,
             done => return done,
         }
     }
@@ -169,7 +170,7 @@ async fn publish_plain(
         on_tx!(&mut *tx, t => sqlx::query_as(insert_events).bind(&events).bind(now).fetch_all(&mut **t).await)?;
     let stored: HashSet<String> = stored.into_iter().map(|(id,)| id).collect();
     let insert_deliveries = deliveries_for_events(tx.backend());
-    let created: Vec<(DeliveryId, EventId, String)> = on_tx!(&mut *tx, t => sqlx::query_as(
+    let created: Vec<(DeliveryId, EventId, String, Option<String>)> = on_tx!(&mut *tx, t => sqlx::query_as(
         sqlx::AssertSqlSafe(insert_deliveries))
         .bind(&matches)
         .bind(now)
@@ -183,10 +184,10 @@ async fn publish_plain(
     let mut leased: Vec<Vec<ClaimedDelivery>> = vec![Vec::new(); requests.len()];
     let payloads: Vec<Arc<str>> =
         if lease.is_some() { requests.iter().map(|r| Arc::from(r.payload.as_str())).collect() } else { Vec::new() };
-    for (id, event_id, hook_id) in created {
+    for (id, event_id, hook_id, lease_owner) in created {
         let i = *index.get(event_id.as_str()).ok_or(StorageError::Corrupt("delivery event"))?;
         counts[i] += 1;
-        if lease.is_some() {
+        if lease_owner.is_some() {
             leased[i].push(ClaimedDelivery { id, event_id, hook_id, attempt_count: 0, payload: payloads[i].clone() });
         }
     }
@@ -233,7 +234,7 @@ async fn publish_one(
     .map(|_| ()))?;
     let sql = deliveries_for_one(tx.backend(), r.only_hook.is_some());
     let only_hook = r.only_hook.as_ref().map(ResourceId::as_str);
-    let created: Vec<(DeliveryId, String)> = on_tx!(&mut *tx, t => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let created: Vec<(DeliveryId, String, Option<String>)> = on_tx!(&mut *tx, t => sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(r.id.as_str())
         .bind(now)
         .bind(r.account_id.as_str())
@@ -251,7 +252,8 @@ async fn publish_one(
         let payload: Arc<str> = Arc::from(r.payload.as_str());
         leased = created
             .into_iter()
-            .map(|(id, hook_id)| ClaimedDelivery {
+            .filter(|(_, _, lease_owner)| lease_owner.is_some())
+            .map(|(id, hook_id, _)| ClaimedDelivery {
                 id,
                 event_id: r.id.clone(),
                 hook_id,
@@ -316,18 +318,25 @@ async fn remember_answer(
 fn deliveries_for_events(backend: Backend) -> String {
     let (new_id, rows) = match backend {
         Backend::Sqlite => (NEW_DELIVERY_ID_SQLITE, "json_each($1)"),
-        Backend::Postgres => (NEW_DELIVERY_ID_POSTGRES, "json_array_elements($1::json)"),
+        Backend::Postgres => {
+            (NEW_DELIVERY_ID_POSTGRES, "json_array_elements($1::json) WITH ORDINALITY AS x(value, key)")
+        }
     };
+    // In the events' order (the publish order ordered hooks keep: rowid /
+    // `seq` follow insert order). An ordered hook's deliveries are stored
+    // unleased: the claim takes them one at a time, never the hand-over.
     format!(
         "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
                                  lease_until, lease_owner, created_at, updated_at)
-         SELECT {new_id}, e.event_id, h.id, h.account_id, 'pending', 0, $2, $3, $4, $2, $2
+         SELECT {new_id}, e.event_id, h.id, h.account_id, 'pending', 0, $2,
+                CASE WHEN h.ordered THEN NULL ELSE $3 END, CASE WHEN h.ordered THEN NULL ELSE $4 END, $2, $2
          FROM (SELECT value ->> 0 AS event_id, value ->> 1 AS account_id, value ->> 2 AS hook_type,
-                      value ->> 3 AS shop, value ->> 4 AS vertical FROM {rows}) AS e
+                      value ->> 3 AS shop, value ->> 4 AS vertical, key AS n FROM {rows}) AS e
          JOIN hooks h ON h.account_id = e.account_id AND h.is_active = TRUE
                      AND (h.hook_type = e.hook_type OR (h.hook_type IS NULL AND h.vertical = e.vertical))
                      AND (e.shop IS NULL OR h.shop IS NULL OR h.shop = e.shop)
-         RETURNING id, event_id, hook_id"
+         ORDER BY e.n
+         RETURNING id, event_id, hook_id, lease_owner"
     )
 }
 
@@ -349,9 +358,11 @@ fn deliveries_for_one(backend: Backend, only_hook: bool) -> String {
     format!(
         "INSERT INTO deliveries (id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at,
                                  lease_until, lease_owner, created_at, updated_at)
-         SELECT {new_id}, $1, h.id, h.account_id, 'pending', 0, $2, $7, $8, $2, $2 FROM hooks h
+         SELECT {new_id}, $1, h.id, h.account_id, 'pending', 0, $2,
+                CASE WHEN h.ordered THEN NULL ELSE $7 END, CASE WHEN h.ordered THEN NULL ELSE $8 END, $2, $2
+         FROM hooks h
          WHERE {hooks}
-         RETURNING id, hook_id"
+         RETURNING id, hook_id, lease_owner"
     )
 }
 

@@ -24,6 +24,7 @@ pub(super) struct OptionColumns {
     pub timeout_seconds: Option<i64>,
     pub rate_limit: Option<i64>,
     pub max_in_flight: Option<i64>,
+    pub ordered: bool,
 }
 
 /// JSON text for a non-empty value, NULL for an empty one.
@@ -55,6 +56,7 @@ pub(super) async fn columns(
             timeout_seconds,
             rate_limit,
             max_in_flight,
+            ordered: spec.ordered,
         });
     };
     let kept = if change.values().any(|v| *v == SecretValue::Keep) {
@@ -88,6 +90,7 @@ pub(super) async fn columns(
         timeout_seconds,
         rate_limit,
         max_in_flight,
+        ordered: spec.ordered,
     })
 }
 
@@ -127,13 +130,14 @@ pub(super) struct OptionRow {
     timeout_seconds: Option<i64>,
     rate_limit: Option<i64>,
     max_in_flight: Option<i64>,
+    ordered: bool,
 }
 
 /// The options as a stored row has them.
 pub(super) fn stored(row: OptionRow) -> Result<StoredDelivery, StorageError> {
     let corrupt = || StorageError::Corrupt("hook delivery options");
     let count = |n: Option<i64>| n.map(u32::try_from).transpose().map_err(|_| corrupt());
-    let OptionRow { headers, secret_header_names, timeout_seconds, rate_limit, max_in_flight } = row;
+    let OptionRow { headers, secret_header_names, timeout_seconds, rate_limit, max_in_flight, ordered } = row;
     let (headers, secret_header_names) = (headers.as_deref(), secret_header_names.as_deref());
     Ok(StoredDelivery {
         headers: headers.map(serde_json::from_str).transpose().map_err(|_| corrupt())?.unwrap_or_default(),
@@ -145,5 +149,6 @@ pub(super) fn stored(row: OptionRow) -> Result<StoredDelivery, StorageError> {
         timeout_seconds: count(timeout_seconds)?,
         rate_limit: count(rate_limit)?,
         max_in_flight: count(max_in_flight)?,
+        ordered,
     })
 }

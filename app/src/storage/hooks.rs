@@ -79,7 +79,7 @@ struct HookRow {
 const COLUMNS: &str = "id, account_id, vertical, endpoint, auth_type, username,
     password_enc IS NOT NULL AS has_password, token_enc IS NOT NULL AS has_token, token_generated,
     hook_type, shop, is_active, is_customer_created, disabled_reason, headers, secret_header_names, timeout_seconds,
-    rate_limit, max_in_flight, created_at, updated_at";
+    rate_limit, max_in_flight, ordered, created_at, updated_at";
 
 impl TryFrom<HookRow> for Hook {
     type Error = StorageError;
@@ -160,8 +160,9 @@ pub async fn create(
         "INSERT INTO hooks (id, account_id, vertical, endpoint, auth_type, username, password_enc, token_enc,
                             token_generated, hook_type, shop, is_active, is_customer_created, created_at, updated_at,
                             signing_secret_enc, headers, secret_headers_enc, secret_header_names, timeout_seconds,
-                            rate_limit, max_in_flight)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, TRUE, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+                            rate_limit, max_in_flight, ordered)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, TRUE, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+                 $22)",
     )
     .bind(id.as_str())
     .bind(account_id.as_str())
@@ -184,6 +185,7 @@ pub async fn create(
     .bind(options.timeout_seconds)
     .bind(options.rate_limit)
     .bind(options.max_in_flight)
+    .bind(options.ordered)
     .execute(&mut **t)
     .await
     .map(|_| ()))?;
@@ -281,7 +283,7 @@ pub async fn update(
              hook_type = $8, shop = $9, is_active = $10,
              disabled_reason = CASE WHEN $10 THEN NULL ELSE disabled_reason END,
              failing_since = CASE WHEN $10 AND NOT is_active THEN NULL ELSE failing_since END,
-             updated_at = $11, headers = $16, timeout_seconds = $17, rate_limit = $21, max_in_flight = $22,
+             updated_at = $11, headers = $16, timeout_seconds = $17, rate_limit = $21, max_in_flight = $22, ordered = $23,
              secret_headers_enc = CASE WHEN $18 THEN $19 ELSE secret_headers_enc END,
              secret_header_names = CASE WHEN $18 THEN $20 ELSE secret_header_names END
          WHERE id = $12 AND account_id = $13 AND vertical = $14",
@@ -308,6 +310,7 @@ pub async fn update(
     .bind(&options.secret_header_names)
     .bind(options.rate_limit)
     .bind(options.max_in_flight)
+    .bind(options.ordered)
     .execute(&mut **t)
     .await
     .map(|r| r.rows_affected()))?;
@@ -320,6 +323,23 @@ pub async fn update(
 
 /// Deletes the account's hook; false if there was none.
 pub async fn delete(
+    db: &Db,
+    account_id: &ResourceId,
+    vertical: Option<Vertical>,
+    id: &ResourceId,
+) -> Result<bool, StorageError> {
+    // The cascade over the hook's deliveries can deadlock with a lease
+    // renewal on PostgreSQL; the loser is rolled back whole, so run it again.
+    let mut tries = 0;
+    loop {
+        match delete_once(db, account_id, vertical, id).await {
+            Err(e) if tries < 3 && e.is_deadlock() => tries += 1,
+            done => return done,
+        }
+    }
+}
+
+async fn delete_once(
     db: &Db,
     account_id: &ResourceId,
     vertical: Option<Vertical>,

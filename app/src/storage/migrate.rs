@@ -185,6 +185,7 @@ struct HookRow {
     timeout_seconds: Option<i64>,
     rate_limit: Option<i64>,
     max_in_flight: Option<i64>,
+    ordered: bool,
 }
 
 /// Hooks with their sealed secrets as stored, and the key check.
@@ -193,7 +194,8 @@ async fn copy_hooks(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copi
         "SELECT id, account_id, vertical, endpoint, auth_type, username, password_enc, token_enc, token_generated,
                 hook_type, shop, is_active, is_customer_created, disabled_reason, created_at, updated_at,
                 signing_secret_enc, previous_signing_secret_enc, previous_signing_expires_at, failing_since,
-                headers, secret_headers_enc, secret_header_names, timeout_seconds, rate_limit, max_in_flight
+                headers, secret_headers_enc, secret_header_names, timeout_seconds, rate_limit, max_in_flight,
+                ordered
          FROM hooks",
     )
     .fetch_all(&mut *src)
@@ -204,9 +206,9 @@ async fn copy_hooks(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copi
                                 token_generated, hook_type, shop, is_active, is_customer_created, disabled_reason,
                                 created_at, updated_at, signing_secret_enc, previous_signing_secret_enc,
                                 previous_signing_expires_at, failing_since, headers, secret_headers_enc,
-                                secret_header_names, timeout_seconds, rate_limit, max_in_flight)
+                                secret_header_names, timeout_seconds, rate_limit, max_in_flight, ordered)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-                     $21, $22, $23, $24, $25, $26)",
+                     $21, $22, $23, $24, $25, $26, $27)",
         )
         .bind(h.id)
         .bind(h.account_id)
@@ -234,6 +236,7 @@ async fn copy_hooks(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut Copi
         .bind(h.timeout_seconds)
         .bind(h.rate_limit)
         .bind(h.max_in_flight)
+        .bind(h.ordered)
         .execute(&mut **dst)
         .await?;
         copied.hooks += 1;
@@ -289,7 +292,9 @@ async fn copy_unfinished_events(
     Ok(())
 }
 
-/// Deliveries not yet succeeded, their leases cleared.
+/// Deliveries not yet succeeded, their leases cleared, in publish order
+/// (rowid): PostgreSQL numbers them (`seq`) as they come, so ordered hooks
+/// keep their order.
 async fn copy_unfinished_deliveries(
     src: &mut SqliteConnection,
     dst: &mut Dst,
@@ -298,7 +303,7 @@ async fn copy_unfinished_deliveries(
     type DeliveryRow = (String, String, String, String, DeliveryStatus, i64, i64, i64, i64);
     let deliveries: Vec<DeliveryRow> = sqlx::query_as(
         "SELECT id, event_id, hook_id, account_id, status, attempt_count, next_attempt_at, created_at, updated_at
-         FROM deliveries WHERE status <> 'succeeded'",
+         FROM deliveries WHERE status <> 'succeeded' ORDER BY rowid",
     )
     .fetch_all(&mut *src)
     .await?;

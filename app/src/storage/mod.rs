@@ -29,6 +29,7 @@ pub mod migrate;
 #[cfg(test)]
 mod notify_latency;
 pub mod operations;
+pub mod ordered;
 #[cfg(test)]
 mod outbox_tests;
 pub mod quota;
@@ -174,6 +175,14 @@ impl StorageError {
     /// A foreign key failed: the row referred to went away meanwhile.
     pub fn is_foreign_key_violation(&self) -> bool {
         matches!(self, StorageError::Database(sqlx::Error::Database(db)) if db.is_foreign_key_violation())
+    }
+
+    /// PostgreSQL chose this transaction as a deadlock's victim (40P01): it
+    /// was rolled back whole and may simply be run again. (A hook delete
+    /// cascading over its deliveries locks them in another order than a
+    /// lease renewal or a record does.)
+    pub fn is_deadlock(&self) -> bool {
+        matches!(self, StorageError::Database(sqlx::Error::Database(db)) if db.code().as_deref() == Some("40P01"))
     }
 }
 

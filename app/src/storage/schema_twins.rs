@@ -161,6 +161,14 @@ async fn the_postgres_schema_is_the_twin_of_the_sqlite_one() {
     let indexes = (sqlite_indexes(&sqlite).await, pg_indexes(&pg.pool).await);
     pg.drop().await;
 
+    // SQLite's rowid is the publish order PostgreSQL keeps in `seq`
+    // (migration 9): the one place the twins differ, by design.
+    let mut columns = columns;
+    assert!(columns.1.remove(&("deliveries".into(), "seq".into(), "number, not null".into())), "{:?}", columns.1);
+    let mut indexes = indexes;
+    let by_hook = ("deliveries".to_owned(), "deliveries_pending_by_hook".to_owned(), "hook_id,seq".to_owned());
+    assert!(indexes.1.remove(&by_hook), "{:?}", indexes.1);
+    indexes.1.insert(("deliveries".into(), "deliveries_pending_by_hook".into(), "hook_id".into()));
     assert!(columns.0.len() > 40, "the SQLite schema was read: {:?}", columns.0);
     assert_eq!(columns.0, columns.1, "columns (left SQLite, right PostgreSQL)");
     assert!(!foreign_keys.0.is_empty());

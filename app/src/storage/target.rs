@@ -73,8 +73,12 @@ pub struct HookTarget {
     pub timeout: Option<Duration>,
     /// Deliveries per second the hook takes (`None`: no limit of its own).
     pub rate_limit: Option<u32>,
-    /// Attempts at once the hook takes (`None`: no limit of its own).
+    /// Attempts at once the hook takes (`None`: no limit of its own); 1
+    /// for an ordered hook.
     pub max_in_flight: Option<u32>,
+    /// One attempt at a time, in publish order (the claim takes only the
+    /// hook's earliest pending delivery: `deliveries::claim`).
+    pub ordered: bool,
     /// The hook row's revision when this was read (`hooks::revisions`).
     pub revision: i64,
     /// Scheme, host and port of `endpoint` (worked out once, when loaded).
@@ -108,6 +112,7 @@ pub(super) struct TargetRow {
     timeout_seconds: Option<i64>,
     rate_limit: Option<i64>,
     max_in_flight: Option<i64>,
+    ordered: bool,
 }
 
 impl TryFrom<TargetRow> for HookTarget {
@@ -143,7 +148,8 @@ impl TryFrom<TargetRow> for HookTarget {
             secret_headers: sealed(SECRET_HEADERS_FIELD, row.secret_headers_enc),
             timeout,
             rate_limit: count(row.rate_limit)?,
-            max_in_flight: count(row.max_in_flight)?,
+            max_in_flight: if row.ordered { Some(1) } else { count(row.max_in_flight)? },
+            ordered: row.ordered,
             revision: row.revision,
             destination: destination_of(&row.endpoint),
             signing_secret: sealed("signing", row.signing_secret_enc),

@@ -131,6 +131,12 @@ impl Dispatcher {
         let task = done.as_ref().map_or_else(JoinError::id, |(id, _)| *id);
         let delivery = self.in_flight.remove(&task).map(|(id, hook)| {
             self.pacer.finished(&hook, Instant::now());
+            // An ordered hook's next delivery can be claimed once this one's
+            // record is written (the task ends after it): claim it now, not
+            // at the next poll.
+            if matches!(self.parts.ctx.db.hooks().cached(&hook), Some(HookNow::Active(t)) if t.ordered) {
+                self.claim_now = true;
+            }
             id
         });
         match done {

@@ -109,12 +109,14 @@ pub struct RetryQueued {
     pub status: String,
 }
 
-/// Re-queue a failed (or succeeded) delivery for one more attempt.
+/// Re-queue a failed (or succeeded) delivery for one more attempt, or make
+/// a pending one that waits for its next attempt due now (an ordered hook's
+/// blocked head, once its endpoint is fixed).
 #[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "deliveries", security(("api_key" = [])),
     params(("id" = String, Path, description = "Delivery id")),
     responses(
         (status = 202, description = "Queued", body = RetryQueued),
-        (status = 409, description = "The delivery is still pending", body = ErrorBody),
+        (status = 409, description = "An attempt of the delivery is in flight", body = ErrorBody),
     ))]
 pub async fn retry(
     State(state): State<AppState>,
@@ -130,10 +132,37 @@ pub async fn retry(
             let status = DeliveryStatus::Pending.to_string();
             Ok((StatusCode::ACCEPTED, Json(RetryQueued { error: false, id: id.into(), status })))
         }
-        RetryResult::AlreadyPending => {
-            Err(ApiError::Conflict("the delivery is still pending; it will be attempted on schedule"))
+        RetryResult::InFlight => {
+            Err(ApiError::Conflict("an attempt of this delivery is in flight; its outcome is recorded shortly"))
         }
         RetryResult::NotFound => Err(ApiError::NotFound("Delivery")),
+    }
+}
+
+/// Give up on a pending delivery: it is marked failed (retry it by hand
+/// later if you like), and an ordered hook's later deliveries go ahead.
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}/skip", tag = "deliveries", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Delivery id")),
+    responses(
+        (status = 200, description = "Skipped: the delivery is failed", body = RetryQueued),
+        (status = 409, description = "The delivery is not pending", body = ErrorBody),
+    ))]
+pub async fn skip(
+    State(state): State<AppState>,
+    Authenticated(account): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<RetryQueued>, ApiError> {
+    use app::storage::ordered::{self, SkipResult};
+    let id = DeliveryId::parse(&id).map_err(|_| ApiError::NotFound("Delivery"))?;
+    match ordered::skip(&state.db, &account.id, &id).await? {
+        SkipResult::Skipped { hook_id } => {
+            // The hook's next delivery may now be claimed.
+            state.wake.notify();
+            tracing::info!(delivery = %id, hook = %hook_id, "delivery skipped by hand");
+            Ok(Json(RetryQueued { error: false, id: id.into(), status: DeliveryStatus::Failed.to_string() }))
+        }
+        SkipResult::NotPending => Err(ApiError::Conflict("only a pending delivery can be skipped")),
+        SkipResult::NotFound => Err(ApiError::NotFound("Delivery")),
     }
 }
 

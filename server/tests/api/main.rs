@@ -31,6 +31,7 @@ mod lifecycle;
 mod openapi;
 mod operations;
 mod operations_notices;
+mod ordered;
 mod pace;
 mod postgres;
 mod property;

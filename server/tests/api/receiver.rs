@@ -32,6 +32,9 @@ struct Inner {
     script: VecDeque<u16>,
     default_status: u16,
     delay: Duration,
+    /// Requests being answered now, and the most there ever were at once.
+    open: usize,
+    most_open: usize,
 }
 
 #[derive(Clone)]
@@ -86,6 +89,11 @@ impl Receiver {
         self.inner.lock().expect("lock").delay = delay;
     }
 
+    /// The most requests that were open (arrived, not yet answered) at once.
+    pub fn most_at_once(&self) -> usize {
+        self.inner.lock().expect("lock").most_open
+    }
+
     /// Distinct event ids received, and how many requests carried each.
     pub fn by_event(&self) -> std::collections::HashMap<String, usize> {
         let mut counts = std::collections::HashMap::new();
@@ -122,10 +130,25 @@ async fn record(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -
     let (status, delay) = {
         let mut inner = shared.inner.lock().expect("lock");
         inner.received.push(Received { headers, body, at: tokio::time::Instant::now() });
+        inner.open += 1;
+        inner.most_open = inner.most_open.max(inner.open);
         (inner.script.pop_front().unwrap_or(inner.default_status), inner.delay)
     };
+    // Closed when answered, or when the sender goes away (a killed process).
+    let _open = OpenRequest(shared.inner.clone());
     tokio::time::sleep(delay).await;
     let mut holding = shared.holding.subscribe();
     let _ = holding.wait_for(|held| !*held).await;
     StatusCode::from_u16(status).unwrap_or(StatusCode::OK)
+}
+
+/// One request being answered: counted in `open` until dropped.
+struct OpenRequest(Arc<Mutex<Inner>>);
+
+impl Drop for OpenRequest {
+    fn drop(&mut self) {
+        if let Ok(mut inner) = self.0.lock() {
+            inner.open -= 1;
+        }
+    }
 }

@@ -5,6 +5,7 @@
 use crate::dashboard::log_in;
 use crate::helpers::{TestApp, create_hook};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 /// Calls `/_rpc/<name>` as a form post; returns the status and the body
 /// (JSON when it is JSON, else the text as a string).
@@ -76,19 +77,30 @@ async fn each_mistake_has_its_status_and_kind() {
 }
 
 #[tokio::test]
-async fn a_retry_of_a_queued_delivery_is_a_conflict() {
+async fn a_waiting_delivery_is_retried_now_and_skipping_a_finished_one_is_a_conflict() {
     let app = TestApp::spawn().await;
     let key = app.create_user("conflict@example.com");
     let cookie = log_in(&app, "conflict@example.com", "a long password").await.expect("session");
     let cookie = Some(cookie.as_str());
-    // Nothing listens on port 9: the attempt fails and the delivery stays
-    // queued for its next retry.
+    // Nothing listens on port 9: the attempt fails and the delivery waits
+    // for its next retry.
     let hook = create_hook(&app, &key, "http://127.0.0.1:9/never").await;
     let (status, body) = call(&app, "send_test_event", cookie, &[("id", &hook)]).await;
     assert_eq!(status, 200, "{body}");
-    let (status, page) = call(&app, "list_deliveries", cookie, &[("id", &hook), ("page", "1")]).await;
-    assert_eq!(status, 200, "{page}");
-    let delivery = page["deliveries"][0]["id"].as_str().expect("a delivery").to_owned();
+    let delivery = crate::helpers::eventually("the failed attempt recorded", Duration::from_secs(20), || async {
+        let (status, page) = call(&app, "list_deliveries", cookie, &[("id", &hook), ("page", "1")]).await;
+        assert_eq!(status, 200, "{page}");
+        let d = &page["deliveries"][0];
+        (d["attempts"].as_array().is_some_and(|a| !a.is_empty()))
+            .then(|| d["id"].as_str().unwrap_or_default().to_owned())
+    })
+    .await;
+    // Waiting for its next attempt: "Retry" makes it due now.
     let (status, body) = call(&app, "retry_delivery", cookie, &[("id", &delivery)]).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = call(&app, "skip_delivery", cookie, &[("id", &delivery)]).await;
+    assert_eq!(status, 200, "{body}");
+    // Skipped (failed) already: skipping again is a conflict.
+    let (status, body) = call(&app, "skip_delivery", cookie, &[("id", &delivery)]).await;
     assert_eq!((status, &body["kind"]), (409, &json!("conflict")), "{body}");
 }

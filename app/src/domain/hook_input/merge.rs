@@ -50,6 +50,7 @@ pub(super) fn onto_stored(
                 timeout: sent.timeout_seconds,
                 rate_limit: sent.rate_limit,
                 max_in_flight: sent.max_in_flight,
+                ordered: sent.ordered,
             },
             base.map(|b| &b.delivery),
             patch,
@@ -65,6 +66,7 @@ struct SentDelivery {
     timeout: FieldValue<u32>,
     rate_limit: FieldValue<u32>,
     max_in_flight: FieldValue<u32>,
+    ordered: FieldValue<bool>,
 }
 
 /// Headers, secret headers and timeout applied to the stored ones; the
@@ -94,6 +96,7 @@ fn delivery_options(
         timeout_seconds: pick(sent.timeout, stored.timeout_seconds, patch),
         rate_limit: pick(sent.rate_limit, stored.rate_limit, patch),
         max_in_flight: pick(sent.max_in_flight, stored.max_in_flight, patch),
+        ordered: pick(sent.ordered, Some(stored.ordered), patch).unwrap_or(false),
     };
     let names = spec.secret_names_after(stored);
     if let Err(problem) = delivery_options::check_together(&spec.headers, &names) {

@@ -42,6 +42,7 @@ pub(super) struct SentFields {
     pub timeout_seconds: FieldValue<u32>,
     pub rate_limit: FieldValue<u32>,
     pub max_in_flight: FieldValue<u32>,
+    pub ordered: FieldValue<bool>,
 }
 
 /// Reads every field the vertical knows from the request object.
@@ -65,6 +66,7 @@ pub(super) fn fields(
         timeout_seconds: FieldValue::Absent,
         rate_limit: FieldValue::Absent,
         max_in_flight: FieldValue::Absent,
+        ordered: FieldValue::Absent,
     };
     for def in fields_of(vertical) {
         let Some(value) = object.get(def.name) else { continue };
@@ -93,6 +95,7 @@ impl SentFields {
             Role::Timeout => self.timeout_seconds = FieldValue::Null,
             Role::RateLimit => self.rate_limit = FieldValue::Null,
             Role::MaxInFlight => self.max_in_flight = FieldValue::Null,
+            Role::Ordered => self.ordered = FieldValue::Null,
         }
     }
 
@@ -121,15 +124,20 @@ impl SentFields {
             }
             _ => {}
         }
-        if def.role == Role::Active {
-            return match value {
-                Value::Bool(b) => {
-                    self.is_active = FieldValue::Given(*b);
-                    Ok(())
+        if matches!(def.role, Role::Active | Role::Ordered) {
+            let flag = match value {
+                Value::Bool(b) => *b,
+                Value::String(_) => {
+                    return Err("must be a JSON boolean (true or false without quotes), not a string".into());
                 }
-                Value::String(_) => Err("must be a JSON boolean (true or false without quotes), not a string".into()),
-                other => Err(format!("must be true or false, not {}", json_kind(other))),
+                other => return Err(format!("must be true or false, not {}", json_kind(other))),
             };
+            if def.role == Role::Active {
+                self.is_active = FieldValue::Given(flag);
+            } else {
+                self.ordered = FieldValue::Given(flag);
+            }
+            return Ok(());
         }
         let Some(text) = value.as_str() else {
             return Err(format!("must be a string, not {}", json_kind(value)));
@@ -156,7 +164,8 @@ impl SentFields {
             | Role::SecretHeaders
             | Role::Timeout
             | Role::RateLimit
-            | Role::MaxInFlight => {}
+            | Role::MaxInFlight
+            | Role::Ordered => {}
         }
         Ok(())
     }

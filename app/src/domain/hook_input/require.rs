@@ -21,7 +21,12 @@ pub(super) fn mandatory_fields(vertical: Vertical, sent: &SentFields, mode: Mode
             // Credentials are never mandatory by themselves (`credentials.rs`).
             Role::Username | Role::Password | Role::Token => (false, false),
             // Delivery options are optional everywhere.
-            Role::Headers | Role::SecretHeaders | Role::Timeout | Role::RateLimit | Role::MaxInFlight => (false, false),
+            Role::Headers
+            | Role::SecretHeaders
+            | Role::Timeout
+            | Role::RateLimit
+            | Role::MaxInFlight
+            | Role::Ordered => (false, false),
         };
         if null {
             errors.push(FieldError::new(def.name, "is required and cannot be null"));

@@ -29,6 +29,8 @@ pub struct DeliveryOptionsView {
     /// Attempts at once this hook takes; null: no limit of its own.
     #[serde(rename = "maxInFlight")]
     pub max_in_flight: Option<u32>,
+    /// One attempt at a time, in publish order: a failing delivery holds back the later ones.
+    pub ordered: bool,
 }
 
 impl DeliveryOptionsView {
@@ -40,6 +42,7 @@ impl DeliveryOptionsView {
             timeout_seconds: options.timeout_seconds,
             rate_limit: options.rate_limit,
             max_in_flight: options.max_in_flight,
+            ordered: options.ordered,
         }
     }
 }
@@ -312,4 +315,8 @@ pub struct DeliveryOptionsInput {
     /// Attempts at once, 1 to 1000 (null: no limit of its own).
     #[schema(rename = "maxInFlight", minimum = 1, maximum = 1000)]
     max_in_flight: Option<u32>,
+    /// Ordered delivery (default false): one attempt at a time, strictly in publish order. A
+    /// delivery that keeps failing holds back the hook's later ones until it succeeds, is
+    /// dead-lettered or is skipped (`POST /api/v1/deliveries/{id}/skip`); then the next goes.
+    ordered: Option<bool>,
 }
