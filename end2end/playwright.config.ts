@@ -5,6 +5,8 @@ import { defineConfig } from "@playwright/test";
 // `npx playwright install`.
 export default defineConfig({
   testDir: "./tests",
+  // The one-file check runs alone, against the release binary (scripts/one-file-check).
+  ...(process.env.HOOKRELAY_ONE_FILE ? { testMatch: "**/one_file.spec.ts" } : { testIgnore: "**/one_file.spec.ts" }),
   timeout: 30_000,
   expect: { timeout: 10_000 },
   workers: 1,

@@ -1,15 +1,12 @@
 # Shared by scripts/run and scripts/test: idempotent set-up and step timing.
-# Installs only what is missing: the wasm target, cargo-leptos and
-# wasm-bindgen-cli at pinned versions, Debian's Chromium, the end2end npm
-# packages, and (for the tests) a PostgreSQL server on 127.0.0.1:5432.
+# Installs only what is missing: the wasm target and the end2end npm
+# packages (binaryen's wasm-opt; Playwright) for building, and for the tests
+# Debian's Chromium and a PostgreSQL server on 127.0.0.1:5432. No separate
+# tool is compiled: `cargo xtask` drives wasm-bindgen as a library.
 
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-
-CARGO_LEPTOS_VERSION="0.3.10"
-# wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock.
-WASM_BINDGEN_VERSION="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p')"
 
 STEP_SUMMARY=()
 step() {
@@ -33,18 +30,6 @@ as_root() {
 
 install_wasm_target() {
   rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-}
-
-install_cargo_leptos() {
-  if cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then return; fi
-  # 0.3.11 needs rustc 1.96; --locked keeps its dependency tree as released.
-  cargo install --locked "cargo-leptos@$CARGO_LEPTOS_VERSION"
-}
-
-install_wasm_bindgen() {
-  if wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then return; fi
-  # Not --locked: its lock file wants a webpki-roots the registry mirror lacks.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 }
 
 install_chromium() {
@@ -112,14 +97,33 @@ ensure_test_database() {
   if [ "$found" != 1 ]; then "${psql[@]}" "CREATE DATABASE test"; fi
 }
 
-setup() {
+# What building needs: the wasm target, and npm's binaryen for wasm-opt
+# (Debian's breaks hydration; `cargo xtask` finds it in end2end/node_modules).
+setup_build() {
   step "setup: wasm32 target" install_wasm_target
-  step "setup: cargo-leptos $CARGO_LEPTOS_VERSION" install_cargo_leptos
-  step "setup: wasm-bindgen-cli $WASM_BINDGEN_VERSION" install_wasm_bindgen
-  step "setup: chromium" install_chromium
   step "setup: end2end npm packages" install_npm_packages
-  # npm's binaryen wasm-opt (Debian's breaks hydration) ahead of anything else.
   export PATH="$ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+}
+
+# What testing needs on top: Chromium for Playwright.
+setup_test() {
+  setup_build
+  step "setup: chromium" install_chromium
+}
+
+# The release binary with the dashboard inside it (target/release/hookrelay).
+# The server and its dependencies compile beside the dashboard (cargo locks
+# each profile's build directory apart, and each build's single-threaded
+# stretches leave a core to the other); then `cargo xtask binary` compiles
+# the server once more, around the finished site. The environment is the
+# one `cargo xtask` gives its own builds, so the artifacts are shared.
+build_release() {
+  echo "building the release server and the dashboard side by side (their logs follow when both end)" >&2
+  in_parallel \
+    "server (release)" -- env -u RUSTFLAGS -u HOOKRELAY_EMBED_SITE LEPTOS_OUTPUT_NAME=hookrelay \
+      cargo build --release --locked -p server --bin hookrelay ++ \
+    "dashboard (release)" -- cargo xtask site --release
+  cargo xtask binary
 }
 
 # Runs the named commands at the same time, each one's output into its own

@@ -6,7 +6,7 @@ use crate::pages::{
     Settings,
 };
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
@@ -20,6 +20,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                // Here rather than in `App`: the bundle's name (hashed when the
+                // site is embedded) is known on the server only.
+                <link rel="stylesheet" id="leptos" href=format!("/pkg/{}.css", options.output_name)/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -67,7 +70,6 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href=format!("/pkg/{}.css", crate::OUTPUT_NAME)/>
         <Title formatter=|page: String| if page.is_empty() { "Hookrelay".to_owned() } else { format!("{page} · Hookrelay") }/>
         // Async: every page is rendered once its data is in, so a missing session
         // (302 to /login) and another account's id (404) set the status code.

@@ -66,9 +66,10 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub database: DatabaseArgs,
-    /// Directory holding the built dashboard (`pkg/`, favicon); relative to the working directory.
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
-    pub site_root: String,
+    /// Serve the dashboard's files (`pkg/`, favicon) from this directory instead of the copy
+    /// inside the binary (development); without an embedded copy the default is `target/site`.
+    #[arg(long, env = "LEPTOS_SITE_ROOT")]
+    pub site_root: Option<String>,
     /// Requests per second allowed per API key (0 turns the limit off).
     #[arg(long, env = "HOOKRELAY_RATE_LIMIT", default_value_t = 100)]
     pub rate_limit: u32,

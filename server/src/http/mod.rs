@@ -20,6 +20,7 @@ pub mod openapi;
 mod operations_endpoint;
 mod rate_limit;
 mod shutdown;
+pub mod site;
 mod state;
 
 pub use error::ApiError;
@@ -64,7 +65,7 @@ pub fn router(state: AppState) -> Router {
             },
             move || app::shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(site::fallback)
         .method_not_allowed_fallback(error::api_method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state);

@@ -4,6 +4,7 @@
 //! until `stop` resolves, then lets the delivery tasks finish. `serve` is the
 //! `hookrelay serve` command: both, with the signal handlers.
 
+use super::site::SiteSource;
 use super::{AppState, client, exposure, limits, metrics, router, shutdown};
 use crate::cli::{DeliveryArgs, ServeArgs};
 use crate::delivery::{self, AttemptContext, Dispatcher, DispatcherConfig};
@@ -46,11 +47,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(args: ServeArgs) -> Result<Self, ServeError> {
-        let account_limits = storage::quota::AccountLimits {
-            max_hooks: args.limits.max_hooks_per_account,
-            max_keys: args.limits.max_keys_per_account,
-        };
-        let db = storage::connect(&args.database.database_url).await?.with_limits(account_limits);
+        let db = storage::connect(&args.database.database_url).await?.with_limits(account_limits(&args));
         let secrets = crate::secret_key::open(&args.secret_key, &args.database.database_url, &db).await?;
         let delivery = &args.delivery;
         let lease_ms = delivery::lease_ms(delivery.delivery_timeout);
@@ -63,9 +60,11 @@ impl Application {
         let (handoff, handed_over) = delivery::handoff::channel(wake.clone(), owner.clone(), lease_ms);
         let (ingest, ingest_task) = crate::ingest::new(db.clone(), handoff, gate.clone());
         watched.spawn("ingest writer", ingest_task);
+        let site = SiteSource::for_serving(args.site_root.as_deref());
         let state = AppState {
             db: db.clone(),
-            leptos_options: leptos_options(&args)?,
+            leptos_options: leptos_options(&args, &site)?,
+            site,
             secrets: secrets.clone(),
             catalogue: Arc::new(args.hook_types.clone()),
             limits: limits::Limits::new(&limit_settings(&args)),
@@ -163,14 +162,23 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     Application::build(args).await?.run_until_stopped(shutdown).await
 }
 
-fn leptos_options(args: &ServeArgs) -> Result<LeptosOptions, ServeError> {
+fn leptos_options(args: &ServeArgs, site: &SiteSource) -> Result<LeptosOptions, ServeError> {
     let mut options = get_configuration(None).map_err(|e| ServeError::Config(e.to_string()))?.leptos_options;
     // Fixed here rather than taken from build-time env, so a binary built by
-    // plain `cargo build` serves the same bundle names as one from cargo-leptos.
-    options.output_name = app::OUTPUT_NAME.into();
-    options.site_root = args.site_root.as_str().into();
+    // plain `cargo build` serves the same bundle names as one from cargo-leptos;
+    // an embedded bundle's name carries its content hash.
+    options.output_name = site.bundle_name().into();
+    // Unused when the site is embedded (`site::fallback` serves it).
+    options.site_root = site.directory().unwrap_or("target/site").into();
     options.site_addr = args.listen;
     Ok(options)
+}
+
+fn account_limits(args: &ServeArgs) -> storage::quota::AccountLimits {
+    storage::quota::AccountLimits {
+        max_hooks: args.limits.max_hooks_per_account,
+        max_keys: args.limits.max_keys_per_account,
+    }
 }
 
 fn limit_settings(args: &ServeArgs) -> limits::LimitSettings {

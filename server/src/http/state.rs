@@ -10,6 +10,9 @@ use std::sync::Arc;
 pub struct AppState {
     pub db: Db,
     pub leptos_options: LeptosOptions,
+    /// Where the dashboard's files come from (embedded or a directory).
+    #[from_ref(skip)]
+    pub site: super::site::SiteSource,
     pub secrets: SecretBox,
     pub catalogue: Arc<Catalogue>,
     pub limits: super::limits::Limits,
