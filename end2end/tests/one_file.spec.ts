@@ -55,3 +55,21 @@ test("the bundle is content-hashed, typed, compressed and cached for a year", as
   expect((await request.get("/pkg/hookrelay.js")).status()).toBe(404);
   expect((await request.get("/pkg/hookrelay.0000000000000000.wasm")).status()).toBe(404);
 });
+
+// Issue 16's figure, printed for docs/BENCHMARKS.md (speed is measured,
+// not asserted): a cold browser context loads /login until the WASM has
+// hydrated it, five times.
+test("first load, SSR to hydrated, in a cold browser (measured)", async ({ browser }) => {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const started = Date.now();
+    await page.goto("/login");
+    await hydrated(page);
+    times.push(Date.now() - started);
+    await context.close();
+  }
+  times.sort((a, b) => a - b);
+  console.log(`first dashboard load (SSR + hydrate), cold cache: ${times.join(", ")} ms; median ${times[2]} ms`);
+});
