@@ -119,8 +119,10 @@ setup_test() {
 # one `cargo xtask` gives its own builds, so the artifacts are shared.
 build_release() {
   echo "building the release server and the dashboard side by side (their logs follow when both end)" >&2
+  # The same HOOKRELAY_EMBED_SITE as `cargo xtask binary` gives: when the
+  # dashboard did not change, that step has nothing left to compile.
   in_parallel \
-    "server (release)" -- env -u RUSTFLAGS -u HOOKRELAY_EMBED_SITE LEPTOS_OUTPUT_NAME=hookrelay \
+    "server (release)" -- env -u RUSTFLAGS LEPTOS_OUTPUT_NAME=hookrelay HOOKRELAY_EMBED_SITE="$ROOT/target/site" \
       cargo build --release --locked -p server --bin hookrelay ++ \
     "dashboard (release)" -- cargo xtask site --release
   cargo xtask binary

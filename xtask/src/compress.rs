@@ -15,7 +15,7 @@ pub fn copies(path: &Path, original: &[u8], changed: bool) -> Result<Vec<(PathBu
         let mut name = path.as_os_str().to_owned();
         name.push(format!(".{suffix}"));
         let copy = PathBuf::from(name);
-        if !changed && copy.exists() {
+        if !changed && is_newer(&copy, path) {
             out.push((copy, None));
             continue;
         }
@@ -40,4 +40,11 @@ fn brotli(original: &[u8]) -> Result<Vec<u8>> {
     let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
     brotli::BrotliCompress(&mut &original[..], &mut out, &params)?;
     Ok(out)
+}
+
+/// Whether `copy` exists and was written after `original` (a copy left by
+/// an interrupted build is older, and made again).
+fn is_newer(copy: &Path, original: &Path) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    matches!((modified(copy), modified(original)), (Some(c), Some(o)) if c >= o)
 }

@@ -64,8 +64,13 @@ fn optimised(paths: &Paths, bound: Vec<u8>) -> Result<Vec<u8>> {
     if last_out.exists() && std::fs::read(&last_in).is_ok_and(|last| last == bound) {
         return read(&last_out);
     }
-    std::fs::write(&last_in, &bound).with_context(|| format!("writing {}", last_in.display()))?;
-    optimise(paths, &last_in, &last_out)?;
+    // The input is remembered only once its output is complete: an
+    // interrupted run never pairs new JS glue with an old optimised WASM.
+    let _ = std::fs::remove_file(&last_in);
+    let pending = paths.target.join("xtask-opt-pending.wasm");
+    std::fs::write(&pending, &bound).with_context(|| format!("writing {}", pending.display()))?;
+    optimise(paths, &pending, &last_out)?;
+    std::fs::rename(&pending, &last_in).with_context(|| format!("writing {}", last_in.display()))?;
     read(&last_out)
 }
 

@@ -48,6 +48,7 @@ fn Blocked(blocked: BlockedHeadView, refresh: RwSignal<u32>) -> impl IntoView {
     let waiting = match blocked.waiting {
         0 => "Nothing waits behind it yet.".to_owned(),
         1 => "1 delivery waits behind it.".to_owned(),
+        n if n > 10_000 => "More than 10,000 deliveries wait behind it.".to_owned(),
         n => format!("{n} deliveries wait behind it."),
     };
     view! {

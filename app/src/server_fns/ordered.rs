@@ -52,6 +52,9 @@ pub async fn skip_delivery(id: String) -> Result<(), DashboardError> {
         SkipResult::NotPending => {
             Err(super::error::answered(DashboardError::Conflict("This delivery is no longer pending.".to_owned())))
         }
+        SkipResult::InFlight => Err(super::error::answered(DashboardError::Conflict(
+            "This delivery is being attempted right now; skip it once the attempt ends.".to_owned(),
+        ))),
         SkipResult::NotFound => Err(not_found("Delivery")),
     }
 }

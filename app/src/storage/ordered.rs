@@ -17,7 +17,7 @@ pub struct BlockedHead {
     pub next_attempt_at: i64,
     /// What the last attempt got.
     pub last_error: Option<String>,
-    /// Pending deliveries of the hook behind it.
+    /// Pending deliveries of the hook behind it (counted up to 10,000).
     pub waiting: i64,
 }
 
@@ -55,8 +55,9 @@ pub async fn blocked_head(
         .fetch_optional(p)
         .await)?;
     let Some(head) = head.filter(|h| h.attempt_count > 0) else { return Ok(None) };
+    // Counted up to a cap: the page asks every 2 s, and the backlog may be long.
     let (pending,): (i64,) = on_pool!(&db.pool, p => sqlx::query_as(
-        "SELECT COUNT(*) FROM deliveries WHERE hook_id = $1 AND status = 'pending'",
+        "SELECT COUNT(*) FROM (SELECT 1 FROM deliveries WHERE hook_id = $1 AND status = 'pending' LIMIT 10001) AS w",
     )
     .bind(hook.as_str())
     .fetch_one(p)
@@ -79,21 +80,26 @@ pub enum SkipResult {
     },
     /// Not pending (it already succeeded or failed).
     NotPending,
+    /// An attempt of it is in flight (leased): skipping now would let the
+    /// next delivery go while this one may still land.
+    InFlight,
     NotFound,
 }
 
 /// What the attempt log shows for a skipped delivery.
 pub const SKIPPED: &str = "skipped by hand: the hook's later deliveries went ahead";
 
-/// Gives up on a pending delivery of the account: it is failed (and can
-/// be retried by hand like any failed one), with the skip in its attempt
-/// log. An attempt of it still in flight is not recorded (its lease is gone).
+/// Gives up on a pending delivery of the account that waits for its next
+/// attempt: it is failed (and can be retried by hand like any failed
+/// one), with the skip in its attempt log. One with an attempt in flight
+/// (a live lease) is left alone.
 pub async fn skip(db: &Db, account: &ResourceId, delivery: &DeliveryId) -> Result<SkipResult, StorageError> {
     let now = now_ms();
     let mut tx = db.begin_write().await?;
     let skipped: Option<(String,)> = on_tx!(&mut tx, t => sqlx::query_as(
         "UPDATE deliveries SET status = 'failed', lease_until = NULL, lease_owner = NULL, updated_at = $1
-         WHERE id = $2 AND account_id = $3 AND status = 'pending' RETURNING hook_id",
+         WHERE id = $2 AND account_id = $3 AND status = 'pending' AND (lease_until IS NULL OR lease_until < $1)
+         RETURNING hook_id",
     )
     .bind(now)
     .bind(delivery.as_str())
@@ -101,14 +107,18 @@ pub async fn skip(db: &Db, account: &ResourceId, delivery: &DeliveryId) -> Resul
     .fetch_optional(&mut **t)
     .await)?;
     let Some((hook_id,)) = skipped else {
-        let exists: Option<(i64,)> = on_tx!(&mut tx, t => sqlx::query_as(
-            "SELECT CAST(1 AS BIGINT) FROM deliveries WHERE id = $1 AND account_id = $2",
+        let status: Option<(String,)> = on_tx!(&mut tx, t => sqlx::query_as(
+            "SELECT status FROM deliveries WHERE id = $1 AND account_id = $2",
         )
         .bind(delivery.as_str())
         .bind(account.as_str())
         .fetch_optional(&mut **t)
         .await)?;
-        return Ok(if exists.is_some() { SkipResult::NotPending } else { SkipResult::NotFound });
+        return Ok(match status {
+            None => SkipResult::NotFound,
+            Some((status,)) if status == "pending" => SkipResult::InFlight,
+            Some(_) => SkipResult::NotPending,
+        });
     };
     on_tx!(&mut tx, t => sqlx::query(
         "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_body)

@@ -44,13 +44,14 @@ impl Handoff {
                 ready.append(leased);
             }
         }
-        match slot {
-            Some(slot) if !ready.is_empty() => {
-                slot.send(ready);
-            }
-            Some(_) => {}
-            None if queued > 0 => self.wake.notify(),
-            None => {}
+        // Deliveries stored but not handed over (an ordered hook's are
+        // stored unleased) wait for a claim: wake the dispatcher for them.
+        let handed = u64::try_from(ready.len()).unwrap_or(u64::MAX);
+        if let Some(slot) = slot.filter(|_| !ready.is_empty()) {
+            slot.send(ready);
+        }
+        if queued > handed {
+            self.wake.notify();
         }
         Ok(published)
     }

@@ -145,7 +145,7 @@ pub async fn retry(
     params(("id" = String, Path, description = "Delivery id")),
     responses(
         (status = 200, description = "Skipped: the delivery is failed", body = RetryQueued),
-        (status = 409, description = "The delivery is not pending", body = ErrorBody),
+        (status = 409, description = "The delivery is not pending, or an attempt of it is in flight", body = ErrorBody),
     ))]
 pub async fn skip(
     State(state): State<AppState>,
@@ -162,6 +162,9 @@ pub async fn skip(
             Ok(Json(RetryQueued { error: false, id: id.into(), status: DeliveryStatus::Failed.to_string() }))
         }
         SkipResult::NotPending => Err(ApiError::Conflict("only a pending delivery can be skipped")),
+        SkipResult::InFlight => {
+            Err(ApiError::Conflict("an attempt of this delivery is in flight; skip it once its outcome is recorded"))
+        }
         SkipResult::NotFound => Err(ApiError::NotFound("Delivery")),
     }
 }

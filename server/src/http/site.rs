@@ -92,7 +92,14 @@ pub async fn fallback(State(state): State<AppState>, request: Request) -> Respon
         move || leptos::prelude::provide_context(context.clone()),
         move || app::shell(options.clone()),
     );
-    render(request).await
+    // Another build's bundle name (a rolling deploy): not found here, and
+    // never cached as such by a browser or a CDN.
+    let bundle = request.uri().path().starts_with("/pkg/");
+    let mut response = render(request).await;
+    if bundle {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 #[derive(Clone, Copy)]
@@ -136,15 +143,25 @@ fn respond(file: &EmbeddedFile, request: &HeaderMap) -> Response {
     (headers, Body::from(body)).into_response()
 }
 
-/// Whether `Accept-Encoding` allows `coding` (listed, or `*`, without q=0).
+/// Whether `Accept-Encoding` allows `coding`: listed without q=0, or not
+/// listed and `*` is (an explicit q=0 for the coding wins over `*`).
 fn accepts(accept_encoding: &str, coding: &str) -> bool {
-    accept_encoding.split(',').any(|item| {
-        let mut parts = item.split(';').map(str::trim);
-        let name = parts.next().unwrap_or("");
-        let refused =
-            parts.any(|p| p.strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)));
-        (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
-    })
+    let items: Vec<(&str, bool)> = accept_encoding
+        .split(',')
+        .map(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("");
+            let refused = parts.any(|p| {
+                let (key, value) = p.split_once('=').unwrap_or((p, ""));
+                key.trim().eq_ignore_ascii_case("q") && value.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
+            });
+            (name, !refused)
+        })
+        .collect();
+    match items.iter().find(|(name, _)| name.eq_ignore_ascii_case(coding)) {
+        Some((_, allowed)) => *allowed,
+        None => items.iter().any(|(name, allowed)| *name == "*" && *allowed),
+    }
 }
 
 fn matches_etag(if_none_match: Option<&HeaderValue>, etag: &str) -> bool {
@@ -181,6 +198,8 @@ mod tests {
         assert!(accepts("*", "gzip"));
         assert!(!accepts("identity", "gzip"));
         assert!(!accepts("", "br"));
+        assert!(!accepts("br;q=0, *", "br"), "an explicit refusal wins over *");
+        assert!(!accepts("gzip, BR;Q=0", "br"));
     }
 
     #[test]

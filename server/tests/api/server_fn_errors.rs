@@ -77,7 +77,7 @@ async fn each_mistake_has_its_status_and_kind() {
 }
 
 #[tokio::test]
-async fn a_waiting_delivery_is_retried_now_and_skipping_a_finished_one_is_a_conflict() {
+async fn a_waiting_delivery_is_skipped_and_skipping_it_again_is_a_conflict() {
     let app = TestApp::spawn().await;
     let key = app.create_user("conflict@example.com");
     let cookie = log_in(&app, "conflict@example.com", "a long password").await.expect("session");
@@ -95,9 +95,7 @@ async fn a_waiting_delivery_is_retried_now_and_skipping_a_finished_one_is_a_conf
             .then(|| d["id"].as_str().unwrap_or_default().to_owned())
     })
     .await;
-    // Waiting for its next attempt: "Retry" makes it due now.
-    let (status, body) = call(&app, "retry_delivery", cookie, &[("id", &delivery)]).await;
-    assert_eq!(status, 200, "{body}");
+    // Waiting for its next attempt (nothing in flight): it can be skipped.
     let (status, body) = call(&app, "skip_delivery", cookie, &[("id", &delivery)]).await;
     assert_eq!(status, 200, "{body}");
     // Skipped (failed) already: skipping again is a conflict.

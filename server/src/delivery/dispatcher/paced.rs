@@ -12,9 +12,17 @@ impl Dispatcher {
     pub(super) fn trim_paced(&mut self) {
         let directory = self.parts.ctx.db.hooks();
         for hook in self.held.hooks_with_work() {
-            let paced = matches!(directory.cached(&hook), Some(HookNow::Active(t)) if t.rate_limit.is_some() || t.max_in_flight.is_some());
+            let target = match directory.cached(&hook) {
+                Some(HookNow::Active(t)) => Some(t),
+                _ => None,
+            };
+            let paced = target.as_ref().is_some_and(|t| t.rate_limit.is_some() || t.max_in_flight.is_some());
             if paced {
-                let over = self.held.trim(&hook, PACED_QUEUE);
+                // An ordered hook's claim gives only its head; more queued
+                // here were taken before it was switched to ordered, and go
+                // back so the claim orders them.
+                let cap = if target.as_ref().is_some_and(|t| t.ordered) { 1 } else { PACED_QUEUE };
+                let over = self.held.trim(&hook, cap);
                 if !over.is_empty() {
                     self.give_back.extend(over);
                     self.paced_backlog.insert(hook.clone());
