@@ -290,15 +290,8 @@ pub async fn record_batch(
     items: &[Recorded],
     disable_after_ms: i64,
 ) -> Result<Vec<RecordResult>, StorageError> {
-    // A deadlock's victim (PostgreSQL; see `StorageError::is_deadlock`) is
-    // rolled back whole: written again rather than left to its lease.
-    let mut tries = 0;
-    loop {
-        match record_batch_once(db, owner, items, disable_after_ms).await {
-            Err(e) if tries < 3 && e.is_deadlock() => tries += 1,
-            done => return done,
-        }
-    }
+    // A deadlock's victim is written again rather than left to its lease.
+    super::again_if_deadlocked(|| record_batch_once(db, owner, items, disable_after_ms)).await
 }
 
 async fn record_batch_once(

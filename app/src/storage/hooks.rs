@@ -329,14 +329,8 @@ pub async fn delete(
     id: &ResourceId,
 ) -> Result<bool, StorageError> {
     // The cascade over the hook's deliveries can deadlock with a lease
-    // renewal on PostgreSQL; the loser is rolled back whole, so run it again.
-    let mut tries = 0;
-    loop {
-        match delete_once(db, account_id, vertical, id).await {
-            Err(e) if tries < 3 && e.is_deadlock() => tries += 1,
-            done => return done,
-        }
-    }
+    // renewal on PostgreSQL.
+    super::again_if_deadlocked(|| delete_once(db, account_id, vertical, id)).await
 }
 
 async fn delete_once(

@@ -186,6 +186,22 @@ impl StorageError {
     }
 }
 
+/// Runs a write transaction again (up to three more times) when PostgreSQL
+/// chose it as a deadlock's victim: it was rolled back whole.
+pub(crate) async fn again_if_deadlocked<T, F, Fut>(mut run: F) -> Result<T, StorageError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StorageError>>,
+{
+    let mut tries = 0;
+    loop {
+        match run().await {
+            Err(e) if tries < 3 && e.is_deadlock() => tries += 1,
+            done => return done,
+        }
+    }
+}
+
 /// Opens the database at `url` and applies the embedded migrations of its
 /// backend: `sqlite://…` (created if missing, WAL mode, every commit
 /// fsynced: what a 2xx acknowledged survives power loss) or
