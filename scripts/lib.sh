@@ -114,15 +114,14 @@ setup_test() {
 # The release binary with the dashboard inside it (target/release/hookrelay).
 # The server and its dependencies compile beside the dashboard (cargo locks
 # each profile's build directory apart, and each build's single-threaded
-# stretches leave a core to the other); then `cargo xtask binary` compiles
-# the server once more, around the finished site. The environment is the
-# one `cargo xtask` gives its own builds, so the artifacts are shared.
+# stretches leave a core to the other); then `cargo xtask binary` packs the
+# finished site onto the end of the executable (no second compile). The
+# environment is the one `cargo xtask` gives its own builds, so the
+# artifacts are shared.
 build_release() {
   echo "building the release server and the dashboard side by side (their logs follow when both end)" >&2
-  # The same HOOKRELAY_EMBED_SITE as `cargo xtask binary` gives: when the
-  # dashboard did not change, that step has nothing left to compile.
   in_parallel \
-    "server (release)" -- env -u RUSTFLAGS LEPTOS_OUTPUT_NAME=hookrelay HOOKRELAY_EMBED_SITE="$ROOT/target/site" \
+    "server (release)" -- env -u RUSTFLAGS LEPTOS_OUTPUT_NAME=hookrelay \
       cargo build --release --locked -p server --bin hookrelay ++ \
     "dashboard (release)" -- cargo xtask site --release
   cargo xtask binary

@@ -27,6 +27,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod ladder;
 mod paced;
 
 #[derive(Parser, Debug)]
@@ -35,7 +36,8 @@ struct Args {
     /// The hookrelay binary to measure.
     #[arg(long, default_value = "target/release/hookrelay")]
     binary: String,
-    /// Which scenario: all, throughput, fanout, latency, retention, login-flood, paced.
+    /// Which scenario: all, throughput, fanout, latency, retention, login-flood, paced, ladder
+    /// (CPU per event at 50, 200, 400 and 1,000 events/s and saturated).
     #[arg(long, default_value = "all")]
     scenario: String,
     /// Events for the throughput scenario (1 hook).
@@ -105,6 +107,9 @@ async fn main() {
     }
     if matches!(args.scenario.as_str(), "all" | "latency") {
         steady(&args).await;
+    }
+    if matches!(args.scenario.as_str(), "all" | "ladder") {
+        ladder::run(&args).await;
     }
     if matches!(args.scenario.as_str(), "all" | "paced") {
         paced::run(&args).await;
@@ -412,7 +417,28 @@ async fn steady(args: &Args) {
     let client = reqwest::Client::new();
     create_hooks_with_key(&client, &cluster.first().url, &cluster.key, &receiver, 1).await;
     let total = (args.rate * args.seconds) as usize;
-    let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
+    let published = publish_steadily(&cluster, &client, args.rate, args.seconds).await;
+    wait_for_deliveries(&receipts, published.len(), Duration::from_secs(30)).await;
+    let (_, deliveries, duplicates) = summary(&receipts);
+    println!("\n== steady: {} events/s for {} s, 1 hook ==", args.rate, args.seconds);
+    println!("accepted          {} of {total}", published.len());
+    println!("delivered         {deliveries}");
+    latency_report(&published, &receipts);
+    println!("duplicates        {duplicates}");
+    println!("missing           {}", published.len().saturating_sub(deliveries));
+    println!("peak RSS          {}", cluster.peak_rss());
+}
+
+/// Publishes `rate` events a second for `seconds`, each on its own task at
+/// its tick; the accepted ones, with the instant each request started.
+async fn publish_steadily(
+    cluster: &Cluster,
+    client: &reqwest::Client,
+    rate: u64,
+    seconds: u64,
+) -> Vec<(String, Instant)> {
+    let total = (rate * seconds) as usize;
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let published = Arc::new(Mutex::new(Vec::with_capacity(total)));
@@ -430,19 +456,15 @@ async fn steady(args: &Args) {
     for t in tasks {
         let _ = t.await;
     }
-    let published = published.lock().expect("lock").clone();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while delivered(&receipts) < published.len() && Instant::now() < deadline {
+    published.lock().expect("lock").clone()
+}
+
+/// Waits until `expected` distinct deliveries arrived, or `limit` passed.
+async fn wait_for_deliveries(receipts: &Receipts, expected: usize, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while delivered(receipts) < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let (_, deliveries, duplicates) = summary(&receipts);
-    println!("\n== steady: {} events/s for {} s, 1 hook ==", args.rate, args.seconds);
-    println!("accepted          {} of {total}", published.len());
-    println!("delivered         {deliveries}");
-    latency_report(&published, &receipts);
-    println!("duplicates        {duplicates}");
-    println!("missing           {}", published.len().saturating_sub(deliveries));
-    println!("peak RSS          {}", cluster.peak_rss());
 }
 
 /// REST latency under a login flood: `rate` events/s are published (each
@@ -561,8 +583,8 @@ fn summary(receipts: &Receipts) -> (Option<Instant>, usize, usize) {
     (last, r.per_delivery.len(), duplicates)
 }
 
-/// Publish start → first receipt, per event.
-fn latency_report(published: &[(String, Instant)], receipts: &Receipts) {
+/// Publish start → first receipt, per event, sorted, in ms.
+fn latencies_ms(published: &[(String, Instant)], receipts: &Receipts) -> Vec<f64> {
     let r = receipts.lock().expect("lock");
     let mut ms: Vec<f64> = published
         .iter()
@@ -570,17 +592,30 @@ fn latency_report(published: &[(String, Instant)], receipts: &Receipts) {
             r.per_event.get(id).and_then(|v| v.iter().min()).map(|t| t.duration_since(*start).as_secs_f64() * 1000.0)
         })
         .collect();
+    ms.sort_by(f64::total_cmp);
+    ms
+}
+
+/// The `p` quantile of sorted figures (NaN when there are none).
+fn quantile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Publish start → first receipt, per event.
+fn latency_report(published: &[(String, Instant)], receipts: &Receipts) {
+    let ms = latencies_ms(published, receipts);
     if ms.is_empty() {
         println!("latency           no receipts");
         return;
     }
-    ms.sort_by(f64::total_cmp);
-    let pct = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
     println!(
         "ingest→receipt    p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        pct(0.50),
-        pct(0.90),
-        pct(0.99),
+        quantile(&ms, 0.50),
+        quantile(&ms, 0.90),
+        quantile(&ms, 0.99),
         ms[ms.len() - 1]
     );
 }

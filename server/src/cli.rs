@@ -90,6 +90,24 @@ pub struct ServeArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub exposure: ExposureArgs,
+    /// Threads running the async work (requests, the dispatcher). Default: 1 on SQLite,
+    /// whose queries run on threads of their own (fewer threads to wake: less CPU per
+    /// event); one per CPU on PostgreSQL, whose I/O runs on these threads.
+    #[arg(long, env = "HOOKRELAY_RUNTIME_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub runtime_threads: Option<u16>,
+}
+
+impl ServeArgs {
+    /// The async runtime's worker threads (`None`: one per CPU).
+    pub fn runtime_threads(&self) -> Option<usize> {
+        match self.runtime_threads {
+            Some(n) => Some(n.into()),
+            None if app::storage::Backend::of_url(&self.database.database_url) == app::storage::Backend::Sqlite => {
+                Some(1)
+            }
+            None => None,
+        }
+    }
 }
 
 /// Limits that keep one client or tenant from costing everyone else.

@@ -12,6 +12,7 @@ pub mod commands;
 mod delivery;
 mod http;
 mod ingest;
+mod log_writer;
 mod metrics;
 mod operations;
 mod secret_key;

@@ -8,9 +8,24 @@ fn main() -> ExitCode {
     tune_malloc();
     raise_open_file_limit();
     let cli = cli::Cli::parse();
-    // Held to the end of main: dropping it flushes the log lines still queued.
-    let _log_flush = telemetry::init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // Held to the end of main: dropping it writes the log lines still buffered.
+    let log_flush = match telemetry::init() {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("error: cannot start the log writer: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    let threads = match &cli.command {
+        None => cli.serve.runtime_threads(),
+        Some(cli::Command::Serve(args)) => args.runtime_threads(),
+        Some(_) => None,
+    };
+    if let Some(threads) = threads {
+        builder.worker_threads(threads);
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -27,6 +42,9 @@ fn main() -> ExitCode {
             Some(cli::Command::RotateSecretKey(args)) => commands::rotate::rotate_secret_key(args).await,
         }
     });
+    // The lines logged before the outcome come before it.
+    drop(runtime);
+    drop(log_flush);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -5,10 +5,10 @@
 //!   `wasm-opt -Oz` from npm's binaryen in release, the CSS and `public/`;
 //!   in release also a `.gz` and a `.br` beside each file.
 //! - `cargo xtask dist`: the release site, then the release `hookrelay`
-//!   with that site inside it (one file to deploy).
+//!   with that site packed onto its end (one file to deploy; `sitepack`).
 //! - `cargo xtask binary`: only the second half, around the release site
-//!   already in `target/site` (the scripts build the server's dependencies
-//!   beside the site, then this).
+//!   already in `target/site` (the scripts build the server beside the
+//!   site, then this: the server is not compiled again, only packed).
 //! - `cargo xtask dev`: the debug site and the debug `hookrelay` (which
 //!   serves `--site-root target/site`), built the way `cargo leptos build`
 //!   builds them, so `cargo test` and clippy reuse the same artifacts.
@@ -104,7 +104,22 @@ fn main() -> Result<()> {
 /// same flags, so its builds share these artifacts).
 pub fn cargo(paths: &Paths, profile: Profile) -> Command {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    command.current_dir(&paths.root).env("LEPTOS_OUTPUT_NAME", OUTPUT_NAME).env_remove("HOOKRELAY_EMBED_SITE");
+    command.current_dir(&paths.root).env("LEPTOS_OUTPUT_NAME", OUTPUT_NAME);
+    // `cargo run` gave this process its package's variables (CARGO_PKG_NAME
+    // = xtask, …). Build scripts such as ring's rerun when those change, so
+    // a build started from here would compile ring, rustls, reqwest and the
+    // server again after the same build from a plain shell: without them the
+    // two share every artifact.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || ["CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "OUT_DIR"]
+                .contains(&name.as_ref())
+        {
+            command.env_remove(name.as_ref());
+        }
+    }
     match profile {
         Profile::Debug => command.env("RUSTFLAGS", "--cfg erase_components"),
         Profile::Release => command.env_remove("RUSTFLAGS"),
@@ -121,16 +136,34 @@ pub fn run(command: &mut Command) -> Result<()> {
     Ok(())
 }
 
-/// The `hookrelay` binary; in release with the site embedded
-/// (`server/build.rs` reads `HOOKRELAY_EMBED_SITE`).
+/// The `hookrelay` binary; in release with the site packed onto it.
 fn build_server(paths: &Paths, profile: Profile) -> Result<()> {
     let mut command = cargo(paths, profile);
     command.args(["build", "--locked", "-p", "server", "--bin", "hookrelay"]);
     if profile == Profile::Release {
-        command.arg("--release").env("HOOKRELAY_EMBED_SITE", paths.site());
+        command.arg("--release");
     }
     run(&mut command)?;
     let dir = if profile == Profile::Release { "release" } else { "debug" };
-    eprintln!("built {}", paths.target.join(dir).join("hookrelay").display());
+    let binary = paths.target.join(dir).join("hookrelay");
+    if profile == Profile::Release {
+        pack_site(&binary, &paths.site())?;
+    }
+    eprintln!("built {}", binary.display());
+    Ok(())
+}
+
+/// Packs `site` onto the end of `binary` (replacing a site packed before).
+/// Written beside it and renamed over it: cargo hard-links the binary to
+/// its own copy in `deps/`, which must stay as cargo built it.
+fn pack_site(binary: &Path, site: &Path) -> Result<()> {
+    let executable = std::fs::read(binary).with_context(|| binary.display().to_string())?;
+    let packed = sitepack::append(&executable, site).with_context(|| format!("packing {}", site.display()))?;
+    let staged = binary.with_extension("packing");
+    std::fs::write(&staged, &packed).with_context(|| staged.display().to_string())?;
+    let permissions = std::fs::metadata(binary)?.permissions();
+    std::fs::set_permissions(&staged, permissions)?;
+    std::fs::rename(&staged, binary)
+        .with_context(|| format!("renaming {} over {}", staged.display(), binary.display()))?;
     Ok(())
 }

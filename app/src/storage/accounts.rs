@@ -1,6 +1,7 @@
 //! Accounts: who owns hooks and API keys.
 
 use super::backend::on_pool;
+use super::row::row;
 use super::{Db, StorageError, is_unique_violation, now_ms};
 use crate::domain::{ResourceId, Vertical};
 use crate::security::random;
@@ -21,12 +22,13 @@ pub struct NewAccount<'a> {
     pub vertical: Vertical,
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct AccountRow {
-    pub id: String,
-    pub email: String,
-    pub is_admin: bool,
-    pub vertical: String,
+row! {
+    pub(super) struct AccountRow {
+        pub id: String,
+        pub email: String,
+        pub is_admin: bool,
+        pub vertical: String,
+    }
 }
 
 impl AccountRow {

@@ -2,6 +2,7 @@
 
 use super::accounts::{Account, AccountRow};
 use super::backend::{on_pool, on_tx};
+use super::row::row;
 use super::{Db, StorageError, now_ms};
 use crate::domain::ResourceId;
 use crate::security::{api_keys, random};
@@ -36,11 +37,11 @@ pub struct KeyOwner {
     pub account: Account,
 }
 
-#[derive(sqlx::FromRow)]
-struct KeyOwnerRow {
-    key_id: String,
-    #[sqlx(flatten)]
-    account: AccountRow,
+row! {
+    struct KeyOwnerRow {
+        key_id: String,
+    }
+    flatten { account: AccountRow }
 }
 
 /// The account owning the (unrevoked) key whose plaintext is `presented`.
@@ -56,14 +57,16 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<KeyOwner>, 
     row.map(|r| Ok(KeyOwner { key_id: r.key_id, account: r.account.into_account()? })).transpose()
 }
 
-/// An API key as the dashboard lists it (never the key itself).
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct KeyInfo {
-    pub id: String,
-    pub display_prefix: String,
-    pub name: String,
-    pub created_at: i64,
-    pub revoked_at: Option<i64>,
+row! {
+    /// An API key as the dashboard lists it (never the key itself).
+    #[derive(Clone, Debug)]
+    pub struct KeyInfo {
+        pub id: String,
+        pub display_prefix: String,
+        pub name: String,
+        pub created_at: i64,
+        pub revoked_at: Option<i64>,
+    }
 }
 
 /// The account's keys, newest first.

@@ -140,7 +140,10 @@ async fn open_sqlite(url: &str, synchronous: SqliteSynchronous, max: u32) -> Res
         // No checkpoint inside a commit (it would stall that request with
         // the copy and fsync): `checkpoint` runs from a background task.
         .pragma("wal_autocheckpoint", "0");
-    Ok(SqlitePoolOptions::new().max_connections(max).connect_with(options).await?)
+    // No ping before each use: the database is a local file, and on SQLite
+    // a ping is one more round trip to the connection's thread (two thread
+    // switches) for every query the service makes.
+    Ok(SqlitePoolOptions::new().max_connections(max).test_before_acquire(false).connect_with(options).await?)
 }
 
 /// A small pool: PostgreSQL's connections are shared by every process.

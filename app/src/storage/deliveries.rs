@@ -9,7 +9,8 @@
 //! gone (hook deleted) is dropped, never written over newer state, and a
 //! finished delivery never returns to `pending` except by manual retry.
 
-use super::backend::{on_pool, on_tx};
+use super::backend::{Pool, on_pool, on_tx};
+use super::row::row;
 use super::{Db, StorageError, json_rows, now_ms};
 use crate::domain::{DeliveryId, DeliveryStatus, EventId};
 use std::collections::{HashMap, HashSet};
@@ -44,13 +45,14 @@ pub struct ClaimedDelivery {
     pub payload: Arc<str>,
 }
 
-#[derive(sqlx::FromRow)]
-struct ClaimedRow {
-    id: DeliveryId,
-    event_id: EventId,
-    hook_id: String,
-    attempt_count: i64,
-    payload: String,
+row! {
+    struct ClaimedRow {
+        id: DeliveryId,
+        event_id: EventId,
+        hook_id: String,
+        attempt_count: i64,
+        payload: String,
+    }
 }
 
 /// Claims up to `limit` due deliveries of active hooks (pending, due, not
@@ -229,6 +231,80 @@ const INSERT_ATTEMPTS_POSTGRES: &str =
             value ->> 4, value ->> 5
      FROM json_array_elements($1::json)";
 
+/// The attempts of `items` as JSON rows for `INSERT_ATTEMPTS`.
+fn attempt_rows(items: &[&Recorded]) -> Result<String, StorageError> {
+    let attempts: Vec<_> = items
+        .iter()
+        .map(|item| {
+            let a = &item.attempt;
+            // PostgreSQL's text holds no NUL; an endpoint may answer with one.
+            let storable = |text: &Option<String>| text.as_ref().map(|t| t.replace('\0', "\u{fffd}"));
+            (
+                &item.delivery_id,
+                a.attempted_at,
+                a.duration_ms,
+                a.status_code,
+                storable(&a.error),
+                storable(&a.response_body),
+            )
+        })
+        .collect();
+    json_rows(&attempts)
+}
+
+/// On SQLite, a batch in which every attempt succeeded (the common case)
+/// is recorded in one round trip (`one_trip`). Inside the write lock, and
+/// before the outcomes are written (which clears the leases), only the
+/// deliveries this owner still holds — the condition the update itself
+/// checks — get their attempt row and close their hook's failing window;
+/// then the outcomes; `COMMIT`. Nothing fails in such a batch, so no hook
+/// is disabled and nothing is dead-lettered. As everywhere, the caller
+/// learns of the outcome after the commit; decoding the returned ids is
+/// all that follows it.
+async fn record_successes_in_one_trip(
+    pool: &sqlx::SqlitePool,
+    owner: &LeaseOwner,
+    items: &[Recorded],
+    now: i64,
+) -> Result<Vec<RecordResult>, StorageError> {
+    use sqlx::Row;
+    const HELD: &str = "+d.status = 'pending' AND d.lease_owner = $3";
+    static ONE_TRIP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "BEGIN IMMEDIATE;
+             INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_body)
+             SELECT a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3, a.value ->> 4, a.value ->> 5
+             FROM json_each($4) AS a
+             WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = a.value ->> 0 AND {HELD});
+             UPDATE hooks SET failing_since = NULL
+             WHERE failing_since IS NOT NULL
+               AND id IN (SELECT d.hook_id FROM deliveries d
+                          WHERE d.id IN (SELECT value ->> 0 FROM json_each($1)) AND {HELD});
+             {RECORD};
+             COMMIT"
+        )
+    });
+    let states: Vec<_> = items.iter().map(|item| (&item.delivery_id, DeliveryStatus::Succeeded, now)).collect();
+    let all: Vec<&Recorded> = items.iter().collect();
+    let query = sqlx::query(sqlx::AssertSqlSafe(ONE_TRIP.as_str()))
+        .bind(json_rows(&states)?)
+        .bind(now)
+        .bind(owner.as_str())
+        .bind(attempt_rows(&all)?);
+    let rows = super::one_trip::run(pool, query, 5).await?;
+    let written = rows[3].iter().map(|row| row.try_get::<DeliveryId, _>(0)).collect::<Result<HashSet<_>, _>>()?;
+    Ok(items
+        .iter()
+        .map(|item| {
+            if written.contains(&item.delivery_id) {
+                RecordResult::Written { disabled: None }
+            } else {
+                RecordResult::LeaseLost
+            }
+        })
+        .collect())
+}
+
 /// One attempt as recorded.
 #[derive(Debug, Clone)]
 pub struct AttemptRecord {
@@ -304,6 +380,11 @@ async fn record_batch_once(
         return Ok(Vec::new());
     }
     let now = now_ms();
+    if let Pool::Sqlite(pool) = &db.pool
+        && items.iter().all(|item| item.outcome == Outcome::Succeeded)
+    {
+        return record_successes_in_one_trip(pool, owner, items, now).await;
+    }
     // Tuples serialize as JSON arrays: `value ->> 0` is the first element.
     let states: Vec<_> = items
         .iter()
@@ -324,23 +405,7 @@ async fn record_batch_once(
         .await)?;
     let written: HashSet<DeliveryId> = written.into_iter().map(|(id,)| id).collect();
     let kept: Vec<&Recorded> = items.iter().filter(|item| written.contains(&item.delivery_id)).collect();
-    let attempts: Vec<_> = kept
-        .iter()
-        .map(|item| {
-            let a = &item.attempt;
-            // PostgreSQL's text holds no NUL; an endpoint may answer with one.
-            let storable = |text: &Option<String>| text.as_ref().map(|t| t.replace('\0', "\u{fffd}"));
-            (
-                &item.delivery_id,
-                a.attempted_at,
-                a.duration_ms,
-                a.status_code,
-                storable(&a.error),
-                storable(&a.response_body),
-            )
-        })
-        .collect();
-    let attempts = json_rows(&attempts)?;
+    let attempts = attempt_rows(&kept)?;
     let insert = tx.sql(INSERT_ATTEMPTS, INSERT_ATTEMPTS_POSTGRES);
     on_tx!(&mut tx, t => sqlx::query(insert).bind(&attempts).execute(&mut **t).await.map(|_| ()))?;
     let disabled = super::failing::track(&mut tx, db.hooks.process(), &kept, disable_after_ms, now).await?;

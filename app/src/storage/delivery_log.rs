@@ -3,6 +3,7 @@
 //! finished delivery. Re-exported by `deliveries`.
 
 use super::backend::on_pool;
+use super::row::row;
 use super::{Db, StorageError, json_rows, now_ms};
 use crate::domain::time_window::RecoverWindow;
 use crate::domain::{DeliveryId, DeliveryStatus, EventId, ResourceId};
@@ -57,24 +58,28 @@ pub enum RetryResult {
     NotFound,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct DeliveryRow {
-    pub id: DeliveryId,
-    pub event_id: EventId,
-    pub status: DeliveryStatus,
-    pub attempt_count: i64,
-    pub next_attempt_at: i64,
-    pub created_at: i64,
+row! {
+    #[derive(Debug, Clone)]
+    pub struct DeliveryRow {
+        pub id: DeliveryId,
+        pub event_id: EventId,
+        pub status: DeliveryStatus,
+        pub attempt_count: i64,
+        pub next_attempt_at: i64,
+        pub created_at: i64,
+    }
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct AttemptRow {
-    pub delivery_id: DeliveryId,
-    pub attempted_at: i64,
-    pub duration_ms: i64,
-    pub status_code: Option<i64>,
-    pub error: Option<String>,
-    pub response_body: Option<String>,
+row! {
+    #[derive(Debug, Clone)]
+    pub struct AttemptRow {
+        pub delivery_id: DeliveryId,
+        pub attempted_at: i64,
+        pub duration_ms: i64,
+        pub status_code: Option<i64>,
+        pub error: Option<String>,
+        pub response_body: Option<String>,
+    }
 }
 
 /// A page of a hook's deliveries (newest first) with their attempts, and the total.

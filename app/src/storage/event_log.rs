@@ -4,6 +4,7 @@
 
 use super::backend::on_pool;
 use super::delivery_log::{AttemptRow, attempts_of};
+use super::row::row;
 use super::{Db, StorageError};
 use crate::domain::{DeliveryId, DeliveryStatus, EventId, ResourceId};
 
@@ -16,15 +17,17 @@ pub struct EventFilter {
     pub since_ms: Option<i64>,
 }
 
-/// One event as the list shows it.
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct EventSummary {
-    pub id: EventId,
-    pub hook_type: String,
-    pub shop: Option<String>,
-    pub created_at: i64,
-    /// How many deliveries it was queued for.
-    pub deliveries: i64,
+row! {
+    /// One event as the list shows it.
+    #[derive(Clone, Debug)]
+    pub struct EventSummary {
+        pub id: EventId,
+        pub hook_type: String,
+        pub shop: Option<String>,
+        pub created_at: i64,
+        /// How many deliveries it was queued for.
+        pub deliveries: i64,
+    }
 }
 
 /// One event with what each matching hook made of it.
@@ -39,22 +42,25 @@ pub struct EventRecord {
     pub deliveries: Vec<(EventDelivery, Vec<AttemptRow>)>,
 }
 
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct EventDelivery {
-    pub id: DeliveryId,
-    pub hook_id: String,
-    pub status: DeliveryStatus,
-    pub next_attempt_at: i64,
-    pub created_at: i64,
+row! {
+    #[derive(Clone, Debug)]
+    pub struct EventDelivery {
+        pub id: DeliveryId,
+        pub hook_id: String,
+        pub status: DeliveryStatus,
+        pub next_attempt_at: i64,
+        pub created_at: i64,
+    }
 }
 
-#[derive(sqlx::FromRow)]
-struct EventRow {
-    id: EventId,
-    hook_type: String,
-    shop: Option<String>,
-    created_at: i64,
-    payload: String,
+row! {
+    struct EventRow {
+        id: EventId,
+        hook_type: String,
+        shop: Option<String>,
+        created_at: i64,
+        payload: String,
+    }
 }
 
 const FILTERS: &str = "account_id = $1 AND ($2 IS NULL OR hook_type = $2) AND ($3 IS NULL OR shop = $3)

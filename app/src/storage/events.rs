@@ -6,7 +6,7 @@
 //! id indexes instead of on a random page each, which keeps inserts cheap
 //! with the small page cache.
 
-use super::backend::{Backend, Tx, on_tx};
+use super::backend::{Backend, Pool, Tx, on_tx};
 use super::deliveries::{ClaimedDelivery, LeaseOwner};
 use super::{Db, StorageError, json_rows, now_ms};
 use crate::domain::{DeliveryId, EventId, ResourceId, Vertical};
@@ -51,6 +51,14 @@ pub struct PublishRequest {
     pub answer: fn(&EventId, u64) -> String,
 }
 
+impl PublishRequest {
+    /// Neither an idempotency key nor a single target hook: stored with the
+    /// other plain requests of its batch in two statements.
+    fn is_plain(&self) -> bool {
+        self.idempotency_key.is_none() && self.only_hook.is_none()
+    }
+}
+
 /// Stores several publish requests in one transaction (one fsync): each
 /// event with its deliveries, or, for an idempotency key seen in the last
 /// 24 h, nothing but the first answer. A request naming an unknown account
@@ -87,16 +95,21 @@ async fn publish_once(
 ) -> Result<Vec<Published>, StorageError> {
     let now = now_ms();
     let lease = lease.map(|(owner, ms)| NewLease { owner, until: now + ms });
+    if let Pool::Sqlite(pool) = &db.pool
+        && requests.iter().all(PublishRequest::is_plain)
+    {
+        let plain: Vec<&PublishRequest> = requests.iter().collect();
+        return publish_plain_in_one_trip(pool, &plain, now, lease).await;
+    }
     let mut tx = db.begin_write().await?;
     lock_idempotency_keys(&mut tx, requests).await?;
     // Plain events (the bulk of the traffic) are stored together in two
     // statements; test events and those with an idempotency key one by one.
-    let plain: Vec<&PublishRequest> =
-        requests.iter().filter(|r| r.idempotency_key.is_none() && r.only_hook.is_none()).collect();
+    let plain: Vec<&PublishRequest> = requests.iter().filter(|r| r.is_plain()).collect();
     let mut plain_out = publish_plain(&mut tx, &plain, now, lease).await?.into_iter();
     let mut out = Vec::with_capacity(requests.len());
     for request in requests {
-        if request.idempotency_key.is_none() && request.only_hook.is_none() {
+        if request.is_plain() {
             out.push(plain_out.next().ok_or(StorageError::Corrupt("publish batch"))?);
         } else {
             out.push(publish_one(&mut tx, request, now, lease).await?);
@@ -147,30 +160,12 @@ async fn publish_plain(
     if requests.is_empty() {
         return Ok(Vec::new());
     }
-    // Tuples serialize as JSON arrays: `value ->> 0` is the first element.
-    let events: Vec<_> =
-        requests.iter().map(|r| (r.id.as_str(), r.account_id.as_str(), &r.hook_type, &r.shop, &r.payload)).collect();
-    let matches: Vec<_> = requests
-        .iter()
-        .map(|r| (r.id.as_str(), r.account_id.as_str(), &r.hook_type, &r.shop, r.vertical.as_str()))
-        .collect();
-    let (events, matches) = (json_rows(&events)?, json_rows(&matches)?);
-    // Only events of existing accounts: one unknown `_user` fails alone.
-    let insert_events = tx.sql(
-        "INSERT INTO events (id, account_id, hook_type, shop, payload, created_at)
-         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, $2 FROM json_each($1)
-         WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.id = value ->> 1)
-         RETURNING id",
-        "INSERT INTO events (id, account_id, hook_type, shop, payload, created_at)
-         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, $2 FROM json_array_elements($1::json)
-         WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.id = value ->> 1)
-         RETURNING id",
-    );
+    let (events, matches) = plain_rows(requests)?;
+    let insert_events = tx.sql(INSERT_EVENTS_SQLITE, INSERT_EVENTS_POSTGRES);
     let stored: Vec<(String,)> =
         on_tx!(&mut *tx, t => sqlx::query_as(insert_events).bind(&events).bind(now).fetch_all(&mut **t).await)?;
-    let stored: HashSet<String> = stored.into_iter().map(|(id,)| id).collect();
-    let insert_deliveries = deliveries_for_events(tx.backend());
-    let created: Vec<(DeliveryId, EventId, String, Option<String>)> = on_tx!(&mut *tx, t => sqlx::query_as(
+    let insert_deliveries = deliveries_for_events(tx.backend(), "$1");
+    let created: Vec<NewDelivery> = on_tx!(&mut *tx, t => sqlx::query_as(
         sqlx::AssertSqlSafe(insert_deliveries))
         .bind(&matches)
         .bind(now)
@@ -178,7 +173,42 @@ async fn publish_plain(
         .bind(lease.map(|l| l.owner.as_str()))
         .fetch_all(&mut **t)
         .await)?;
+    plain_results(requests, &stored.into_iter().map(|(id,)| id).collect(), created, lease)
+}
 
+/// A delivery made by the insert: id, event, hook, lease owner (none for an ordered hook's).
+type NewDelivery = (DeliveryId, EventId, String, Option<String>);
+
+/// `$1`: the events as JSON rows, `$2`: now. Only events of existing
+/// accounts: one unknown `_user` fails alone.
+const INSERT_EVENTS_SQLITE: &str = "INSERT INTO events (id, account_id, hook_type, shop, payload, created_at)
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, $2 FROM json_each($1)
+     WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.id = value ->> 1)
+     RETURNING id";
+const INSERT_EVENTS_POSTGRES: &str = "INSERT INTO events (id, account_id, hook_type, shop, payload, created_at)
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, $2 FROM json_array_elements($1::json)
+     WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.id = value ->> 1)
+     RETURNING id";
+
+/// The events' rows and the rows their deliveries are matched by, as JSON
+/// arrays (tuples serialize as arrays: `value ->> 0` is the first element).
+fn plain_rows(requests: &[&PublishRequest]) -> Result<(String, String), StorageError> {
+    let events: Vec<_> =
+        requests.iter().map(|r| (r.id.as_str(), r.account_id.as_str(), &r.hook_type, &r.shop, &r.payload)).collect();
+    let matches: Vec<_> = requests
+        .iter()
+        .map(|r| (r.id.as_str(), r.account_id.as_str(), &r.hook_type, &r.shop, r.vertical.as_str()))
+        .collect();
+    Ok((json_rows(&events)?, json_rows(&matches)?))
+}
+
+/// One result per request, in order, from the events stored and the deliveries made.
+fn plain_results(
+    requests: &[&PublishRequest],
+    stored: &HashSet<String>,
+    created: Vec<NewDelivery>,
+    lease: Option<NewLease<'_>>,
+) -> Result<Vec<Published>, StorageError> {
     let index: HashMap<&str, usize> = requests.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
     let mut counts = vec![0u64; requests.len()];
     let mut leased: Vec<Vec<ClaimedDelivery>> = vec![Vec::new(); requests.len()];
@@ -202,6 +232,31 @@ async fn publish_plain(
             }
         })
         .collect())
+}
+
+/// On SQLite a batch of plain events is stored in one round trip
+/// (`one_trip`): `BEGIN IMMEDIATE`, the two inserts, `COMMIT`.
+async fn publish_plain_in_one_trip(
+    pool: &sqlx::SqlitePool,
+    requests: &[&PublishRequest],
+    now: i64,
+    lease: Option<NewLease<'_>>,
+) -> Result<Vec<Published>, StorageError> {
+    use sqlx::{FromRow, Row};
+    static ONE_TRIP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("BEGIN IMMEDIATE;\n{INSERT_EVENTS_SQLITE};\n{};\nCOMMIT", deliveries_for_events(Backend::Sqlite, "$5"))
+    });
+    let (events, matches) = plain_rows(requests)?;
+    let query = sqlx::query(sqlx::AssertSqlSafe(ONE_TRIP.as_str()))
+        .bind(&events)
+        .bind(now)
+        .bind(lease.map(|l| l.until))
+        .bind(lease.map(|l| l.owner.as_str()))
+        .bind(&matches);
+    let rows = super::one_trip::run(pool, query, 4).await?;
+    let stored = rows[1].iter().map(|row| row.try_get::<String, _>(0)).collect::<Result<HashSet<_>, _>>()?;
+    let created = rows[2].iter().map(NewDelivery::from_row).collect::<Result<Vec<_>, _>>()?;
+    plain_results(requests, &stored, created, lease)
 }
 
 async fn publish_one(
@@ -313,14 +368,15 @@ async fn remember_answer(
 }
 
 /// One delivery per matching active hook for each event of the JSON array
-/// `$1` (`[event id, account, hook type, shop, vertical]`), due at `$2`,
+/// in `rows_param` (`[event id, account, hook type, shop, vertical]`), due at `$2`,
 /// leased until `$3` by `$4` (or not leased).
-fn deliveries_for_events(backend: Backend) -> String {
+fn deliveries_for_events(backend: Backend, rows_param: &str) -> String {
     let (new_id, rows) = match backend {
-        Backend::Sqlite => (NEW_DELIVERY_ID_SQLITE, "json_each($1)"),
-        Backend::Postgres => {
-            (NEW_DELIVERY_ID_POSTGRES, "json_array_elements($1::json) WITH ORDINALITY AS x(value, key)")
-        }
+        Backend::Sqlite => (NEW_DELIVERY_ID_SQLITE, format!("json_each({rows_param})")),
+        Backend::Postgres => (
+            NEW_DELIVERY_ID_POSTGRES,
+            format!("json_array_elements({rows_param}::json) WITH ORDINALITY AS x(value, key)"),
+        ),
     };
     // In the events' order (the publish order ordered hooks keep: rowid /
     // `seq` follow insert order). An ordered hook's deliveries are stored

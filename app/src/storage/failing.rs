@@ -79,6 +79,10 @@ pub async fn track(
         }
     }
     let failing: Vec<&str> = rows.iter().filter(|(_, _, at)| at.is_some()).map(|(hook, _, _)| *hook).collect();
+    if failing.is_empty() && disabled.is_empty() {
+        // Nothing failed in this batch: no hook can have reached its limit.
+        return Ok(HashMap::new());
+    }
     let reason = format!("every delivery attempt failed for {}", describe_ms(disable_after_ms));
     let failing = json_rows(&failing)?;
     let sql = tx.sql(

@@ -6,6 +6,7 @@
 use super::StorageError;
 use super::backend::{Tx, on_tx};
 use super::hooks::context;
+use super::row::row;
 use crate::domain::ResourceId;
 use crate::domain::delivery_options::{SecretHeadersChange, SecretValue, StoredDelivery};
 use crate::security::SecretBox;
@@ -122,15 +123,16 @@ pub fn open_secret_headers(
     serde_json::from_str(&plain).map_err(|_| StorageError::Corrupt("hook secret headers"))
 }
 
-/// A hook row's option columns as read.
-#[derive(sqlx::FromRow)]
-pub(super) struct OptionRow {
-    headers: Option<String>,
-    secret_header_names: Option<String>,
-    timeout_seconds: Option<i64>,
-    rate_limit: Option<i64>,
-    max_in_flight: Option<i64>,
-    ordered: bool,
+row! {
+    /// A hook row's option columns as read.
+    pub(super) struct OptionRow {
+        headers: Option<String>,
+        secret_header_names: Option<String>,
+        timeout_seconds: Option<i64>,
+        rate_limit: Option<i64>,
+        max_in_flight: Option<i64>,
+        ordered: bool,
+    }
 }
 
 /// The options as a stored row has them.

@@ -2,6 +2,7 @@
 //! way in; reads report only whether a secret is set.
 
 use super::backend::{on_pool, on_tx};
+use super::row::row;
 use super::{Db, StorageError, now_ms};
 use crate::domain::delivery_options::StoredDelivery;
 use crate::domain::{AuthType, HookSpec, HookState, ResourceId, SecretChange, StoredSecrets, Vertical};
@@ -54,26 +55,26 @@ pub struct HookFilter {
     pub endpoint_contains: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
-struct HookRow {
-    id: String,
-    account_id: String,
-    vertical: String,
-    endpoint: String,
-    auth_type: String,
-    username: Option<String>,
-    has_password: bool,
-    has_token: bool,
-    token_generated: bool,
-    hook_type: Option<String>,
-    shop: Option<String>,
-    is_active: bool,
-    is_customer_created: bool,
-    disabled_reason: Option<String>,
-    #[sqlx(flatten)]
-    options: super::hook_options::OptionRow,
-    created_at: i64,
-    updated_at: i64,
+row! {
+    struct HookRow {
+        id: String,
+        account_id: String,
+        vertical: String,
+        endpoint: String,
+        auth_type: String,
+        username: Option<String>,
+        has_password: bool,
+        has_token: bool,
+        token_generated: bool,
+        hook_type: Option<String>,
+        shop: Option<String>,
+        is_active: bool,
+        is_customer_created: bool,
+        disabled_reason: Option<String>,
+        created_at: i64,
+        updated_at: i64,
+    }
+    flatten { options: super::hook_options::OptionRow }
 }
 
 const COLUMNS: &str = "id, account_id, vertical, endpoint, auth_type, username,

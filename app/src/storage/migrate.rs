@@ -14,6 +14,7 @@
 
 use super::backend::{Pool, Tx};
 use super::events::IDEMPOTENCY_WINDOW_MS;
+use super::row::row;
 use super::{Backend, Db, StorageError, now_ms};
 use crate::domain::DeliveryStatus;
 use sqlx::{Postgres, SqliteConnection, Transaction};
@@ -157,35 +158,36 @@ async fn copy_accounts(src: &mut SqliteConnection, dst: &mut Dst, copied: &mut C
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
-struct HookRow {
-    id: String,
-    account_id: String,
-    vertical: String,
-    endpoint: String,
-    auth_type: String,
-    username: Option<String>,
-    password_enc: Option<Vec<u8>>,
-    token_enc: Option<Vec<u8>>,
-    token_generated: bool,
-    hook_type: Option<String>,
-    shop: Option<String>,
-    is_active: bool,
-    is_customer_created: bool,
-    disabled_reason: Option<String>,
-    created_at: i64,
-    updated_at: i64,
-    signing_secret_enc: Option<Vec<u8>>,
-    previous_signing_secret_enc: Option<Vec<u8>>,
-    previous_signing_expires_at: Option<i64>,
-    failing_since: Option<i64>,
-    headers: Option<String>,
-    secret_headers_enc: Option<Vec<u8>>,
-    secret_header_names: Option<String>,
-    timeout_seconds: Option<i64>,
-    rate_limit: Option<i64>,
-    max_in_flight: Option<i64>,
-    ordered: bool,
+row! {
+    struct HookRow {
+        id: String,
+        account_id: String,
+        vertical: String,
+        endpoint: String,
+        auth_type: String,
+        username: Option<String>,
+        password_enc: Option<Vec<u8>>,
+        token_enc: Option<Vec<u8>>,
+        token_generated: bool,
+        hook_type: Option<String>,
+        shop: Option<String>,
+        is_active: bool,
+        is_customer_created: bool,
+        disabled_reason: Option<String>,
+        created_at: i64,
+        updated_at: i64,
+        signing_secret_enc: Option<Vec<u8>>,
+        previous_signing_secret_enc: Option<Vec<u8>>,
+        previous_signing_expires_at: Option<i64>,
+        failing_since: Option<i64>,
+        headers: Option<String>,
+        secret_headers_enc: Option<Vec<u8>>,
+        secret_header_names: Option<String>,
+        timeout_seconds: Option<i64>,
+        rate_limit: Option<i64>,
+        max_in_flight: Option<i64>,
+        ordered: bool,
+    }
 }
 
 /// Hooks with their sealed secrets as stored, and the key check.

@@ -26,8 +26,10 @@ pub mod hook_options;
 pub mod hooks;
 pub mod key_check;
 pub mod migrate;
+mod migrations;
 #[cfg(test)]
 mod notify_latency;
+mod one_trip;
 pub mod operations;
 pub mod ordered;
 #[cfg(test)]
@@ -35,6 +37,7 @@ mod outbox_tests;
 pub mod quota;
 pub mod reseal;
 pub mod retention;
+mod row;
 #[cfg(test)]
 mod schema_twins;
 pub mod sessions;
@@ -209,8 +212,8 @@ where
 pub async fn connect(url: &str) -> Result<Db, StorageError> {
     let pool = backend::open(url).await?;
     match &pool {
-        Pool::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(p).await?,
-        Pool::Postgres(p) => sqlx::migrate!("../migrations/postgres").run(p).await?,
+        Pool::Sqlite(p) => migrations::migrator(Backend::Sqlite).run(p).await?,
+        Pool::Postgres(p) => migrations::migrator(Backend::Postgres).run(p).await?,
     }
     let process = crate::security::random::bytes::<8>().map(hex::encode)?;
     let hooks = directory::HookDirectory::new(process, pool.backend() == Backend::Postgres);

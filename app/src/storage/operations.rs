@@ -6,6 +6,7 @@
 
 use super::backend::{Tx, on_pool, on_tx};
 use super::deliveries::{LeaseOwner, Outcome, Recorded};
+use super::row::row;
 use super::{Db, StorageError, json_rows, now_ms};
 use crate::domain::ResourceId;
 use crate::security::{SecretBox, random, signing};
@@ -144,17 +145,19 @@ pub(super) async fn dead_lettered(tx: &mut Tx, written: &[&Recorded], now: i64) 
     Ok(())
 }
 
-/// A notice to send now, with where and how to sign it.
-#[derive(Clone, sqlx::FromRow)]
-pub struct DueNotice {
-    pub id: String,
-    pub account_id: String,
-    pub kind: String,
-    pub payload: String,
-    pub attempts: i64,
-    pub created_at: i64,
-    pub endpoint: String,
-    signing_secret_enc: Vec<u8>,
+row! {
+    /// A notice to send now, with where and how to sign it.
+    #[derive(Clone)]
+    pub struct DueNotice {
+        pub id: String,
+        pub account_id: String,
+        pub kind: String,
+        pub payload: String,
+        pub attempts: i64,
+        pub created_at: i64,
+        pub endpoint: String,
+        signing_secret_enc: Vec<u8>,
+    }
 }
 
 impl DueNotice {

@@ -4,6 +4,7 @@
 //! behind it go ahead. The claim that keeps the order is in `deliveries`.
 
 use super::backend::{on_pool, on_tx};
+use super::row::row;
 use super::{Db, StorageError, now_ms};
 use crate::domain::{DeliveryId, ResourceId};
 
@@ -21,13 +22,14 @@ pub struct BlockedHead {
     pub waiting: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct HeadRow {
-    id: DeliveryId,
-    event_id: String,
-    attempt_count: i64,
-    next_attempt_at: i64,
-    last_error: Option<String>,
+row! {
+    struct HeadRow {
+        id: DeliveryId,
+        event_id: String,
+        attempt_count: i64,
+        next_attempt_at: i64,
+        last_error: Option<String>,
+    }
 }
 
 /// The delivery holding back an ordered hook of the account, if one is:

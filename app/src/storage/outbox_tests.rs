@@ -224,3 +224,49 @@ async fn retention_prunes_finished_history_and_keeps_pending_work() {
     })
     .await;
 }
+
+/// The hook's `failing_since`, set while its deliveries fail.
+async fn failing_since(db: &Db) -> Option<i64> {
+    let (at,): (Option<i64>,) =
+        on_pool!(&db.pool, p => sqlx::query_as("SELECT failing_since FROM hooks").fetch_one(p).await).expect("hook");
+    at
+}
+
+#[tokio::test]
+async fn successes_close_the_failing_window_and_a_lost_lease_writes_no_attempt() {
+    on_each_backend(|db| async move {
+        let account = account_with_one_hook(&db).await;
+        publish(&db, &[event(&account, "dbs"), event(&account, "dbs")]).await;
+        let owner = LeaseOwner::new().expect("owner");
+        let claimed = claim_all(&db, &owner, LEASE_MS).await;
+        assert_eq!(claimed.len(), 2);
+
+        // A failure opens the window; the retry is due at once.
+        let failed = record(&claimed[0], Outcome::RetryAt(now_ms() - 1));
+        assert_eq!(record_all(&db, &owner, &[failed]).await, [RecordResult::Written { disabled: None }]);
+        assert!(failing_since(&db).await.is_some(), "a failure opens the window");
+        let retried = claim_all(&db, &owner, LEASE_MS).await;
+        assert_eq!(retried.len(), 1);
+
+        // A batch of successes: the one this owner holds is written and
+        // closes the window; the one recorded by a stranger (no lease) is not.
+        let stranger = LeaseOwner::new().expect("owner");
+        let ours = record(&retried[0], Outcome::Succeeded);
+        assert_eq!(record_all(&db, &owner, &[ours]).await, [RecordResult::Written { disabled: None }]);
+        assert_eq!(failing_since(&db).await, None, "a success closes the window");
+        let theirs = record(&claimed[1], Outcome::Succeeded);
+        let attempts_before = count(&db, "attempts").await;
+        assert_eq!(record_all(&db, &stranger, &[theirs]).await, [RecordResult::LeaseLost]);
+        assert_eq!(count(&db, "attempts").await, attempts_before, "no attempt row without the lease");
+
+        // A lost lease never closes a window it has no part in.
+        let failed = record(&claimed[1], Outcome::RetryAt(now_ms() + 3_600_000));
+        assert_eq!(record_all(&db, &owner, &[failed]).await, [RecordResult::Written { disabled: None }]);
+        let opened = failing_since(&db).await;
+        assert!(opened.is_some());
+        let stray = record(&retried[0], Outcome::Succeeded);
+        assert_eq!(record_all(&db, &stranger, &[stray]).await, [RecordResult::LeaseLost]);
+        assert_eq!(failing_since(&db).await, opened, "a success without the lease leaves the window open");
+    })
+    .await;
+}

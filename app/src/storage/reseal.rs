@@ -7,6 +7,7 @@
 
 use super::backend::on_tx;
 use super::hooks::context;
+use super::row::row;
 use super::{Db, StorageError};
 use crate::domain::ResourceId;
 use crate::security::SecretBox;
@@ -18,14 +19,15 @@ pub struct Resealed {
     pub secrets: u64,
 }
 
-#[derive(sqlx::FromRow)]
-struct SealedRow {
-    id: String,
-    password_enc: Option<Vec<u8>>,
-    token_enc: Option<Vec<u8>>,
-    signing_secret_enc: Option<Vec<u8>>,
-    previous_signing_secret_enc: Option<Vec<u8>>,
-    secret_headers_enc: Option<Vec<u8>>,
+row! {
+    struct SealedRow {
+        id: String,
+        password_enc: Option<Vec<u8>>,
+        token_enc: Option<Vec<u8>>,
+        signing_secret_enc: Option<Vec<u8>>,
+        previous_signing_secret_enc: Option<Vec<u8>>,
+        secret_headers_enc: Option<Vec<u8>>,
+    }
 }
 
 /// Moves every sealed secret from `old` to `new`. Fails (changing nothing)

@@ -8,7 +8,7 @@
 //! `postgres://postgres@127.0.0.1:5432/test`; `scripts/test` makes sure a
 //! server is there.
 
-use super::{Db, connect};
+use super::{Backend, Db, connect};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use std::collections::BTreeSet;
 
@@ -152,9 +152,9 @@ async fn the_postgres_schema_is_the_twin_of_the_sqlite_one() {
     let dir = tempfile::tempdir().expect("dir");
     let sqlite = connect(&format!("sqlite://{}", dir.path().join("s.db").display())).await.expect("sqlite");
     let pg = ThrowAway::create().await;
-    sqlx::migrate!("../migrations/postgres").run(&pg.pool).await.expect("PostgreSQL migrations apply");
+    super::migrations::migrator(Backend::Postgres).run(&pg.pool).await.expect("PostgreSQL migrations apply");
     // Applying them again is a no-op, as at every start.
-    sqlx::migrate!("../migrations/postgres").run(&pg.pool).await.expect("PostgreSQL migrations re-run");
+    super::migrations::migrator(Backend::Postgres).run(&pg.pool).await.expect("PostgreSQL migrations re-run");
 
     let columns = (sqlite_columns(&sqlite).await, pg_columns(&pg.pool).await);
     let foreign_keys = (sqlite_foreign_keys(&sqlite).await, pg_foreign_keys(&pg.pool).await);

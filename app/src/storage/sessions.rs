@@ -3,6 +3,7 @@
 
 use super::accounts::{Account, AccountRow};
 use super::backend::on_pool;
+use super::row::row;
 use super::{Db, StorageError, now_ms};
 use crate::security::{api_keys::hash_key, passwords, random};
 use base64::Engine;
@@ -49,11 +50,11 @@ pub async fn login(db: &Db, email: &str, password: &str) -> Result<Option<(Strin
     Ok(Some((token, account)))
 }
 
-#[derive(sqlx::FromRow)]
-struct PasswordRow {
-    password_hash: String,
-    #[sqlx(flatten)]
-    account: AccountRow,
+row! {
+    struct PasswordRow {
+        password_hash: String,
+    }
+    flatten { account: AccountRow }
 }
 
 /// The account of an unexpired session.

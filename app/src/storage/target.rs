@@ -6,6 +6,7 @@
 use super::StorageError;
 use super::hook_options::SECRET_HEADERS_FIELD;
 use super::hooks::context;
+use super::row::row;
 use crate::domain::{AuthType, ResourceId};
 use crate::security::{SecretBox, SecurityError};
 use std::fmt;
@@ -92,27 +93,28 @@ impl HookTarget {
     }
 }
 
-/// The stored columns `directory` reads.
-#[derive(sqlx::FromRow)]
-pub(super) struct TargetRow {
-    hook_id: String,
-    endpoint: String,
-    auth_type: String,
-    username: Option<String>,
-    password_enc: Option<Vec<u8>>,
-    token_enc: Option<Vec<u8>>,
-    token_generated: bool,
-    signing_secret_enc: Option<Vec<u8>>,
-    previous_signing_secret_enc: Option<Vec<u8>>,
-    previous_signing_expires_at: Option<i64>,
-    pub(super) is_active: bool,
-    revision: i64,
-    headers: Option<String>,
-    secret_headers_enc: Option<Vec<u8>>,
-    timeout_seconds: Option<i64>,
-    rate_limit: Option<i64>,
-    max_in_flight: Option<i64>,
-    ordered: bool,
+row! {
+    /// The stored columns `directory` reads.
+    pub(super) struct TargetRow {
+        hook_id: String,
+        endpoint: String,
+        auth_type: String,
+        username: Option<String>,
+        password_enc: Option<Vec<u8>>,
+        token_enc: Option<Vec<u8>>,
+        token_generated: bool,
+        signing_secret_enc: Option<Vec<u8>>,
+        previous_signing_secret_enc: Option<Vec<u8>>,
+        previous_signing_expires_at: Option<i64>,
+        pub(super) is_active: bool,
+        revision: i64,
+        headers: Option<String>,
+        secret_headers_enc: Option<Vec<u8>>,
+        timeout_seconds: Option<i64>,
+        rate_limit: Option<i64>,
+        max_in_flight: Option<i64>,
+        ordered: bool,
+    }
 }
 
 impl TryFrom<TargetRow> for HookTarget {

@@ -1,6 +1,7 @@
 //! The dashboard's static files (`/pkg/…`, favicon, robots.txt): from
-//! inside the binary when it was built with one (`cargo xtask dist`), or
-//! from a directory (`--site-root`, development and `cargo leptos`).
+//! inside the binary when a site was packed onto it (`cargo xtask dist`,
+//! the `sitepack` crate), or from a directory (`--site-root`, development
+//! and `cargo leptos`).
 //!
 //! Embedded files carry a strong ETag and, where it saves bytes, a gzip and
 //! a brotli copy made at build time. The bundle (JS, WASM, CSS) has a
@@ -9,66 +10,110 @@
 
 use super::AppState;
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use sitepack::{Entry, Packed, Span};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
 
-/// One file of the site, embedded by `build.rs`.
-pub struct EmbeddedFile {
-    /// The URL path it answers (the bundle's with its hash).
-    pub path: &'static str,
-    /// Hex digest of the uncompressed bytes.
-    pub etag: &'static str,
-    /// Named by content hash: cacheable for ever.
-    pub immutable: bool,
-    pub identity: &'static [u8],
-    pub gzip: Option<&'static [u8]>,
-    pub brotli: Option<&'static [u8]>,
+/// The site packed onto this executable (`cargo xtask binary`): its index,
+/// and its files' bytes read once at start (a few MiB), so each response is
+/// a slice of them — no copy, no read per request, whatever the load.
+#[derive(Debug)]
+pub struct EmbeddedSite {
+    packed: Packed,
+    /// The packed files, from the first one's first byte.
+    bytes: Bytes,
+    /// Where `bytes` starts in the executable.
+    start: u64,
 }
 
-mod embedded {
-    use super::EmbeddedFile;
-    include!(concat!(env!("OUT_DIR"), "/embedded_site.rs"));
+impl EmbeddedSite {
+    /// The site packed onto the running executable, if there is one.
+    fn of_this_executable() -> Result<Option<Self>, SiteError> {
+        // /proc/self/exe opens the inode that is running, even if a new
+        // binary has been renamed over its path since.
+        let opened = File::open("/proc/self/exe").or_else(|_| std::env::current_exe().and_then(File::open));
+        let mut file = opened.map_err(|e| SiteError(sitepack::Error::Io(e)))?;
+        let Some(packed) = sitepack::read(&mut file).map_err(SiteError)? else { return Ok(None) };
+        let spans = packed.files.iter().flat_map(|f| [Some(f.identity), f.gzip, f.brotli]).flatten();
+        let (start, end) =
+            spans.fold((u64::MAX, 0), |(lo, hi), s| (lo.min(s.offset), hi.max(s.offset.saturating_add(s.len))));
+        let len = usize::try_from(end.saturating_sub(start)).map_err(|_| damaged("files larger than memory"))?;
+        let mut bytes = vec![0; len];
+        if len > 0 {
+            file.read_exact_at(&mut bytes, start).map_err(|e| SiteError(sitepack::Error::Io(e)))?;
+        }
+        Ok(Some(Self { packed, bytes: Bytes::from(bytes), start }))
+    }
+
+    fn find(&self, path: &str) -> Option<&Entry> {
+        self.packed.files.iter().find(|file| file.path == path)
+    }
+
+    /// The bytes of `span` (checked against the file when it was read).
+    fn slice(&self, span: Span) -> Option<Bytes> {
+        let from = usize::try_from(span.offset.checked_sub(self.start)?).ok()?;
+        let to = from.checked_add(usize::try_from(span.len).ok()?)?;
+        (to <= self.bytes.len()).then(|| self.bytes.slice(from..to))
+    }
 }
+
+fn damaged(what: &'static str) -> SiteError {
+    SiteError(sitepack::Error::Damaged(what))
+}
+
+/// The dashboard packed onto the executable cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} (rebuild it with `cargo xtask dist`, or serve a directory with --site-root)")]
+pub struct SiteError(sitepack::Error);
 
 /// Where the dashboard's files come from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum SiteSource {
-    Embedded { bundle: &'static str },
+    Embedded(Arc<EmbeddedSite>),
     Directory(String),
 }
 
 impl SiteSource {
-    /// `--site-root` when given; else the embedded site; else `target/site`.
-    pub fn choose(site_root: Option<&str>) -> Self {
-        match (site_root, embedded::BUNDLE_NAME) {
-            (Some(dir), _) => Self::Directory(dir.to_owned()),
-            (None, Some(bundle)) => Self::Embedded { bundle },
-            (None, None) => Self::Directory("target/site".to_owned()),
+    /// `--site-root` when given; else the site packed onto the executable;
+    /// else `target/site`.
+    pub fn choose(site_root: Option<&str>) -> Result<Self, SiteError> {
+        if let Some(dir) = site_root {
+            return Ok(Self::Directory(dir.to_owned()));
         }
+        Ok(match EmbeddedSite::of_this_executable()? {
+            Some(site) => Self::Embedded(Arc::new(site)),
+            None => Self::Directory("target/site".to_owned()),
+        })
     }
 
     /// `choose`, and says in the log which it is.
-    pub fn for_serving(site_root: Option<&str>) -> Self {
-        let site = Self::choose(site_root);
+    pub fn for_serving(site_root: Option<&str>) -> Result<Self, SiteError> {
+        let site = Self::choose(site_root)?;
         match &site {
             Self::Directory(dir) => tracing::info!(site_root = %dir, "dashboard files served from a directory"),
-            Self::Embedded { bundle } => tracing::info!(bundle, "dashboard files served from inside the binary"),
+            Self::Embedded(site) => {
+                tracing::info!(bundle = %site.packed.bundle, "dashboard files served from inside the binary");
+            }
         }
-        site
+        Ok(site)
     }
 
     /// The name the page asks for: `pkg/<name>.js`, `.wasm`, `.css`.
     pub fn bundle_name(&self) -> &str {
         match self {
-            Self::Embedded { bundle } => bundle,
+            Self::Embedded(site) => &site.packed.bundle,
             Self::Directory(_) => app::OUTPUT_NAME,
         }
     }
 
     pub fn directory(&self) -> Option<&str> {
         match self {
-            Self::Embedded { .. } => None,
+            Self::Embedded(_) => None,
             Self::Directory(dir) => Some(dir),
         }
     }
@@ -77,14 +122,17 @@ impl SiteSource {
 /// Everything no route matched: a static file if there is one, else the
 /// dashboard's 404 page.
 pub async fn fallback(State(state): State<AppState>, request: Request) -> Response {
-    if state.site.directory().is_some() {
-        let uri = request.uri().clone();
-        return leptos_axum::file_and_error_handler::<AppState, _>(app::shell)(uri, State(state), request).await;
-    }
+    let embedded = match &state.site {
+        SiteSource::Directory(_) => {
+            let uri = request.uri().clone();
+            return leptos_axum::file_and_error_handler::<AppState, _>(app::shell)(uri, State(state), request).await;
+        }
+        SiteSource::Embedded(site) => site.clone(),
+    };
     if matches!(*request.method(), Method::GET | Method::HEAD)
-        && let Some(file) = embedded::FILES.iter().find(|file| file.path == request.uri().path())
+        && let Some(file) = embedded.find(request.uri().path())
     {
-        return respond(file, request.headers());
+        return respond(&embedded, file, request.headers());
     }
     let options = state.leptos_options.clone();
     let context = state.clone();
@@ -109,7 +157,7 @@ enum Encoding {
     Identity,
 }
 
-fn respond(file: &EmbeddedFile, request: &HeaderMap) -> Response {
+fn respond(site: &EmbeddedSite, file: &Entry, request: &HeaderMap) -> Response {
     let accepted = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
     let (encoding, body) = match (file.brotli, file.gzip) {
         (Some(br), _) if accepts(accepted, "br") => (Encoding::Brotli, br),
@@ -123,7 +171,7 @@ fn respond(file: &EmbeddedFile, request: &HeaderMap) -> Response {
         Encoding::Identity => format!("\"{}\"", file.etag),
     };
     let mut headers = HeaderMap::new();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(file.path)));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(&file.path)));
     let cache = if file.immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     if let Ok(value) = HeaderValue::from_str(&etag) {
@@ -140,7 +188,13 @@ fn respond(file: &EmbeddedFile, request: &HeaderMap) -> Response {
         Encoding::Gzip => headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
         Encoding::Identity => None,
     };
-    (headers, Body::from(body)).into_response()
+    match site.slice(body) {
+        Some(bytes) => (headers, Body::from(bytes)).into_response(),
+        None => {
+            tracing::error!(path = %file.path, "a dashboard file lies outside the packed bytes");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 /// Whether `Accept-Encoding` allows `coding`: listed without q=0, or not
@@ -213,7 +267,8 @@ mod tests {
 
     #[test]
     fn an_explicit_site_root_wins_over_the_embedded_site() {
-        assert_eq!(SiteSource::choose(Some("/srv/site")), SiteSource::Directory("/srv/site".into()));
-        assert_eq!(SiteSource::choose(Some("/srv/site")).bundle_name(), app::OUTPUT_NAME);
+        let site = SiteSource::choose(Some("/srv/site")).expect("a directory");
+        assert_eq!(site.directory(), Some("/srv/site"));
+        assert_eq!(site.bundle_name(), app::OUTPUT_NAME);
     }
 }

@@ -28,6 +28,8 @@ pub enum ServeError {
     Bind { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Site(#[from] super::site::SiteError),
     #[error("cannot build the delivery HTTP client: {0}")]
     Client(#[from] reqwest::Error),
     #[error("{0}; stopping so that a supervisor restarts the service (leases bring queued work back)")]
@@ -60,7 +62,7 @@ impl Application {
         let (handoff, handed_over) = delivery::handoff::channel(wake.clone(), owner.clone(), lease_ms);
         let (ingest, ingest_task) = crate::ingest::new(db.clone(), handoff, gate.clone());
         watched.spawn("ingest writer", ingest_task);
-        let site = SiteSource::for_serving(args.site_root.as_deref());
+        let site = SiteSource::for_serving(args.site_root.as_deref())?;
         let state = AppState {
             db: db.clone(),
             leptos_options: leptos_options(&args, &site)?,

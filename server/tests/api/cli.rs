@@ -76,3 +76,13 @@ fn help_lists_every_command_and_env_var() {
         assert!(help.contains(needle), "--help lacks {needle}: {help}");
     }
 }
+
+#[test]
+fn a_runtime_of_no_threads_is_refused_with_the_flag_named() {
+    for args in [&["serve", "--runtime-threads", "0"][..], &["serve", "--runtime-threads", "many"]] {
+        let out = Command::new(BIN).args(args).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "a usage error for {args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--runtime-threads"), "{stderr}");
+    }
+}
