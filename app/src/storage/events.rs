@@ -456,4 +456,30 @@ mod tests {
         assert!(matches!(out[2], Published::New { .. }));
         assert!(matches!(out[3], Published::UnknownAccount));
     }
+
+    #[tokio::test]
+    async fn plain_batches_in_one_trip_keep_each_requests_answer() {
+        // Every request plain: on SQLite the batch goes in one round trip.
+        let dir = tempfile::tempdir().expect("dir");
+        let db = crate::storage::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.expect("db");
+        let known = crate::storage::fixtures::account(&db, "a@example.com").await;
+        crate::storage::fixtures::hook(&db, &known, "dbs").await;
+        let unknown = ResourceId::parse("0123456789abcdef01234567").expect("id");
+        let batch = [request(&known), request(&unknown), request(&known)];
+        let owner = LeaseOwner::new().expect("owner");
+        let out = publish_batch(&db, &batch, Some((&owner, 60_000))).await.expect("the batch is written");
+        let handed: Vec<usize> = out
+            .iter()
+            .map(|p| match p {
+                Published::New { deliveries: 1, leased } => leased.len(),
+                Published::UnknownAccount => 0,
+                _ => usize::MAX,
+            })
+            .collect();
+        assert_eq!(handed, [1, 0, 1], "each known event's one delivery is handed over leased");
+        // Written for good: the next batch sees them, and a second one-trip
+        // transaction on the same connection works.
+        let again = publish_batch(&db, &[request(&known)], None).await.expect("again");
+        assert!(matches!(again[0], Published::New { deliveries: 1, .. }));
+    }
 }
