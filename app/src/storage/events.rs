@@ -235,7 +235,10 @@ fn plain_results(
 }
 
 /// On SQLite a batch of plain events is stored in one round trip
-/// (`one_trip`): `BEGIN IMMEDIATE`, the two inserts, `COMMIT`.
+/// (`one_trip`): `BEGIN IMMEDIATE`, the two inserts, `COMMIT`. What
+/// follows the commit only reads the returned rows; an error there (a
+/// column that does not decode) would answer 500 for events already
+/// stored, as a lost answer after any commit would.
 async fn publish_plain_in_one_trip(
     pool: &sqlx::SqlitePool,
     writer: &super::one_trip::Writer,

@@ -15,25 +15,16 @@ use std::borrow::Cow;
 /// (file name, contents): `<version>_<description>.sql`.
 type Source = (&'static str, &'static str);
 
+/// One list of file names (both backends have the same versions, see
+/// `schema_twins.rs`), embedded from each backend's directory.
 macro_rules! migrations {
-    ($dir:literal: $($name:literal),* $(,)?) => {
-        &[$(($name, include_str!(concat!("../../../migrations/", $dir, "/", $name)))),*]
+    ($($name:literal),* $(,)?) => {
+        const SQLITE: &[Source] = &[$(($name, include_str!(concat!("../../../migrations/sqlite/", $name)))),*];
+        const POSTGRES: &[Source] = &[$(($name, include_str!(concat!("../../../migrations/postgres/", $name)))),*];
     };
 }
 
-const SQLITE: &[Source] = migrations!("sqlite":
-    "20261122000001_accounts_and_api_keys.sql",
-    "20261122000002_hooks.sql",
-    "20261122000003_delivery.sql",
-    "20261123000004_sessions.sql",
-    "20261123000005_operations.sql",
-    "20261201000006_hook_revision.sql",
-    "20261206000007_hook_delivery_options.sql",
-    "20261206000008_operations_notices.sql",
-    "20261207000009_ordered_delivery.sql",
-);
-
-const POSTGRES: &[Source] = migrations!("postgres":
+migrations!(
     "20261122000001_accounts_and_api_keys.sql",
     "20261122000002_hooks.sql",
     "20261122000003_delivery.sql",
