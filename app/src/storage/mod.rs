@@ -59,8 +59,6 @@ pub struct Db {
     pool: Pool,
     hooks: directory::HookDirectory,
     limits: quota::AccountLimits,
-    /// SQLite: the connection one-round-trip transactions run on.
-    writer: one_trip::Writer,
 }
 
 impl Db {
@@ -95,12 +93,7 @@ impl Db {
     /// ones may be lost, which at worst sends a delivery again). The next
     /// fsynced commit makes them durable too. It shares this handle's directory.
     pub async fn for_dispatch(&self, url: &str) -> Result<Db, StorageError> {
-        Ok(Db {
-            pool: backend::open_for_dispatch(url).await?,
-            hooks: self.hooks.clone(),
-            limits: self.limits,
-            writer: one_trip::Writer::default(),
-        })
+        Ok(Db { pool: backend::open_for_dispatch(url).await?, hooks: self.hooks.clone(), limits: self.limits })
     }
 
     /// The statement for this backend, where the dialects differ.
@@ -224,7 +217,7 @@ pub async fn connect(url: &str) -> Result<Db, StorageError> {
     }
     let process = crate::security::random::bytes::<8>().map(hex::encode)?;
     let hooks = directory::HookDirectory::new(process, pool.backend() == Backend::Postgres);
-    Ok(Db { pool, hooks, limits: quota::AccountLimits::NONE, writer: one_trip::Writer::default() })
+    Ok(Db { pool, hooks, limits: quota::AccountLimits::NONE })
 }
 
 /// Copies committed WAL pages into the database file without blocking

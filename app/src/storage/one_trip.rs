@@ -6,45 +6,30 @@
 //! wake-ups were most of what an event cost (docs/BENCHMARKS.md, issue 17).
 //!
 //! The caller's answer follows the `COMMIT`'s own result, so nothing is
-//! acknowledged before the commit (fsynced on the main pool).
-//!
-//! The transactions run on a connection of their own (`Writer`), opened
-//! with the pool's options (so `synchronous` is the pool's) but outside it:
-//! sqlx pings every pooled connection when it is given back, one more
-//! round trip per transaction. The writers take turns anyway (one SQLite
-//! writer; `WriteGate`). On any error, or if the future is dropped midway,
-//! the connection is dropped, which closes it and rolls back whatever the
-//! transaction had done; the next transaction opens a new one.
+//! acknowledged before the commit (fsynced on the main pool). On any
+//! error, or if the future is dropped midway, the connection is closed
+//! rather than returned to the pool, and closing rolls back whatever the
+//! transaction had done.
 
 use super::StorageError;
 use futures_util::StreamExt;
-use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow};
-use sqlx::{ConnectOptions, Either, Executor, Sqlite, SqlitePool};
-use std::sync::Arc;
-use tokio::sync::Mutex;
-
-/// The connection one-trip transactions run on (one per `Db`, shared by its clones).
-#[derive(Clone, Default)]
-pub(super) struct Writer(Arc<Mutex<Option<SqliteConnection>>>);
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{Either, Executor, Sqlite, SqlitePool};
 
 /// Runs `query` (`statements` statements, the first `BEGIN IMMEDIATE`, the
 /// last `COMMIT`) and returns each statement's rows, in order.
 pub(super) async fn run(
     pool: &SqlitePool,
-    writer: &Writer,
     query: sqlx::query::Query<'_, Sqlite, SqliteArguments>,
     statements: usize,
 ) -> Result<Vec<Vec<SqliteRow>>, StorageError> {
-    let mut slot = writer.0.lock().await;
-    // Taken out while in use: put back only after a clean COMMIT.
-    let mut conn = match slot.take() {
-        Some(conn) => conn,
-        None => pool.connect_options().connect().await?,
-    };
+    let mut conn = ClosedUnlessDone(Some(pool.acquire().await?));
     let mut rows: Vec<Vec<SqliteRow>> = (0..statements).map(|_| Vec::new()).collect();
     let mut finished = 0;
     {
-        let mut results = Executor::fetch_many(&mut conn, query);
+        let Some(connection) = conn.0.as_mut() else { return Err(StorageError::Corrupt("connection taken")) };
+        let mut results = Executor::fetch_many(&mut **connection, query);
         while let Some(result) = results.next().await {
             match result? {
                 // One per statement, when it has finished.
@@ -58,8 +43,20 @@ pub(super) async fn run(
     if finished != statements {
         return Err(StorageError::Corrupt("a transaction ended before its COMMIT"));
     }
-    *slot = Some(conn);
+    conn.0.take();
     Ok(rows)
+}
+
+/// A pooled connection in the middle of a transaction sqlx does not know
+/// about: closed when dropped, unless taken out once the COMMIT finished.
+struct ClosedUnlessDone(Option<PoolConnection<Sqlite>>);
+
+impl Drop for ClosedUnlessDone {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.as_mut() {
+            conn.close_on_drop();
+        }
+    }
 }
 
 #[cfg(test)]
@@ -67,14 +64,13 @@ mod tests {
     use super::*;
     use sqlx::sqlite::SqlitePoolOptions;
 
-    async fn pool() -> (tempfile::TempDir, SqlitePool, Writer) {
+    async fn pool() -> (tempfile::TempDir, SqlitePool) {
         let dir = tempfile::tempdir().expect("dir");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-        // One pooled connection besides the writer's: a transaction left
-        // open on the writer's would hold the write lock and show at once.
+        // One connection: a transaction left open on it would show at once.
         let pool = SqlitePoolOptions::new().max_connections(1).connect(&url).await.expect("open");
         sqlx::query("CREATE TABLE t (n INTEGER NOT NULL)").execute(&pool).await.expect("table");
-        (dir, pool, Writer::default())
+        (dir, pool)
     }
 
     async fn count(pool: &SqlitePool) -> i64 {
@@ -83,12 +79,12 @@ mod tests {
 
     #[tokio::test]
     async fn each_statements_rows_come_back_after_the_commit() {
-        let (_dir, pool, writer) = pool().await;
+        let (_dir, pool) = pool().await;
         let query =
             sqlx::query("BEGIN IMMEDIATE; INSERT INTO t (n) VALUES ($1), ($2) RETURNING n; SELECT $2 + 1; COMMIT")
                 .bind(1)
                 .bind(2);
-        let rows = run(&pool, &writer, query, 4).await.expect("run");
+        let rows = run(&pool, query, 4).await.expect("run");
         let first: Vec<i64> = rows[1].iter().map(|r| sqlx::Row::get(r, 0)).collect();
         assert_eq!(first, vec![1, 2]);
         assert_eq!(rows[2].len(), 1);
@@ -97,16 +93,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_failing_statement_rolls_the_whole_transaction_back() {
-        let (_dir, pool, writer) = pool().await;
+        let (_dir, pool) = pool().await;
         let query =
             sqlx::query("BEGIN IMMEDIATE; INSERT INTO t (n) VALUES ($1); INSERT INTO t (n) VALUES (NULL); COMMIT")
                 .bind(7);
-        assert!(run(&pool, &writer, query, 4).await.is_err());
-        // The connection holding the open transaction was closed, not kept:
+        assert!(run(&pool, query, 4).await.is_err());
+        // The connection holding the open transaction was closed, not reused:
         // the first insert is gone and a new transaction starts cleanly.
         assert_eq!(count(&pool).await, 0);
         let again = sqlx::query("BEGIN IMMEDIATE; INSERT INTO t (n) VALUES ($1); COMMIT").bind(8);
-        run(&pool, &writer, again, 3).await.expect("a new transaction");
+        run(&pool, again, 3).await.expect("a new transaction");
         assert_eq!(count(&pool).await, 1);
     }
 }
