@@ -59,7 +59,8 @@ pub async fn run(args: &Args) {
         "missing"
     );
     for r in &rungs {
-        let per_1k = r.server_cpu * 1000.0 / r.events.max(1) as f64;
+        // Milliseconds per event = seconds per 1,000 events.
+        let per_1k = per_event_ms(r.server_cpu, r.events);
         println!(
             "{:<10} {:>7} {:>9.0} {:>14.3} {:>9.1} {:>11.2} {:>8.2} {:>8.2} {:>10} {:>14.3} {:>8}",
             r.label,
@@ -71,7 +72,7 @@ pub async fn run(args: &Args) {
             r.p50,
             r.p99,
             r.rss,
-            r.harness_cpu * 1000.0 / r.events.max(1) as f64,
+            per_event_ms(r.harness_cpu, r.events),
             if r.duplicates > 0 { format!("{} (+{} dup)", r.missing, r.duplicates) } else { r.missing.to_string() },
         );
     }

@@ -384,10 +384,7 @@ async fn burst(args: &Args, name: &str, events: usize, hooks: usize) {
     let published = publish_all(args, &cluster, &client, events).await;
     let ingest = t0.elapsed();
     let expected = published.len() * hooks;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while delivered(&receipts) < expected && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for_deliveries(&receipts, expected, Duration::from_secs(120)).await;
     let (last, deliveries, duplicates) = summary(&receipts);
     let end_to_end = last.map(|l| l.duration_since(t0)).unwrap_or_default();
     let missing = expected.saturating_sub(deliveries);

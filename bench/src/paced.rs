@@ -4,7 +4,7 @@
 //! within 5 % of its limit, and the free hook should get its deliveries at
 //! full speed, not at the paced hooks' pace.
 
-use super::{Args, Cluster, Receipts, delivered, publish_all, start_receiver, summary};
+use super::{Args, Cluster, Receipts, publish_all, start_receiver, summary, wait_for_deliveries};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,10 +34,7 @@ pub async fn run(args: &Args) {
     let published = publish_all(args, &cluster, &client, EVENTS).await;
     let ingest = t0.elapsed();
     let expected = published.len() * (PACED_HOOKS + 1);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while delivered(&receipts) < expected && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for_deliveries(&receipts, expected, Duration::from_secs(60)).await;
     let (_, deliveries, duplicates) = summary(&receipts);
     println!("\n== paced: {PACED_HOOKS} hooks at rateLimit {RATE}/s + 1 without, {EVENTS} events ==");
     println!(
