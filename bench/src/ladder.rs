@@ -68,7 +68,7 @@ pub async fn run(args: &Args) {
             r.events as f64 / r.seconds,
             per_1k,
             r.server_cpu * 100.0 / r.seconds,
-            per_event_ms(r.server_cpu, r.events) / saturated_ms,
+            per_1k / saturated_ms,
             r.p50,
             r.p99,
             r.rss,

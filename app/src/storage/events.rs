@@ -470,18 +470,21 @@ mod tests {
         let batch = [request(&known), request(&unknown), request(&known)];
         let owner = LeaseOwner::new().expect("owner");
         let out = publish_batch(&db, &batch, Some((&owner, 60_000))).await.expect("the batch is written");
-        let handed: Vec<usize> = out
+        let handed: Vec<Vec<&EventId>> = out
             .iter()
             .map(|p| match p {
-                Published::New { deliveries: 1, leased } => leased.len(),
-                Published::UnknownAccount => 0,
-                _ => usize::MAX,
+                Published::New { deliveries: 1, leased } => leased.iter().map(|d| &d.event_id).collect(),
+                Published::UnknownAccount => Vec::new(),
+                _ => panic!("neither new with one delivery nor an unknown account"),
             })
             .collect();
-        assert_eq!(handed, [1, 0, 1], "each known event's one delivery is handed over leased");
-        // Written for good: the next batch sees them, and a second one-trip
-        // transaction on the same connection works.
+        // Each answer is its own request's: the delivery handed over is of that event.
+        assert_eq!(handed, [vec![&batch[0].id], vec![], vec![&batch[2].id]]);
+        // Committed: the events are there, and a second one-trip transaction works.
         let again = publish_batch(&db, &[request(&known)], None).await.expect("again");
         assert!(matches!(again[0], Published::New { deliveries: 1, .. }));
+        let (events,): (i64,) = crate::storage::backend::on_pool!(&db.pool, p => sqlx::query_as("SELECT count(*) FROM events").fetch_one(p).await)
+            .expect("count");
+        assert_eq!(events, 3, "two events of the first batch and one of the second");
     }
 }

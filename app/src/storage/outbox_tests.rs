@@ -259,12 +259,14 @@ async fn successes_close_the_failing_window_and_a_lost_lease_writes_no_attempt()
         assert_eq!(record_all(&db, &stranger, &[theirs]).await, [RecordResult::LeaseLost]);
         assert_eq!(count(&db, "attempts").await, attempts_before, "no attempt row without the lease");
 
-        // A lost lease never closes a window it has no part in.
+        // A lost lease never closes a window it has no part in: the
+        // delivery is still pending (its retry an hour away), only the
+        // lease is not the stranger's.
         let failed = record(&claimed[1], Outcome::RetryAt(now_ms() + 3_600_000));
         assert_eq!(record_all(&db, &owner, &[failed]).await, [RecordResult::Written { disabled: None }]);
         let opened = failing_since(&db).await;
         assert!(opened.is_some());
-        let stray = record(&retried[0], Outcome::Succeeded);
+        let stray = record(&claimed[1], Outcome::Succeeded);
         assert_eq!(record_all(&db, &stranger, &[stray]).await, [RecordResult::LeaseLost]);
         assert_eq!(failing_since(&db).await, opened, "a success without the lease leaves the window open");
     })
