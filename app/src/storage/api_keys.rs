@@ -44,17 +44,26 @@ row! {
     flatten { account: AccountRow }
 }
 
-/// The account owning the (unrevoked) key whose plaintext is `presented`.
+/// The account owning the (unrevoked) key whose plaintext is `presented`:
+/// from the cache of recently accepted keys (`key_cache.rs`), else the database.
 pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<KeyOwner>, StorageError> {
+    let hash = api_keys::hash_key(presented);
+    let seen = match db.keys.get(&hash) {
+        Ok(owner) => return Ok(Some(owner)),
+        Err(seen) => seen,
+    };
     let row: Option<KeyOwnerRow> = on_pool!(&db.pool, p => sqlx::query_as(
         "SELECT k.id AS key_id, a.id, a.email, a.is_admin, a.vertical
          FROM api_keys k JOIN accounts a ON a.id = k.account_id
          WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
     )
-    .bind(api_keys::hash_key(presented))
+    .bind(&hash)
     .fetch_optional(p)
     .await)?;
-    row.map(|r| Ok(KeyOwner { key_id: r.key_id, account: r.account.into_account()? })).transpose()
+    let Some(row) = row else { return Ok(None) };
+    let owner = KeyOwner { key_id: row.key_id, account: row.account.into_account()? };
+    db.keys.remember(seen, hash, owner.clone());
+    Ok(Some(owner))
 }
 
 row! {
@@ -91,5 +100,7 @@ pub async fn revoke(db: &Db, account_id: &ResourceId, key_id: &str) -> Result<bo
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
+    // Committed (autocommit): before answering, no cached copy is trusted again.
+    db.keys.revoked();
     Ok(changed > 0)
 }

@@ -17,6 +17,7 @@ mod clock;
 pub mod deliveries;
 mod delivery_log;
 pub mod directory;
+mod key_cache;
 pub mod event_log;
 pub mod events;
 mod failing;
@@ -59,6 +60,8 @@ pub struct Db {
     pool: Pool,
     hooks: directory::HookDirectory,
     limits: quota::AccountLimits,
+    /// Recently accepted API keys (SQLite only; `key_cache.rs`).
+    keys: key_cache::KeyCache,
 }
 
 impl Db {
@@ -93,7 +96,7 @@ impl Db {
     /// ones may be lost, which at worst sends a delivery again). The next
     /// fsynced commit makes them durable too. It shares this handle's directory.
     pub async fn for_dispatch(&self, url: &str) -> Result<Db, StorageError> {
-        Ok(Db { pool: backend::open_for_dispatch(url).await?, hooks: self.hooks.clone(), limits: self.limits })
+        Ok(Db { pool: backend::open_for_dispatch(url).await?, ..self.clone() })
     }
 
     /// The statement for this backend, where the dialects differ.
@@ -216,8 +219,11 @@ pub async fn connect(url: &str) -> Result<Db, StorageError> {
         Pool::Postgres(p) => migrations::migrator(Backend::Postgres).run(p).await?,
     }
     let process = crate::security::random::bytes::<8>().map(hex::encode)?;
-    let hooks = directory::HookDirectory::new(process, pool.backend() == Backend::Postgres);
-    Ok(Db { pool, hooks, limits: quota::AccountLimits::NONE })
+    let shared = pool.backend() == Backend::Postgres;
+    let hooks = directory::HookDirectory::new(process, shared);
+    // Other processes revoke keys on a shared database: no cache there.
+    let keys = if shared { key_cache::KeyCache::disabled() } else { key_cache::KeyCache::enabled() };
+    Ok(Db { pool, hooks, limits: quota::AccountLimits::NONE, keys })
 }
 
 /// Copies committed WAL pages into the database file without blocking
