@@ -6,10 +6,17 @@
 //! No item fails its batch-mates: when a batch's write fails as a whole,
 //! each of its items is written again on its own, so only the item that
 //! cannot be written gets the error.
+//!
+//! A batcher may *linger*: after a small batch's first item it waits a
+//! moment for more before writing (unless an item is submitted with
+//! `submit_now`). That turns the one-item batches of ordinary rates into
+//! shared ones where nobody waits for the write's answer to go on
+//! (attempt records, `delivery/writer.rs`); publishing never lingers.
 
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// Why a submitted item was not written.
@@ -41,7 +48,23 @@ impl<E: std::error::Error + 'static> std::error::Error for BatchError<E> {
 
 type Reply<R, E> = oneshot::Sender<Result<R, BatchError<E>>>;
 
-pub struct Batcher<T, R, E>(mpsc::Sender<(T, Reply<R, E>)>);
+/// An item, where its answer goes, and whether someone waits on it to go on.
+struct Queued<T, R, E> {
+    item: T,
+    reply: Reply<R, E>,
+    now: bool,
+}
+
+pub struct Batcher<T, R, E>(mpsc::Sender<Queued<T, R, E>>);
+
+/// How long a writer waits for more items after a small batch's first.
+#[derive(Clone, Copy, Debug)]
+pub struct Linger {
+    /// The longest wait, from the moment the batch's first item was taken.
+    pub up_to: Duration,
+    /// A batch already this large is written at once.
+    pub unless_at_least: usize,
+}
 
 impl<T, R, E> Clone for Batcher<T, R, E> {
     fn clone(&self) -> Self {
@@ -60,22 +83,33 @@ where
     /// `max` items and must return one result per item, in order, or one
     /// error for the whole batch. Items are shared, not copied, with the
     /// write (copied only to write them again one by one after a failure).
-    pub fn new<F, Fut>(max: usize, mut write: F) -> (Self, impl Future<Output = ()> + Send + 'static)
+    pub fn new<F, Fut>(max: usize, write: F) -> (Self, impl Future<Output = ()> + Send + 'static)
     where
         F: FnMut(Arc<[T]>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<Vec<R>, E>> + Send,
     {
-        let (tx, mut rx) = mpsc::channel::<(T, Reply<R, E>)>(max * 2);
+        Self::lingering(max, None, write)
+    }
+
+    /// As `new`, with a writer that lingers (see the module's comment).
+    pub fn lingering<F, Fut>(
+        max: usize,
+        linger: Option<Linger>,
+        mut write: F,
+    ) -> (Self, impl Future<Output = ()> + Send + 'static)
+    where
+        F: FnMut(Arc<[T]>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Vec<R>, E>> + Send,
+    {
+        let (tx, mut rx) = mpsc::channel::<Queued<T, R, E>>(max * 2);
         let task = async move {
             while let Some(first) = rx.recv().await {
                 let mut batch = vec![first];
-                while batch.len() < max {
-                    match rx.try_recv() {
-                        Ok(next) => batch.push(next),
-                        Err(_) => break,
-                    }
+                take_queued(&mut rx, &mut batch, max);
+                if let Some(linger) = linger {
+                    gather(&mut rx, &mut batch, max, linger).await;
                 }
-                let (items, replies): (Vec<T>, Vec<Reply<R, E>>) = batch.into_iter().unzip();
+                let (items, replies): (Vec<T>, Vec<Reply<R, E>>) = batch.into_iter().map(|q| (q.item, q.reply)).unzip();
                 let items: Arc<[T]> = items.into();
                 let single = items.len() == 1;
                 match write(items.clone()).await {
@@ -98,9 +132,50 @@ where
 
     /// Submits one item and waits until its batch is written.
     pub async fn submit(&self, item: T) -> Result<R, BatchError<E>> {
-        let (tx, rx) = oneshot::channel();
-        self.0.send((item, tx)).await.map_err(|_| BatchError::Stopped)?;
-        rx.await.map_err(|_| BatchError::Stopped)?
+        self.queue(item, false).await
+    }
+
+    /// As `submit`, and its batch is written without lingering: for an
+    /// item something else waits on.
+    pub async fn submit_now(&self, item: T) -> Result<R, BatchError<E>> {
+        self.queue(item, true).await
+    }
+
+    async fn queue(&self, item: T, now: bool) -> Result<R, BatchError<E>> {
+        let (reply, answer) = oneshot::channel();
+        self.0.send(Queued { item, reply, now }).await.map_err(|_| BatchError::Stopped)?;
+        answer.await.map_err(|_| BatchError::Stopped)?
+    }
+}
+
+/// Adds what is queued already, up to `max`.
+fn take_queued<Q>(rx: &mut mpsc::Receiver<Q>, batch: &mut Vec<Q>, max: usize) {
+    while batch.len() < max {
+        match rx.try_recv() {
+            Ok(next) => batch.push(next),
+            Err(_) => break,
+        }
+    }
+}
+
+/// Waits for more items while the batch is small, nobody waits on one of
+/// its items, and `linger.up_to` has not passed.
+async fn gather<T, R, E>(
+    rx: &mut mpsc::Receiver<Queued<T, R, E>>,
+    batch: &mut Vec<Queued<T, R, E>>,
+    max: usize,
+    linger: Linger,
+) {
+    let until = tokio::time::Instant::now() + linger.up_to;
+    while batch.len() < max.min(linger.unless_at_least) && !batch.iter().any(|q| q.now) {
+        match tokio::time::timeout_at(until, rx.recv()).await {
+            Ok(Some(next)) => {
+                batch.push(next);
+                take_queued(rx, batch, max);
+            }
+            // Time is up, or every sender is gone (the batch is written all the same).
+            Ok(None) | Err(_) => break,
+        }
     }
 }
 
@@ -141,6 +216,48 @@ mod tests {
                 assert_eq!(result.ok(), Some(n));
             }
         }
+    }
+
+    fn lingering(up_to_ms: u64) -> (Batcher<i32, usize, String>, impl Future<Output = ()> + Send + 'static) {
+        // Each item is answered with the size of the batch it was written in.
+        let linger = Linger { up_to: Duration::from_millis(up_to_ms), unless_at_least: 3 };
+        Batcher::lingering(16, Some(linger), |items: Arc<[i32]>| async move { Ok(vec![items.len(); items.len()]) })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lingering_writer_waits_for_company_but_not_past_its_limit() {
+        let (batcher, task) = lingering(50);
+        tokio::spawn(task);
+        let first = tokio::spawn({
+            let b = batcher.clone();
+            async move { b.submit(1).await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let second = batcher.submit(2).await;
+        assert_eq!((first.await.expect("join").ok(), second.ok()), (Some(2), Some(2)), "written together");
+        // Alone, it is written once the limit has passed.
+        let started = tokio::time::Instant::now();
+        assert_eq!(batcher.submit(3).await.ok(), Some(1));
+        assert_eq!(started.elapsed(), Duration::from_millis(50));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_item_someone_waits_on_and_a_full_enough_batch_are_written_at_once() {
+        let (batcher, task) = lingering(50);
+        tokio::spawn(task);
+        let started = tokio::time::Instant::now();
+        assert_eq!(batcher.submit_now(1).await.ok(), Some(1));
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        let three: Vec<_> = (0..3)
+            .map(|n| {
+                let b = batcher.clone();
+                tokio::spawn(async move { b.submit(n).await })
+            })
+            .collect();
+        for handle in three {
+            assert_eq!(handle.await.expect("join").ok(), Some(3));
+        }
+        assert_eq!(started.elapsed(), Duration::ZERO, "three is enough: no wait");
     }
 
     #[tokio::test]

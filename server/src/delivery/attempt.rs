@@ -81,7 +81,8 @@ pub async fn run(ctx: Arc<AttemptContext>, delivery: ClaimedDelivery, permits: P
     );
     ctx.config.metrics.attempt(outcome::label(&outcome), elapsed.as_secs_f64());
     let recorded = Recorded { delivery_id: delivery.id.clone(), hook_id: delivery.hook_id.clone(), attempt, outcome };
-    record(&ctx, recorded).await;
+    // An ordered hook's next delivery waits for this record: no lingering.
+    record(&ctx, recorded, target.ordered).await;
     drop(permits.unrecorded);
     ctx.slot_freed.notify_one();
     TaskEnd::Done(delivery.id)
@@ -135,9 +136,10 @@ fn attempt_record(
     }
 }
 
-async fn record(ctx: &AttemptContext, recorded: Recorded) {
+async fn record(ctx: &AttemptContext, recorded: Recorded, awaited: bool) {
     let (delivery, hook) = (recorded.delivery_id.clone(), recorded.hook_id.clone());
-    match ctx.writer.submit(recorded).await {
+    let written = if awaited { ctx.writer.submit_now(recorded).await } else { ctx.writer.submit(recorded).await };
+    match written {
         Ok(RecordResult::Written { disabled: Some(reason) }) => tracing::warn!(hook = %hook, reason, "hook disabled"),
         Ok(RecordResult::Written { disabled: None }) => {}
         Ok(RecordResult::LeaseLost) => {
