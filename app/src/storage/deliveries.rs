@@ -263,6 +263,7 @@ fn attempt_rows(items: &[&Recorded]) -> Result<String, StorageError> {
 /// all that follows it.
 async fn record_successes_in_one_trip(
     pool: &sqlx::SqlitePool,
+    spare: &super::one_trip::Spare,
     owner: &LeaseOwner,
     items: &[Recorded],
     now: i64,
@@ -291,7 +292,7 @@ async fn record_successes_in_one_trip(
         .bind(now)
         .bind(owner.as_str())
         .bind(attempt_rows(&all)?);
-    let rows = super::one_trip::run(pool, query, 5).await?;
+    let rows = super::one_trip::run(pool, spare, query, 5).await?;
     let written = rows[3].iter().map(|row| row.try_get::<DeliveryId, _>(0)).collect::<Result<HashSet<_>, _>>()?;
     Ok(items
         .iter()
@@ -383,7 +384,7 @@ async fn record_batch_once(
     if let Pool::Sqlite(pool) = &db.pool
         && items.iter().all(|item| item.outcome == Outcome::Succeeded)
     {
-        return record_successes_in_one_trip(pool, owner, items, now).await;
+        return record_successes_in_one_trip(pool, &db.spare, owner, items, now).await;
     }
     // Tuples serialize as JSON arrays: `value ->> 0` is the first element.
     let states: Vec<_> = items

@@ -99,7 +99,7 @@ async fn publish_once(
         && requests.iter().all(PublishRequest::is_plain)
     {
         let plain: Vec<&PublishRequest> = requests.iter().collect();
-        return publish_plain_in_one_trip(pool, &plain, now, lease).await;
+        return publish_plain_in_one_trip(pool, &db.spare, &plain, now, lease).await;
     }
     let mut tx = db.begin_write().await?;
     lock_idempotency_keys(&mut tx, requests).await?;
@@ -241,6 +241,7 @@ fn plain_results(
 /// stored, as a lost answer after any commit would.
 async fn publish_plain_in_one_trip(
     pool: &sqlx::SqlitePool,
+    spare: &super::one_trip::Spare,
     requests: &[&PublishRequest],
     now: i64,
     lease: Option<NewLease<'_>>,
@@ -256,7 +257,7 @@ async fn publish_plain_in_one_trip(
         .bind(lease.map(|l| l.until))
         .bind(lease.map(|l| l.owner.as_str()))
         .bind(&matches);
-    let rows = super::one_trip::run(pool, query, 4).await?;
+    let rows = super::one_trip::run(pool, spare, query, 4).await?;
     let stored = rows[1].iter().map(|row| row.try_get::<String, _>(0)).collect::<Result<HashSet<_>, _>>()?;
     let created = rows[2].iter().map(NewDelivery::from_row).collect::<Result<Vec<_>, _>>()?;
     plain_results(requests, &stored, created, lease)

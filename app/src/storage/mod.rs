@@ -17,7 +17,6 @@ mod clock;
 pub mod deliveries;
 mod delivery_log;
 pub mod directory;
-mod key_cache;
 pub mod event_log;
 pub mod events;
 mod failing;
@@ -25,6 +24,7 @@ mod failing;
 mod fixtures;
 pub mod hook_options;
 pub mod hooks;
+mod key_cache;
 pub mod key_check;
 pub mod migrate;
 mod migrations;
@@ -62,6 +62,8 @@ pub struct Db {
     limits: quota::AccountLimits,
     /// Recently accepted API keys (SQLite only; `key_cache.rs`).
     keys: key_cache::KeyCache,
+    /// The pool's connection kept between one-trip transactions (`one_trip.rs`).
+    spare: one_trip::Spare,
 }
 
 impl Db {
@@ -96,7 +98,7 @@ impl Db {
     /// ones may be lost, which at worst sends a delivery again). The next
     /// fsynced commit makes them durable too. It shares this handle's directory.
     pub async fn for_dispatch(&self, url: &str) -> Result<Db, StorageError> {
-        Ok(Db { pool: backend::open_for_dispatch(url).await?, ..self.clone() })
+        Ok(Db { pool: backend::open_for_dispatch(url).await?, spare: one_trip::Spare::default(), ..self.clone() })
     }
 
     /// The statement for this backend, where the dialects differ.
@@ -223,7 +225,7 @@ pub async fn connect(url: &str) -> Result<Db, StorageError> {
     let hooks = directory::HookDirectory::new(process, shared);
     // Other processes revoke keys on a shared database: no cache there.
     let keys = if shared { key_cache::KeyCache::disabled() } else { key_cache::KeyCache::enabled() };
-    Ok(Db { pool, hooks, limits: quota::AccountLimits::NONE, keys })
+    Ok(Db { pool, hooks, limits: quota::AccountLimits::NONE, keys, spare: one_trip::Spare::default() })
 }
 
 /// Copies committed WAL pages into the database file without blocking

@@ -10,21 +10,53 @@
 //! error, or if the future is dropped midway, the connection is closed
 //! rather than returned to the pool, and closing rolls back whatever the
 //! transaction had done.
+//!
+//! After a clean `COMMIT` the connection is kept aside (`Spare`, one per
+//! pool) for the next such transaction instead of going back to the pool:
+//! sqlx pings every connection given back to a pool, which on SQLite is
+//! one more round trip to its thread per transaction. The pools are sized
+//! with that connection counted out.
 
 use super::StorageError;
 use futures_util::StreamExt;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Either, Executor, Sqlite, SqlitePool};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// A connection between two one-trip transactions, idle (no transaction
+/// open): taken by the next one, or given back to the pool when the last
+/// `Db` handle on the pool goes.
+#[derive(Clone, Default)]
+pub(super) struct Spare(Arc<Mutex<Option<PoolConnection<Sqlite>>>>);
+
+impl Spare {
+    fn take(&self) -> Option<PoolConnection<Sqlite>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    /// Keeps `conn` unless another is kept already (that one goes back to the pool).
+    fn keep(&self, conn: PoolConnection<Sqlite>) {
+        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let surplus = if slot.is_none() { slot.replace(conn) } else { Some(conn) };
+        drop(slot);
+        drop(surplus);
+    }
+}
 
 /// Runs `query` (`statements` statements, the first `BEGIN IMMEDIATE`, the
 /// last `COMMIT`) and returns each statement's rows, in order.
 pub(super) async fn run(
     pool: &SqlitePool,
+    spare: &Spare,
     query: sqlx::query::Query<'_, Sqlite, SqliteArguments>,
     statements: usize,
 ) -> Result<Vec<Vec<SqliteRow>>, StorageError> {
-    let mut conn = ClosedUnlessDone(Some(pool.acquire().await?));
+    let connection = match spare.take() {
+        Some(connection) => connection,
+        None => pool.acquire().await?,
+    };
+    let mut conn = ClosedUnlessDone(Some(connection));
     let mut rows: Vec<Vec<SqliteRow>> = (0..statements).map(|_| Vec::new()).collect();
     let mut finished = 0;
     {
@@ -43,7 +75,9 @@ pub(super) async fn run(
     if finished != statements {
         return Err(StorageError::Corrupt("a transaction ended before its COMMIT"));
     }
-    conn.0.take();
+    if let Some(done) = conn.0.take() {
+        spare.keep(done);
+    }
     Ok(rows)
 }
 
@@ -84,10 +118,13 @@ mod tests {
             sqlx::query("BEGIN IMMEDIATE; INSERT INTO t (n) VALUES ($1), ($2) RETURNING n; SELECT $2 + 1; COMMIT")
                 .bind(1)
                 .bind(2);
-        let rows = run(&pool, query, 4).await.expect("run");
+        let spare = Spare::default();
+        let rows = run(&pool, &spare, query, 4).await.expect("run");
         let first: Vec<i64> = rows[1].iter().map(|r| sqlx::Row::get(r, 0)).collect();
         assert_eq!(first, vec![1, 2]);
         assert_eq!(rows[2].len(), 1);
+        // The pool's one connection is kept aside until taken back.
+        drop(spare.take().expect("kept after a clean commit"));
         assert_eq!(count(&pool).await, 2);
     }
 
@@ -97,12 +134,18 @@ mod tests {
         let query =
             sqlx::query("BEGIN IMMEDIATE; INSERT INTO t (n) VALUES ($1); INSERT INTO t (n) VALUES (NULL); COMMIT")
                 .bind(7);
-        assert!(run(&pool, query, 4).await.is_err());
+        let spare = Spare::default();
+        assert!(run(&pool, &spare, query, 4).await.is_err());
+        assert!(spare.take().is_none(), "a failed transaction's connection is never kept");
         // The connection holding the open transaction was closed, not reused:
         // the first insert is gone and a new transaction starts cleanly.
         assert_eq!(count(&pool).await, 0);
         let again = sqlx::query("BEGIN IMMEDIATE; INSERT INTO t (n) VALUES ($1); COMMIT").bind(8);
-        run(&pool, again, 3).await.expect("a new transaction");
+        run(&pool, &spare, again, 3).await.expect("a new transaction");
+        // Kept aside, idle: the pool's one connection is the spare, and
+        // nothing is left open on it.
+        let kept = spare.take().expect("kept after a clean commit");
+        drop(kept);
         assert_eq!(count(&pool).await, 1);
     }
 }
