@@ -121,7 +121,7 @@ setup_test() {
 build_release() {
   echo "building the release server and the dashboard side by side (their logs follow when both end)" >&2
   in_parallel \
-    "server (release)" -- env -u RUSTFLAGS LEPTOS_OUTPUT_NAME=hookrelay \
+    "server (release)" -- env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS LEPTOS_OUTPUT_NAME=hookrelay \
       cargo build --release --locked -p server --bin hookrelay ++ \
     "dashboard (release)" -- cargo xtask site --release
   cargo xtask binary

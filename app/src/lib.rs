@@ -6,6 +6,15 @@
 
 #![recursion_limit = "256"]
 
+// The server and the WASM must agree on Leptos's type-erased views, or the
+// page does not hydrate: `.cargo/config.toml` sets the flag for every build.
+// A build without it (a RUSTFLAGS variable, or a `target.*.rustflags` in
+// another cargo config, replaces that setting) stops here instead.
+#[cfg(not(erase_components))]
+compile_error!(
+    "build with `--cfg erase_components` (set in .cargo/config.toml; a RUSTFLAGS variable or a target rustflags setting replaces it)"
+);
+
 pub mod components;
 pub mod domain;
 pub mod pages;

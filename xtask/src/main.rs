@@ -99,10 +99,11 @@ fn main() -> Result<()> {
 }
 
 /// The cargo command with the environment cargo-leptos would give it:
-/// `LEPTOS_OUTPUT_NAME` (Leptos reads it at compile time) and, in debug,
-/// `--cfg erase_components` (faster debug builds; the test command uses the
-/// same flags, so its builds share these artifacts).
-pub fn cargo(paths: &Paths, profile: Profile) -> Command {
+/// `LEPTOS_OUTPUT_NAME` (Leptos reads it at compile time), and no
+/// `RUSTFLAGS`, so that `.cargo/config.toml`'s `--cfg erase_components`
+/// applies to the server and the WASM alike (the test command builds with
+/// the same flags, so its builds share these artifacts).
+pub fn cargo(paths: &Paths) -> Command {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command.current_dir(&paths.root).env("LEPTOS_OUTPUT_NAME", OUTPUT_NAME);
     // `cargo run` gave this process its package's variables (CARGO_PKG_NAME
@@ -120,10 +121,7 @@ pub fn cargo(paths: &Paths, profile: Profile) -> Command {
             command.env_remove(name.as_ref());
         }
     }
-    match profile {
-        Profile::Debug => command.env("RUSTFLAGS", "--cfg erase_components"),
-        Profile::Release => command.env_remove("RUSTFLAGS"),
-    };
+    command.env_remove("RUSTFLAGS").env_remove("CARGO_ENCODED_RUSTFLAGS");
     command
 }
 
@@ -138,7 +136,7 @@ pub fn run(command: &mut Command) -> Result<()> {
 
 /// The `hookrelay` binary; in release with the site packed onto it.
 fn build_server(paths: &Paths, profile: Profile) -> Result<()> {
-    let mut command = cargo(paths, profile);
+    let mut command = cargo(paths);
     command.args(["build", "--locked", "-p", "server", "--bin", "hookrelay"]);
     if profile == Profile::Release {
         command.arg("--release");

@@ -44,7 +44,7 @@ pub fn build(paths: &Paths, profile: Profile) -> Result<Vec<(String, Vec<u8>)>> 
 }
 
 fn compile(paths: &Paths, profile: Profile) -> Result<PathBuf> {
-    let mut command = cargo(paths, profile);
+    let mut command = cargo(paths);
     command.args(["build", "--locked", "-p", "frontend", "--lib", "--target", TARGET]);
     let dir = match profile {
         Profile::Debug => "debug",

@@ -90,17 +90,27 @@ pub async fn list(db: &Db, account_id: &ResourceId) -> Result<Vec<KeyInfo>, Stor
 }
 
 /// Revokes one of the account's keys; false when it has no such unrevoked key.
+/// The update and the cache's emptying run as one task of their own: a
+/// caller that goes away midway (a closed connection) cannot leave the
+/// update committed and the key still remembered.
 pub async fn revoke(db: &Db, account_id: &ResourceId, key_id: &str) -> Result<bool, StorageError> {
-    let changed = on_pool!(&db.pool, p => sqlx::query(
-        "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL",
-    )
-    .bind(now_ms())
-    .bind(key_id)
-    .bind(account_id.as_str())
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
-    // Committed (autocommit): before answering, no cached copy is trusted again.
-    db.keys.revoked();
+    let (db, account_id, key_id) = (db.clone(), account_id.clone(), key_id.to_owned());
+    let task = tokio::spawn(async move {
+        let changed = on_pool!(&db.pool, p => sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(&key_id)
+        .bind(account_id.as_str())
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()));
+        // After the commit (autocommit), whether or not it changed a row
+        // or even failed after reaching the database: before anyone hears
+        // of it, no remembered key is trusted again.
+        db.keys.revoked();
+        changed
+    });
+    let changed = task.await.map_err(|_| StorageError::Corrupt("the revocation task failed"))??;
     Ok(changed > 0)
 }

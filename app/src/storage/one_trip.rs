@@ -25,8 +25,10 @@ use sqlx::{Either, Executor, Sqlite, SqlitePool};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// A connection between two one-trip transactions, idle (no transaction
-/// open): taken by the next one, or given back to the pool when the last
-/// `Db` handle on the pool goes.
+/// open, no statement unfinished, so no read snapshot holding back a
+/// checkpoint): taken by the next one, or given back to the pool when the
+/// last `Db` handle on the pool goes. (`Pool::close` waits for every
+/// connection, this one too: nothing calls it while a `Db` lives.)
 #[derive(Clone, Default)]
 pub(super) struct Spare(Arc<Mutex<Option<PoolConnection<Sqlite>>>>);
 

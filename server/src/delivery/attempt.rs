@@ -81,8 +81,10 @@ pub async fn run(ctx: Arc<AttemptContext>, delivery: ClaimedDelivery, permits: P
     );
     ctx.config.metrics.attempt(outcome::label(&outcome), elapsed.as_secs_f64());
     let recorded = Recorded { delivery_id: delivery.id.clone(), hook_id: delivery.hook_id.clone(), attempt, outcome };
-    // An ordered hook's next delivery waits for this record: no lingering.
-    record(&ctx, recorded, target.ordered).await;
+    // Something waits for this attempt's end — an ordered hook's next
+    // delivery, or a `maxInFlight` hook's slot (freed when the task ends):
+    // its record goes without lingering.
+    record(&ctx, recorded, target.ordered || target.max_in_flight.is_some()).await;
     drop(permits.unrecorded);
     ctx.slot_freed.notify_one();
     TaskEnd::Done(delivery.id)

@@ -9,7 +9,8 @@
 //! it. Nothing is acknowledged by a record (the receiver has its request);
 //! a crash inside the wait sends those deliveries again, as a crash between
 //! a send and its record always could. A record something waits on — an
-//! ordered hook's next delivery waits for it — goes with `submit_now`.
+//! ordered hook's next delivery, a `maxInFlight` hook's next attempt (the
+//! attempt counts until its task ends) — goes with `submit_now`.
 
 use crate::batch::{Batcher, Linger};
 use crate::write_gate::WriteGate;
