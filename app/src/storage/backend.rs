@@ -113,7 +113,7 @@ impl Pool {
 /// The main pool: every commit durable (fsynced) before it returns.
 pub(super) async fn open(url: &str) -> Result<Pool, StorageError> {
     Ok(match Backend::of_url(url) {
-        // One of them mostly kept aside by publishing (`one_trip::Spare`).
+        // One of them mostly kept aside for the one-trip transactions (`one_trip::Spare`).
         Backend::Sqlite => Pool::Sqlite(open_sqlite(url, SqliteSynchronous::Full, 5).await?),
         Backend::Postgres => Pool::Postgres(open_postgres(url, false, 6).await?),
     })
@@ -122,8 +122,7 @@ pub(super) async fn open(url: &str) -> Result<Pool, StorageError> {
 /// The dispatcher's pool: commits not fsynced on their own (see `Db::for_dispatch`).
 pub(super) async fn open_for_dispatch(url: &str) -> Result<Pool, StorageError> {
     Ok(match Backend::of_url(url) {
-        // One of them mostly kept aside by the attempt records (`one_trip::Spare`).
-        Backend::Sqlite => Pool::Sqlite(open_sqlite(url, SqliteSynchronous::Normal, 3).await?),
+        Backend::Sqlite => Pool::Sqlite(open_sqlite(url, SqliteSynchronous::Normal, 2).await?),
         Backend::Postgres => Pool::Postgres(open_postgres(url, true, 4).await?),
     })
 }

@@ -253,7 +253,13 @@ fn attempt_rows(items: &[&Recorded]) -> Result<String, StorageError> {
 }
 
 /// On SQLite, a batch in which every attempt succeeded (the common case)
-/// is recorded in one round trip (`one_trip`). Inside the write lock, and
+/// is recorded in one round trip (`one_trip`), on the publishes' connection
+/// (SQLite empties a connection's page cache whenever another one has
+/// written: with the two alternating on one connection, the pages both
+/// touch stay cached). Its commit is not fsynced, as on the dispatcher's
+/// own pool (`Db::for_dispatch`): `synchronous` is NORMAL for this
+/// transaction and FULL again before the connection is kept or given
+/// back; a run that fails or is dropped midway closes the connection. Inside the write lock, and
 /// before the outcomes are written (which clears the leases), only the
 /// deliveries this owner still holds — the condition the update itself
 /// checks — get their attempt row and close their hook's failing window;
@@ -272,7 +278,8 @@ async fn record_successes_in_one_trip(
     const HELD: &str = "+d.status = 'pending' AND d.lease_owner = $3";
     static ONE_TRIP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
-            "BEGIN IMMEDIATE;
+            "PRAGMA synchronous = NORMAL;
+             BEGIN IMMEDIATE;
              INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_body)
              SELECT a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3, a.value ->> 4, a.value ->> 5
              FROM json_each($4) AS a
@@ -282,7 +289,8 @@ async fn record_successes_in_one_trip(
                AND id IN (SELECT d.hook_id FROM deliveries d
                           WHERE d.id IN (SELECT value ->> 0 FROM json_each($1)) AND {HELD});
              {RECORD};
-             COMMIT"
+             COMMIT;
+             PRAGMA synchronous = FULL"
         )
     });
     let states: Vec<_> = items.iter().map(|item| (&item.delivery_id, DeliveryStatus::Succeeded, now)).collect();
@@ -292,8 +300,8 @@ async fn record_successes_in_one_trip(
         .bind(now)
         .bind(owner.as_str())
         .bind(attempt_rows(&all)?);
-    let rows = super::one_trip::run(pool, spare, query, 5).await?;
-    let written = rows[3].iter().map(|row| row.try_get::<DeliveryId, _>(0)).collect::<Result<HashSet<_>, _>>()?;
+    let rows = super::one_trip::run(pool, spare, query, 7).await?;
+    let written = rows[4].iter().map(|row| row.try_get::<DeliveryId, _>(0)).collect::<Result<HashSet<_>, _>>()?;
     Ok(items
         .iter()
         .map(|item| {
@@ -381,7 +389,7 @@ async fn record_batch_once(
         return Ok(Vec::new());
     }
     let now = now_ms();
-    if let Pool::Sqlite(pool) = &db.pool
+    if let Pool::Sqlite(pool) = &db.one_trip_pool
         && items.iter().all(|item| item.outcome == Outcome::Succeeded)
     {
         return record_successes_in_one_trip(pool, &db.spare, owner, items, now).await;

@@ -62,7 +62,10 @@ pub struct Db {
     limits: quota::AccountLimits,
     /// Recently accepted API keys (SQLite only; `key_cache.rs`).
     keys: key_cache::KeyCache,
-    /// The pool's connection kept between one-trip transactions (`one_trip.rs`).
+    /// The main pool, where every one-trip transaction runs (the dispatcher's
+    /// handle too: its records share the publishes' connection, `one_trip.rs`),
+    /// and the connection kept between them.
+    one_trip_pool: Pool,
     spare: one_trip::Spare,
 }
 
@@ -98,7 +101,7 @@ impl Db {
     /// ones may be lost, which at worst sends a delivery again). The next
     /// fsynced commit makes them durable too. It shares this handle's directory.
     pub async fn for_dispatch(&self, url: &str) -> Result<Db, StorageError> {
-        Ok(Db { pool: backend::open_for_dispatch(url).await?, spare: one_trip::Spare::default(), ..self.clone() })
+        Ok(Db { pool: backend::open_for_dispatch(url).await?, ..self.clone() })
     }
 
     /// The statement for this backend, where the dialects differ.
@@ -225,7 +228,8 @@ pub async fn connect(url: &str) -> Result<Db, StorageError> {
     let hooks = directory::HookDirectory::new(process, shared);
     // Other processes revoke keys on a shared database: no cache there.
     let keys = if shared { key_cache::KeyCache::disabled() } else { key_cache::KeyCache::enabled() };
-    Ok(Db { pool, hooks, limits: quota::AccountLimits::NONE, keys, spare: one_trip::Spare::default() })
+    let one_trip_pool = pool.clone();
+    Ok(Db { pool, hooks, limits: quota::AccountLimits::NONE, keys, one_trip_pool, spare: one_trip::Spare::default() })
 }
 
 /// Copies committed WAL pages into the database file without blocking

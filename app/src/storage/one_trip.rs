@@ -15,7 +15,9 @@
 //! pool) for the next such transaction instead of going back to the pool:
 //! sqlx pings every connection given back to a pool, which on SQLite is
 //! one more round trip to its thread per transaction. The pools are sized
-//! with that connection counted out.
+//! with that connection counted out. The dispatcher's records use it too
+//! (`deliveries::record_successes_in_one_trip`), with `synchronous` lowered
+//! for their transaction and set back to FULL by its last statement.
 
 use super::StorageError;
 use futures_util::StreamExt;
@@ -33,7 +35,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 pub(super) struct Spare(Arc<Mutex<Option<PoolConnection<Sqlite>>>>);
 
 impl Spare {
-    fn take(&self) -> Option<PoolConnection<Sqlite>> {
+    pub(super) fn take(&self) -> Option<PoolConnection<Sqlite>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 

@@ -272,3 +272,27 @@ async fn successes_close_the_failing_window_and_a_lost_lease_writes_no_attempt()
     })
     .await;
 }
+
+/// The dispatcher's all-succeeded records run on the publishes' kept
+/// connection (one page cache for both) with `synchronous = NORMAL`; the
+/// connection must be back at FULL afterwards, or the next 202 would
+/// follow a commit that was not fsynced.
+#[tokio::test]
+async fn a_record_on_the_shared_connection_leaves_it_fsyncing() {
+    use super::deliveries::LeaseOwner;
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("sync.db").display());
+    let db = connect(&url).await.expect("sqlite");
+    let dispatch = db.for_dispatch(&url).await.expect("dispatch handle");
+    let account = account_with_one_hook(&db).await;
+    publish(&db, &[event(&account, "dbs")]).await;
+    let owner = LeaseOwner::new().expect("owner");
+    let claimed = claim_all(&dispatch, &owner, LEASE_MS).await;
+    assert_eq!(claimed.len(), 1);
+    let done = record(&claimed[0], Outcome::Succeeded);
+    assert_eq!(record_all(&dispatch, &owner, &[done]).await, [RecordResult::Written { disabled: None }]);
+    assert_eq!(count(&db, "attempts").await, 1);
+    let mut kept = db.spare.take().expect("the one-trip connection is kept aside");
+    let (level,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(&mut *kept).await.expect("pragma");
+    assert_eq!(level, 2, "FULL (2) again after the record's transaction");
+}
