@@ -95,7 +95,9 @@ async fn publish_once(
 ) -> Result<Vec<Published>, StorageError> {
     let now = now_ms();
     let lease = lease.map(|(owner, ms)| NewLease { owner, until: now + ms });
-    if let Pool::Sqlite(pool) = &db.pool
+    // The main pool, whichever handle asks: its kept connection is shared
+    // with the records and must only ever hold the main pool's (fsyncing) ones.
+    if let Pool::Sqlite(pool) = &db.one_trip_pool
         && requests.iter().all(PublishRequest::is_plain)
     {
         let plain: Vec<&PublishRequest> = requests.iter().collect();

@@ -11,8 +11,8 @@
 //! rather than returned to the pool, and closing rolls back whatever the
 //! transaction had done.
 //!
-//! After a clean `COMMIT` the connection is kept aside (`Spare`, one per
-//! pool) for the next such transaction instead of going back to the pool:
+//! After a clean `COMMIT` the connection is kept aside (`Spare`, one for
+//! the main pool, `Db::one_trip_pool`) for the next such transaction instead of going back to the pool:
 //! sqlx pings every connection given back to a pool, which on SQLite is
 //! one more round trip to its thread per transaction. The pools are sized
 //! with that connection counted out. The dispatcher's records use it too
@@ -130,6 +130,37 @@ mod tests {
         // The pool's one connection is kept aside until taken back.
         drop(spare.take().expect("kept after a clean commit"));
         assert_eq!(count(&pool).await, 2);
+    }
+
+    async fn synchronous(conn: &mut sqlx::SqliteConnection) -> i64 {
+        sqlx::query_scalar("PRAGMA synchronous").fetch_one(conn).await.expect("pragma")
+    }
+
+    /// What the records' transaction relies on (`deliveries.rs`): a
+    /// `synchronous` set before `BEGIN` holds for that transaction, the one
+    /// set after `COMMIT` afterwards — also when sqlx reuses the prepared
+    /// statements — and a run that fails midway leaves no connection in the
+    /// lowered state.
+    #[tokio::test]
+    async fn a_lowered_synchronous_holds_for_its_transaction_only() {
+        let (_dir, pool) = pool().await;
+        let spare = Spare::default();
+        let sql = "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE; INSERT INTO t (n) VALUES ($1); PRAGMA synchronous; \
+                   COMMIT; PRAGMA synchronous = FULL";
+        for n in 0..3 {
+            let rows = run(&pool, &spare, sqlx::query(sql).bind(n), 6).await.expect("run");
+            let inside: i64 = sqlx::Row::get(&rows[3][0], 0);
+            assert_eq!(inside, 1, "NORMAL inside the transaction (run {n})");
+            let mut kept = spare.take().expect("kept");
+            assert_eq!(synchronous(&mut kept).await, 2, "FULL again after it (run {n})");
+            spare.keep(kept);
+        }
+        let failing = "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE; INSERT INTO t (n) VALUES (NULL); COMMIT; \
+                       PRAGMA synchronous = FULL";
+        assert!(run(&pool, &spare, sqlx::query(failing), 5).await.is_err());
+        assert!(spare.take().is_none(), "the failed run's connection is not kept");
+        let mut fresh = pool.acquire().await.expect("a connection");
+        assert_eq!(synchronous(&mut fresh).await, 2, "the pool's connections fsync");
     }
 
     #[tokio::test]

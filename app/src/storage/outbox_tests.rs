@@ -286,12 +286,17 @@ async fn a_record_on_the_shared_connection_leaves_it_fsyncing() {
     let dispatch = db.for_dispatch(&url).await.expect("dispatch handle");
     let account = account_with_one_hook(&db).await;
     publish(&db, &[event(&account, "dbs")]).await;
+    // Published through the dispatcher's handle too: still the main pool.
+    publish(&dispatch, &[event(&account, "dbs")]).await;
     let owner = LeaseOwner::new().expect("owner");
     let claimed = claim_all(&dispatch, &owner, LEASE_MS).await;
-    assert_eq!(claimed.len(), 1);
-    let done = record(&claimed[0], Outcome::Succeeded);
-    assert_eq!(record_all(&dispatch, &owner, &[done]).await, [RecordResult::Written { disabled: None }]);
-    assert_eq!(count(&db, "attempts").await, 1);
+    assert_eq!(claimed.len(), 2);
+    // Twice: the second run reuses the prepared statements.
+    for delivery in &claimed {
+        let done = record(delivery, Outcome::Succeeded);
+        assert_eq!(record_all(&dispatch, &owner, &[done]).await, [RecordResult::Written { disabled: None }]);
+    }
+    assert_eq!(count(&db, "attempts").await, 2);
     let mut kept = db.spare.take().expect("the one-trip connection is kept aside");
     let (level,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(&mut *kept).await.expect("pragma");
     assert_eq!(level, 2, "FULL (2) again after the record's transaction");
