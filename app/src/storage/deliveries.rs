@@ -9,7 +9,7 @@
 //! gone (hook deleted) is dropped, never written over newer state, and a
 //! finished delivery never returns to `pending` except by manual retry.
 
-use super::backend::{Pool, on_pool, on_tx};
+use super::backend::{on_pool, on_tx};
 use super::row::row;
 use super::{Db, StorageError, json_rows, now_ms};
 use crate::domain::{DeliveryId, DeliveryStatus, EventId};
@@ -389,10 +389,10 @@ async fn record_batch_once(
         return Ok(Vec::new());
     }
     let now = now_ms();
-    if let Pool::Sqlite(pool) = &db.one_trip_pool
+    if let Some((pool, spare)) = db.one_trip()
         && items.iter().all(|item| item.outcome == Outcome::Succeeded)
     {
-        return record_successes_in_one_trip(pool, &db.spare, owner, items, now).await;
+        return record_successes_in_one_trip(pool, spare, owner, items, now).await;
     }
     // Tuples serialize as JSON arrays: `value ->> 0` is the first element.
     let states: Vec<_> = items

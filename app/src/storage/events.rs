@@ -6,7 +6,7 @@
 //! id indexes instead of on a random page each, which keeps inserts cheap
 //! with the small page cache.
 
-use super::backend::{Backend, Pool, Tx, on_tx};
+use super::backend::{Backend, Tx, on_tx};
 use super::deliveries::{ClaimedDelivery, LeaseOwner};
 use super::{Db, StorageError, json_rows, now_ms};
 use crate::domain::{DeliveryId, EventId, ResourceId, Vertical};
@@ -97,11 +97,11 @@ async fn publish_once(
     let lease = lease.map(|(owner, ms)| NewLease { owner, until: now + ms });
     // The main pool, whichever handle asks: its kept connection is shared
     // with the records and must only ever hold the main pool's (fsyncing) ones.
-    if let Pool::Sqlite(pool) = &db.one_trip_pool
+    if let Some((pool, spare)) = db.one_trip()
         && requests.iter().all(PublishRequest::is_plain)
     {
         let plain: Vec<&PublishRequest> = requests.iter().collect();
-        return publish_plain_in_one_trip(pool, &db.spare, &plain, now, lease).await;
+        return publish_plain_in_one_trip(pool, spare, &plain, now, lease).await;
     }
     let mut tx = db.begin_write().await?;
     lock_idempotency_keys(&mut tx, requests).await?;

@@ -104,6 +104,15 @@ impl Db {
         Ok(Db { pool: backend::open_for_dispatch(url).await?, ..self.clone() })
     }
 
+    /// On SQLite, the pool and the kept connection every one-trip
+    /// transaction uses (`one_trip.rs`), whichever handle asks.
+    fn one_trip(&self) -> Option<(&sqlx::SqlitePool, &one_trip::Spare)> {
+        match &self.one_trip_pool {
+            Pool::Sqlite(pool) => Some((pool, &self.spare)),
+            Pool::Postgres(_) => None,
+        }
+    }
+
     /// The statement for this backend, where the dialects differ.
     fn sql(&self, sqlite: &'static str, postgres: &'static str) -> &'static str {
         match self.backend() {
