@@ -40,6 +40,21 @@ test("create a hook for each auth type; field errors show before submit; a forge
   await page.getByLabel("Endpoint URL").blur();
   await expect(page.locator("#hook-endpoint-error")).toContainText("absolute");
   await expect(page.getByLabel("Endpoint URL")).toHaveAttribute("aria-invalid", "true");
+  // The WASM parses with the browser's URL parser: each rule still speaks,
+  // with the words the server uses, and an internationalised host passes.
+  for (const [url, words] of [
+    ["ftp://example.com/x", "must use http or https, not `ftp`"],
+    ["https://user:pw@example.com/x", "must not contain a user name or password"],
+    ["https://alice@example.com/x", "must not contain a user name or password"],
+    ["mailto:ops@example.com", "must use http or https, not `mailto`"],
+  ]) {
+    await page.getByLabel("Endpoint URL").fill(url);
+    await page.getByLabel("Endpoint URL").blur();
+    await expect(page.locator("#hook-endpoint-error")).toContainText(words);
+  }
+  await page.getByLabel("Endpoint URL").fill("https://bücher.example/hook");
+  await page.getByLabel("Endpoint URL").blur();
+  await expect(page.getByLabel("Endpoint URL")).not.toHaveAttribute("aria-invalid", "true");
   // Missing credentials: Basic needs a user name and a password.
   await page.getByLabel("Authentication").selectOption({ label: "Basic Auth" });
   await page.getByRole("button", { name: "Save hook" }).click();
