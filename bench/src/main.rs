@@ -178,6 +178,12 @@ impl Cluster {
         &self.servers[0]
     }
 
+    /// Starts measuring the CPU the servers and this harness use from now.
+    fn cpu_meter(&self) -> CpuMeter {
+        let pids: Vec<u32> = self.servers.iter().map(|s| s.child.id()).collect();
+        CpuMeter::start(pids)
+    }
+
     /// Each process's peak RSS, in MiB.
     fn peak_rss(&self) -> String {
         let each: Vec<String> = self.servers.iter().map(|s| format!("{:.1}", s.peak_rss_mib())).collect();
@@ -380,6 +386,7 @@ async fn burst(args: &Args, name: &str, events: usize, hooks: usize) {
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build().expect("client");
     create_hooks_with_key(&client, &cluster.first().url, &cluster.key, &receiver, hooks).await;
 
+    let cpu = cluster.cpu_meter();
     let t0 = Instant::now();
     let published = publish_all(args, &cluster, &client, events).await;
     let ingest = t0.elapsed();
@@ -402,6 +409,7 @@ async fn burst(args: &Args, name: &str, events: usize, hooks: usize) {
         (deliveries / hooks.max(1)) as f64 / end_to_end.as_secs_f64()
     );
     latency_report(&published, &receipts);
+    cpu.report();
     println!("duplicates        {duplicates}");
     println!("missing           {missing}");
     println!("peak RSS          {}", cluster.peak_rss());
@@ -414,6 +422,7 @@ async fn steady(args: &Args) {
     let client = reqwest::Client::new();
     create_hooks_with_key(&client, &cluster.first().url, &cluster.key, &receiver, 1).await;
     let total = (args.rate * args.seconds) as usize;
+    let cpu = cluster.cpu_meter();
     let published = publish_steadily(&cluster, &client, args.rate, args.seconds).await;
     wait_for_deliveries(&receipts, published.len(), Duration::from_secs(30)).await;
     let (_, deliveries, duplicates) = summary(&receipts);
@@ -421,6 +430,7 @@ async fn steady(args: &Args) {
     println!("accepted          {} of {total}", published.len());
     println!("delivered         {deliveries}");
     latency_report(&published, &receipts);
+    cpu.report();
     println!("duplicates        {duplicates}");
     println!("missing           {}", published.len().saturating_sub(deliveries));
     println!("peak RSS          {}", cluster.peak_rss());
@@ -554,6 +564,38 @@ async fn login_flood(args: &Args, label: &str, env: &[(&str, &str)]) {
         cpu * 100.0 / args.seconds as f64
     );
     println!("peak RSS          {:.1} MiB", server.peak_rss_mib());
+}
+
+/// The CPU seconds the servers and the harness (its publishers and its
+/// receiver, this process) used since `start`, beside the wall time: both
+/// share the machine's cores, so a figure the harness limits shows as such.
+struct CpuMeter {
+    pids: Vec<u32>,
+    server: f64,
+    harness: f64,
+    t0: Instant,
+}
+
+impl CpuMeter {
+    fn start(pids: Vec<u32>) -> CpuMeter {
+        let server = pids.iter().map(|pid| cpu_seconds(*pid)).sum();
+        CpuMeter { pids, server, harness: cpu_seconds(std::process::id()), t0: Instant::now() }
+    }
+
+    /// "CPU  server … s (…% of the N cores), harness … s (…%), idle …%".
+    fn report(&self) {
+        let wall = self.t0.elapsed().as_secs_f64();
+        let server = self.pids.iter().map(|pid| cpu_seconds(*pid)).sum::<f64>() - self.server;
+        let harness = cpu_seconds(std::process::id()) - self.harness;
+        let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
+        let share = |cpu: f64| cpu * 100.0 / (wall * cores);
+        println!(
+            "CPU               server {server:.2} s ({:.0} % of the {cores} cores), harness {harness:.2} s ({:.0} %), idle {:.0} % over {wall:.2} s",
+            share(server),
+            share(harness),
+            (100.0 - share(server) - share(harness)).max(0.0),
+        );
+    }
 }
 
 /// User + system CPU seconds of a process so far (`/proc/<pid>/stat`).
