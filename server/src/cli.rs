@@ -3,6 +3,11 @@
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 
+/// The largest `--max-body-bytes` (1 GiB).
+const MAX_BODY_BYTES: u64 = 1 << 30;
+/// The largest `--workers` and `--max-per-destination`: attempts in flight at once.
+const MAX_IN_FLIGHT: u64 = 65_536;
+
 #[derive(Parser, Debug)]
 #[command(name = "hookrelay", version, about = "Self-hosted webhook registry and delivery service")]
 #[command(args_conflicts_with_subcommands = true)]
@@ -77,7 +82,8 @@ pub struct ServeArgs {
     #[arg(long, env = "HOOKRELAY_RATE_LIMIT_BURST", default_value_t = 200)]
     pub rate_limit_burst: u32,
     /// Largest request body accepted, in bytes (larger gets 413).
-    #[arg(long, env = "HOOKRELAY_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    #[arg(long, env = "HOOKRELAY_MAX_BODY_BYTES", default_value_t = 1024 * 1024,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_BODY_BYTES))]
     pub max_body_bytes: usize,
     /// Hook types per vertical, e.g. `flightrates=dbs;eventsshop=eventsinfo,eventimpact,hoteldemand`.
     #[arg(long, env = "HOOKRELAY_HOOK_TYPES", value_parser = app::domain::Catalogue::parse, default_value = "")]
@@ -170,15 +176,17 @@ pub struct DeliveryArgs {
           value_parser = crate::delivery::schedule::RetrySchedule::parse)]
     pub retry_schedule: crate::delivery::schedule::RetrySchedule,
     /// How long one attempt may take (e.g. 15s, 500ms).
-    #[arg(long, env = "HOOKRELAY_DELIVERY_TIMEOUT", default_value = "15s", value_parser = crate::delivery::schedule::parse_duration)]
+    #[arg(long, env = "HOOKRELAY_DELIVERY_TIMEOUT", default_value = "15s", value_parser = crate::delivery::schedule::parse_delivery_timeout)]
     pub delivery_timeout: std::time::Duration,
     /// Attempts in flight at once, across all destinations (attempts are
     /// async: a slow endpoint holds a socket, not a thread).
-    #[arg(long, env = "HOOKRELAY_WORKERS", default_value_t = 512)]
+    #[arg(long, env = "HOOKRELAY_WORKERS", default_value_t = 512,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_IN_FLIGHT))]
     pub workers: usize,
     /// Attempts in flight at once to one destination (scheme, host and port
     /// of the endpoint URL), shared by every hook pointing there.
-    #[arg(long, alias = "max-per-endpoint", env = "HOOKRELAY_MAX_PER_DESTINATION", default_value_t = 32)]
+    #[arg(long, alias = "max-per-endpoint", env = "HOOKRELAY_MAX_PER_DESTINATION", default_value_t = 32,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_IN_FLIGHT))]
     pub max_per_destination: usize,
     /// Keep delivery history (events, attempts) this long (e.g. 30d).
     #[arg(long, env = "HOOKRELAY_RETENTION", default_value = "30d", value_parser = crate::delivery::schedule::parse_duration)]

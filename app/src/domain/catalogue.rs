@@ -62,6 +62,11 @@ impl Catalogue {
                 Vertical::Eventsshop => catalogue.eventsshop = types,
             }
         }
+        // A published event finds its vertical by its hook type
+        // (`vertical_of`), so one type cannot belong to two verticals.
+        if let Some(shared) = catalogue.flightrates.iter().find(|t| catalogue.eventsshop.contains(t)) {
+            return Err(CatalogueError::Shared(shared.clone()));
+        }
         Ok(catalogue)
     }
 }
@@ -77,6 +82,8 @@ pub enum CatalogueError {
     NoTypes(String),
     #[error("hook type `{0}`: use letters, digits, `-` and `_` only")]
     BadType(String),
+    #[error("hook type `{0}` is in both verticals: each type belongs to one")]
+    Shared(String),
 }
 
 #[cfg(test)]
@@ -93,5 +100,11 @@ mod tests {
         assert_eq!(c.eventsshop.len(), 3);
         assert!(Catalogue::parse("hotels=x").is_err());
         assert!(Catalogue::parse("flightrates=").is_err());
+        assert!(matches!(
+            Catalogue::parse("flightrates=dbs;eventsshop=dbs"),
+            Err(CatalogueError::Shared(t)) if t == "dbs"
+        ));
+        // The other vertical's defaults count too.
+        assert!(Catalogue::parse("eventsshop=dbs").is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! `POST /api/v1/events`: `{"hookType","_shop"?,"data","_user"?}`.
 
-use super::{Catalogue, FieldError, ResourceId, Vertical, unknown_field};
+use super::{Catalogue, FieldError, ResourceId, Unknown, Vertical, unknown_names};
 use serde_json::Value;
 
 const FIELDS: &[&str] = &["hookType", "_shop", "data", "_user"];
@@ -69,9 +69,7 @@ pub fn parse_event(body: &Value, catalogue: &Catalogue) -> Result<EventSpec, Vec
             None
         }
     };
-    for key in object.keys().filter(|k| !FIELDS.contains(&k.as_str())) {
-        errors.push(unknown_field(key, FIELDS));
-    }
+    errors.extend(unknown_names(object.keys().map(String::as_str), FIELDS, Unknown::Field));
     match (errors.is_empty(), hook_type) {
         (true, Some((hook_type, vertical))) => Ok(EventSpec { hook_type, vertical, shop, data, on_behalf_of }),
         _ => Err(errors),

@@ -1,7 +1,7 @@
 //! `PUT /api/v1/account/operations`: `{"endpoint": "<absolute http(s) URL>"}`,
 //! checked like a hook's endpoint; also what the dashboard's settings send.
 
-use super::{FieldError, unknown_field, validate_endpoint};
+use super::{FieldError, Unknown, unknown_names, validate_endpoint};
 use serde_json::Value;
 
 const FIELDS: &[&str] = &["endpoint"];
@@ -11,8 +11,7 @@ pub fn parse_operations_endpoint(body: &Value) -> Result<String, Vec<FieldError>
     let Some(object) = body.as_object() else {
         return Err(vec![FieldError::new("body", "must be a JSON object with `endpoint`")]);
     };
-    let mut errors: Vec<FieldError> =
-        object.keys().filter(|k| !FIELDS.contains(&k.as_str())).map(|k| unknown_field(k, FIELDS)).collect();
+    let mut errors: Vec<FieldError> = unknown_names(object.keys().map(String::as_str), FIELDS, Unknown::Field);
     let endpoint = match object.get("endpoint") {
         None | Some(Value::Null) => {
             errors.push(FieldError::new("endpoint", "is required (an absolute http(s) URL)"));

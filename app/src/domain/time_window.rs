@@ -3,7 +3,7 @@
 //! (`POST /api/v1/hook/{id}/recover` and the dashboard's "Retry all failed
 //! since…" share these rules).
 
-use super::{FieldError, unknown_field};
+use super::{FieldError, Unknown, unknown_names};
 use serde_json::Value;
 
 /// How far back a recovery may reach: 14 days.
@@ -72,11 +72,8 @@ impl RecoverWindow {
         let Some(object) = body.as_object() else {
             return Err(vec![FieldError::new("body", "must be a JSON object with `since` (and `until`)")]);
         };
-        let mut errors: Vec<FieldError> = object
-            .keys()
-            .filter(|k| !RECOVER_FIELDS.contains(&k.as_str()))
-            .map(|k| unknown_field(k, RECOVER_FIELDS))
-            .collect();
+        let mut errors: Vec<FieldError> =
+            unknown_names(object.keys().map(String::as_str), RECOVER_FIELDS, Unknown::Field);
         let text = |name: &str, errors: &mut Vec<FieldError>| match object.get(name) {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),

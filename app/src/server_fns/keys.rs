@@ -40,9 +40,11 @@ pub async fn create_key(name: String) -> Result<String, DashboardError> {
 
 #[server(name = RevokeKeyFn, prefix = "/_rpc", endpoint = "revoke_key")]
 pub async fn revoke_key(id: String) -> Result<(), DashboardError> {
-    use super::context::{internal, not_found, require_account};
+    use super::context::{internal, not_found, parse_id, require_account};
     let (services, account) = require_account().await?;
-    if !crate::storage::api_keys::revoke(&services.db, &account.id, &id).await.map_err(internal)? {
+    // A malformed id (one PostgreSQL cannot even compare, like a NUL) names no key.
+    let id = parse_id(&id, "API key")?;
+    if !crate::storage::api_keys::revoke(&services.db, &account.id, id.as_str()).await.map_err(internal)? {
         return Err(not_found("API key"));
     }
     tracing::info!(account = %account.id, key = %id, "API key revoked from the dashboard");

@@ -4,7 +4,7 @@
 //! the next thing to do. Attempts run as their own tasks (`attempt.rs`).
 
 use super::attempt::{self, AttemptContext, Permits, TaskEnd};
-use super::handoff::HandoffReceiver;
+use super::handoff::{HandedOver, HandoffReceiver};
 use super::held::{CLAIM_PER_HOOK, Enqueued, HeldDeliveries};
 use super::pace::{Pacer, Verdict};
 use super::{Fault, Heartbeat, Wake};
@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::{Id, JoinError, JoinSet};
 
+/// How long shutdown waits for publishes still committing a handed-over batch.
+const HANDOFF_DRAIN: Duration = Duration::from_secs(2);
 /// How often the outbox is checked for due deliveries (retries) when nothing wakes the dispatcher.
 const POLL: Duration = Duration::from_millis(500);
 /// What a hook with a pace of its own may hold in memory here.
@@ -173,10 +175,24 @@ impl Dispatcher {
     fn take_handoffs(&mut self) {
         while self.held.has_room() {
             match self.parts.handed_over.try_recv() {
-                Ok(batch) => self.enqueue(batch),
+                Ok(batch) => self.take_handed(batch),
                 Err(_) => break,
             }
         }
+    }
+
+    /// A handed-over batch is queued, unless it waited so long that its
+    /// lease may lapse before the next renewal (`HandedOver::is_stale`).
+    fn take_handed(&mut self, batch: HandedOver) {
+        if batch.is_stale(self.lease_ms) {
+            tracing::warn!(
+                deliveries = batch.deliveries.len(),
+                "handed-over deliveries waited half their lease; given back to be claimed anew"
+            );
+            self.give_back.extend(batch.deliveries.into_iter().map(|d| d.id));
+            return;
+        }
+        self.enqueue(batch.deliveries);
     }
 
     async fn claim_if_due(&mut self) {
@@ -371,7 +387,7 @@ impl Dispatcher {
         let wake_at = self.next_wake();
         tokio::select! {
             batch = self.parts.handed_over.recv(), if can_take => match batch {
-                Some(batch) => self.enqueue(batch),
+                Some(batch) => self.take_handed(batch),
                 None => self.handoff_open = false,
             },
             () = self.parts.wake.notified() => self.claim_now = true,
@@ -396,9 +412,13 @@ impl Dispatcher {
 
     async fn shut_down(mut self) {
         // Give back what is queued (and what was handed over meanwhile) so a restart sends it at once.
+        // A publish that reserved its slot before the close may still be
+        // committing: `recv` waits for it (up to HANDOFF_DRAIN), so its batch
+        // is given back too instead of waiting out its lease after a restart.
         self.parts.handed_over.close();
-        while let Ok(batch) = self.parts.handed_over.try_recv() {
-            self.enqueue(batch);
+        let deadline = tokio::time::Instant::now() + HANDOFF_DRAIN;
+        while let Ok(Some(batch)) = tokio::time::timeout_at(deadline, self.parts.handed_over.recv()).await {
+            self.take_handed(batch);
         }
         let queued = self.held.drain_queued();
         let released = queued.len();

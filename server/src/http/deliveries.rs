@@ -2,16 +2,16 @@
 
 use super::auth::Authenticated;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{IdPath, JsonBody, QueryPairs};
+use super::extract::{DeliveryIdPath, IdPath, JsonBody, QueryPairs};
 use super::hooks::list_query::{parse_paging, total_pages};
 use super::hooks::representation::rfc3339;
 use super::state::AppState;
+use app::domain::DeliveryStatus;
 use app::domain::time_window::RecoverWindow;
-use app::domain::{DeliveryId, DeliveryStatus};
 use app::storage::deliveries::{self, AttemptRow, RetryResult};
 use app::storage::hooks;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 
@@ -121,10 +121,8 @@ pub struct RetryQueued {
 pub async fn retry(
     State(state): State<AppState>,
     Authenticated(account): Authenticated,
-    Path(id): Path<String>,
+    DeliveryIdPath(id): DeliveryIdPath,
 ) -> Result<(StatusCode, Json<RetryQueued>), ApiError> {
-    // A malformed id names no delivery of this account.
-    let id = DeliveryId::parse(&id).map_err(|_| ApiError::NotFound("Delivery"))?;
     let attempts = i64::try_from(state.attempts_in_schedule).unwrap_or(1);
     match deliveries::retry(&state.db, &account.id, &id, attempts).await? {
         RetryResult::Queued => {
@@ -150,10 +148,9 @@ pub async fn retry(
 pub async fn skip(
     State(state): State<AppState>,
     Authenticated(account): Authenticated,
-    Path(id): Path<String>,
+    DeliveryIdPath(id): DeliveryIdPath,
 ) -> Result<Json<RetryQueued>, ApiError> {
     use app::storage::ordered::{self, SkipResult};
-    let id = DeliveryId::parse(&id).map_err(|_| ApiError::NotFound("Delivery"))?;
     match ordered::skip(&state.db, &account.id, &id).await? {
         SkipResult::Skipped { hook_id } => {
             // The hook's next delivery may now be claimed.

@@ -6,11 +6,11 @@ use super::auth::Authenticated;
 use super::deliveries::AttemptView;
 use super::error::{ApiError, FieldError};
 use super::extract::{IdPath, QueryPairs};
-use super::hooks::list_query::{DEFAULT_PAGE_SIZE, paging_param, total_pages, unknown_param};
+use super::hooks::list_query::{DEFAULT_PAGE_SIZE, paging_param, total_pages};
 use super::hooks::representation::rfc3339;
 use super::state::AppState;
 use app::domain::time_window::parse_instant;
-use app::domain::{Catalogue, EventId};
+use app::domain::{Catalogue, EventId, Unknown, UnknownTally};
 use app::storage::event_log::{self, EventFilter, EventRecord, EventSummary};
 use axum::Json;
 use axum::extract::State;
@@ -154,6 +154,7 @@ fn event_view(e: EventRecord) -> Result<EventView, ApiError> {
 /// bad or unknown parameter reported at once.
 fn parse_query(pairs: &[(String, String)], catalogue: &Catalogue) -> Result<(u32, u32, EventFilter), ApiError> {
     let (mut page, mut size, mut filter, mut errors) = (1, DEFAULT_PAGE_SIZE, EventFilter::default(), Vec::new());
+    let mut unknown = UnknownTally::new(QUERY_PARAMS, Unknown::QueryParameter);
     for (name, value) in pairs {
         let value = value.trim();
         match name.as_str() {
@@ -177,8 +178,9 @@ fn parse_query(pairs: &[(String, String)], catalogue: &Catalogue) -> Result<(u32
                 Ok(ms) => filter.since_ms = Some(ms),
                 Err(e) => errors.push(e),
             },
-            other => errors.push(unknown_param(other, QUERY_PARAMS)),
+            other => errors.extend(unknown.note(other)),
         }
     }
+    errors.extend(unknown.rest());
     if errors.is_empty() { Ok((page, size, filter)) } else { Err(ApiError::Validation(errors)) }
 }

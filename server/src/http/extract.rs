@@ -3,7 +3,7 @@
 
 use super::error::{ApiError, FieldError};
 use super::state::AppState;
-use app::domain::ResourceId;
+use app::domain::{DeliveryId, ResourceId};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, RawQuery, Request};
 use axum::http::request::Parts;
@@ -32,18 +32,20 @@ impl FromRequest<AppState> for JsonBody {
 }
 
 /// How much of an oversized body is still read (and dropped) so the client
-/// finishes sending and sees the 413, rather than a connection reset.
+/// finishes sending and sees the 413, rather than a connection reset; a
+/// limit set higher than this is read in full.
 const DRAIN_CAP: usize = 16 * 1024 * 1024;
 
 /// Reads the body up to `limit` bytes; larger bodies are drained (up to
-/// `DRAIN_CAP`) and answered with 413.
+/// `DRAIN_CAP`, or the limit if that is higher) and answered with 413.
 async fn read_limited(req: Request, limit: usize) -> Result<Bytes, ApiError> {
+    let drain_cap = DRAIN_CAP.max(limit);
     let declared = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > DRAIN_CAP) {
+    if declared.is_some_and(|n| n > drain_cap) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
     let mut stream = req.into_body().into_data_stream();
@@ -52,7 +54,7 @@ async fn read_limited(req: Request, limit: usize) -> Result<Bytes, ApiError> {
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| ApiError::Validation(vec![FieldError::new("body", "could not be read")]))?;
         seen += chunk.len();
-        if seen > DRAIN_CAP {
+        if seen > drain_cap {
             break;
         }
         if seen <= limit {
@@ -84,6 +86,24 @@ impl FromRequestParts<AppState> for IdPath {
         ResourceId::parse(&raw)
             .map(IdPath)
             .map_err(|e| ApiError::Validation(vec![FieldError::new("id", e.to_string())]))
+    }
+}
+
+/// The `{id}` path segment of a delivery. One that is not a delivery id
+/// (malformed, or not even UTF-8) names no delivery of this account: 404,
+/// as JSON like every other answer.
+pub struct DeliveryIdPath(pub DeliveryId);
+
+impl FromRequestParts<AppState> for DeliveryIdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|Path(raw)| DeliveryId::parse(&raw).ok())
+            .map(DeliveryIdPath)
+            .ok_or(ApiError::NotFound("Delivery"))
     }
 }
 

@@ -137,3 +137,52 @@ impl TapRemove for Value {
         self
     }
 }
+
+/// A body of thousands of made-up fields answers ten of them and a count
+/// of the rest, in a few kilobytes, not one error (and one list of the
+/// known fields) per name; a huge name is cut, not compared.
+#[tokio::test]
+async fn thousands_of_unknown_fields_answer_briefly() {
+    let app = TestApp::spawn().await;
+    let key = app.create_user("flood-fields@example.com");
+    let mut body = vendor_example();
+    for i in 0..20_000 {
+        body[format!("made-up-{i:05}")] = json!(0);
+    }
+    body["x".repeat(200_000)] = json!(0);
+    let res = app.request(Method::POST, "/api/v1/hook", &key).json(&body).send().await.expect("r");
+    assert_eq!(res.status(), 400);
+    let text = res.text().await.expect("body");
+    assert!(text.len() < 8 * 1024, "{} bytes", text.len());
+    let body: Value = serde_json::from_str(&text).expect("JSON");
+    let listed = fields(&body);
+    assert_eq!(listed.len(), 11, "{body}");
+    assert!(listed.iter().all(|f| f.chars().count() <= 65), "{listed:?}");
+    let last = body["errors"][10]["message"].as_str().unwrap_or_default();
+    assert!(last.contains("nor are the 19990 after it"), "{last}");
+    // Nothing was stored.
+    let (_, list) = app.send_json(Method::GET, "/api/v1/hooks", &key, &Value::Null).await;
+    assert_eq!(list["totalData"], 0, "{list}");
+}
+
+/// The deliveries list takes `page` and `size` only: anything else is a
+/// 400 naming it, as on the other lists; a delivery id that is not even
+/// UTF-8 is a JSON 404 on retry and skip.
+#[tokio::test]
+async fn delivery_routes_answer_json_for_bad_ids_and_parameters() {
+    let app = TestApp::spawn().await;
+    let key = app.create_user("delivery-params@example.com");
+    let hook = crate::helpers::create_hook(&app, &key, "https://example.com/hook").await;
+    let res = app.request(Method::GET, &format!("/api/v1/hook/{hook}/deliveries?pgae=2&status=failed"), &key);
+    let body = assert_error(res.send().await.expect("r"), 400).await;
+    assert_eq!(fields(&body), ["pgae", "status"]);
+    assert!(message(&body, "pgae").contains("did you mean `page`"), "{body}");
+    let res = app.request(Method::GET, &format!("/api/v1/hook/{hook}/deliveries?page=1&size=5"), &key);
+    assert_eq!(res.send().await.expect("r").status(), 200);
+    for action in ["retry", "skip"] {
+        for id in ["%FF", "not-an-id", "0123456789abcdef01234567"] {
+            let res = app.request(Method::POST, &format!("/api/v1/deliveries/{id}/{action}"), &key);
+            assert_error(res.send().await.expect("r"), 404).await;
+        }
+    }
+}

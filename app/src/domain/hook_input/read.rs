@@ -175,9 +175,11 @@ impl SentFields {
 pub(super) fn unknown_fields(vertical: Vertical, object: &Map<String, Value>, errors: &mut Vec<FieldError>) {
     let defs = fields_of(vertical);
     let names: Vec<&str> = defs.iter().map(|d| d.name).collect();
-    for key in object.keys().filter(|key| !names.contains(&key.as_str())) {
-        errors.push(crate::domain::unknown_field(key, &names));
-    }
+    errors.extend(crate::domain::unknown_names(
+        object.keys().map(String::as_str),
+        &names,
+        crate::domain::Unknown::Field,
+    ));
 }
 
 fn allowed_auth_types(vertical: Vertical) -> &'static [AuthType] {

@@ -2,7 +2,7 @@
 //! parameter is reported at once.
 
 use crate::http::error::{ApiError, FieldError};
-use app::domain::{Catalogue, Vertical};
+use app::domain::{Catalogue, Unknown, UnknownTally, Vertical};
 use app::storage::hooks::HookFilter;
 
 pub const DEFAULT_PAGE_SIZE: u32 = 10;
@@ -24,12 +24,18 @@ fn allowed(vertical: Vertical) -> &'static [&'static str] {
     }
 }
 
-/// `page` and `size` only (other parameters are not looked at): `(page, size)`.
+/// `page` and `size`, the only parameters of a plain paged list: `(page, size)`.
 pub fn parse_paging(pairs: &[(String, String)]) -> Result<(u32, u32), ApiError> {
+    const PAGING: &[&str] = &["page", "size"];
     let (mut page, mut size, mut errors) = (1, DEFAULT_PAGE_SIZE, Vec::new());
-    for (name, value) in pairs.iter().filter(|(name, _)| name == "page" || name == "size") {
-        paging_param(name, value.trim(), &mut page, &mut size, &mut errors);
+    let mut unknown = UnknownTally::new(PAGING, Unknown::QueryParameter);
+    for (name, value) in pairs {
+        match name.as_str() {
+            "page" | "size" => paging_param(name, value.trim(), &mut page, &mut size, &mut errors),
+            other => errors.extend(unknown.note(other)),
+        }
     }
+    errors.extend(unknown.rest());
     if errors.is_empty() { Ok((page, size)) } else { Err(ApiError::Validation(errors)) }
 }
 
@@ -43,6 +49,7 @@ pub fn paging_param(name: &str, value: &str, page: &mut u32, size: &mut u32, err
 
 pub fn parse(pairs: &[(String, String)], vertical: Vertical, catalogue: &Catalogue) -> Result<ListQuery, ApiError> {
     let mut errors = Vec::new();
+    let mut unknown = UnknownTally::new(allowed(vertical), Unknown::QueryParameter);
     let mut query = ListQuery { page: 1, size: DEFAULT_PAGE_SIZE, filter: HookFilter::default() };
     for (name, value) in pairs {
         let value = value.trim();
@@ -77,19 +84,11 @@ pub fn parse(pairs: &[(String, String)], vertical: Vertical, catalogue: &Catalog
                     query.filter.endpoint_contains = Some(value.to_owned());
                 }
             }
-            other => errors.push(unknown_param(other, allowed(vertical))),
+            other => errors.extend(unknown.note(other)),
         }
     }
+    errors.extend(unknown.rest());
     if errors.is_empty() { Ok(query) } else { Err(ApiError::Validation(errors)) }
-}
-
-/// The error for a query parameter the route does not take, naming the
-/// nearest known one (or all of them).
-pub fn unknown_param(name: &str, known: &[&str]) -> FieldError {
-    let nearest = app::domain::nearest_name(name, known)
-        .map(|k| format!(": did you mean `{k}`?"))
-        .unwrap_or_else(|| format!(" (known: {})", known.join(", ")));
-    FieldError::new(name, format!("is not a known query parameter{nearest}"))
 }
 
 /// `ceil(total / size)`.
@@ -131,6 +130,31 @@ mod tests {
             other => panic!("expected errors, got {other:?}"),
         }
         assert!(parse(&q(&[("_shop", "x")]), Vertical::Eventsshop, &c).is_err());
+    }
+
+    #[test]
+    fn paging_alone_refuses_other_parameters() {
+        assert_eq!(parse_paging(&q(&[("page", "2"), ("size", "5")])).expect("ok"), (2, 5));
+        match parse_paging(&q(&[("pgae", "2"), ("status", "failed")])) {
+            Err(ApiError::Validation(errors)) => {
+                assert_eq!(errors.len(), 2);
+                assert!(errors[0].message.contains("did you mean `page`"), "{}", errors[0].message);
+                assert_eq!(errors[1].field, "status");
+            }
+            other => panic!("expected errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn thousands_of_unknown_parameters_answer_briefly() {
+        let pairs: Vec<(String, String)> = (0..3000).map(|i| (format!("x{i}"), String::new())).collect();
+        match parse(&pairs, Vertical::Flightrates, &Catalogue::default()) {
+            Err(ApiError::Validation(errors)) => {
+                assert_eq!(errors.len(), app::domain::suggest::UNKNOWN_LISTED + 1);
+                assert!(errors.last().expect("one").message.contains("nor are the 2989 after it"));
+            }
+            other => panic!("expected errors, got {other:?}"),
+        }
     }
 
     #[test]
