@@ -48,9 +48,10 @@ test("create a hook for each auth type; field errors show before submit; a forge
     ["https://alice@example.com/x", "must not contain a user name or password"],
     ["mailto:ops@example.com", "must use http or https, not `mailto`"],
   ]) {
+    // As you type: no need to leave the field.
     await page.getByLabel("Endpoint URL").fill(url);
-    await page.getByLabel("Endpoint URL").blur();
     await expect(page.locator("#hook-endpoint-error")).toContainText(words);
+    await expect(page.getByLabel("Endpoint URL")).toBeFocused();
   }
   await page.getByLabel("Endpoint URL").fill("https://bücher.example/hook");
   await page.getByLabel("Endpoint URL").blur();
@@ -167,6 +168,11 @@ test("the list matches the API; toggle, edit and delete (with confirmation) show
   await page.getByRole("link", { name: "Edit" }).click();
   await expect(page.getByRole("heading", { name: "Edit hook" })).toBeVisible();
   await hydrated(page);
+  // The form built in the browser shows the stored choices, not the first option.
+  await expect(page.getByLabel("Authentication")).toHaveValue("oauth2");
+  await expect(page.getByLabel("Bearer token")).toBeVisible();
+  await expect(page.getByLabel("Hook type")).toHaveValue("dbs");
+  await expect(page.getByLabel("Endpoint URL")).toHaveValue("https://example.com/listed");
   await page.getByLabel("Endpoint URL").fill("https://example.com/edited");
   await page.getByLabel("Active (receives events)").check();
   await page.getByRole("button", { name: "Save hook" }).click();

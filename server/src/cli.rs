@@ -60,7 +60,7 @@ pub struct MigrateToArgs {
 #[derive(Args, Debug, Clone)]
 pub struct DatabaseArgs {
     /// Database URL; a missing SQLite file is created and migrations are applied at start.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://hookrelay.db")]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://hookrelay.db", hide_env_values = true)]
     pub database_url: String,
 }
 
@@ -169,7 +169,7 @@ pub struct DeliveryArgs {
     /// Send every delivery through this HTTP(S) proxy (e.g. the network's
     /// egress proxy). Without it no proxy is used: HTTP_PROXY and the like
     /// are ignored, since a proxy resolves names itself, past the SSRF guard.
-    #[arg(long, env = "HOOKRELAY_EGRESS_PROXY", value_parser = parse_proxy)]
+    #[arg(long, env = "HOOKRELAY_EGRESS_PROXY", value_parser = parse_proxy, hide_env_values = true)]
     pub egress_proxy: Option<String>,
     /// Delay before each attempt (its length is the number of attempts); durations such as 250ms, 5s, 5m, 2h, 1d.
     #[arg(long, env = "HOOKRELAY_RETRY_SCHEDULE", default_value = crate::delivery::schedule::DEFAULT,

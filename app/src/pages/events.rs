@@ -49,15 +49,15 @@ fn EventFilters(query: Memo<EventQuery>) -> impl IntoView {
             <div class="filters" role="search">
                 <div class="field">
                     <label for="events-type">"Type"</label>
-                    <input id="events-type" name="hookType" list="event-types" prop:value=move || query.get().hook_type/>
+                    <input id="events-type" name="hookType" list="event-types" value=move || query.get().hook_type prop:value=move || query.get().hook_type/>
                 </div>
                 <div class="field">
                     <label for="events-shop">"Shop"</label>
-                    <input id="events-shop" name="shop" prop:value=move || query.get().shop/>
+                    <input id="events-shop" name="shop" value=move || query.get().shop prop:value=move || query.get().shop/>
                 </div>
                 <div class="field">
                     <label for="events-since">"Published since (UTC)"</label>
-                    <input id="events-since" name="since" type="datetime-local" prop:value=move || query.get().since/>
+                    <input id="events-since" name="since" type="datetime-local" value=move || query.get().since prop:value=move || query.get().since/>
                 </div>
                 <button type="submit" class="button button-secondary">"Apply"</button>
             </div>

@@ -74,7 +74,7 @@ impl FormState {
     }
 
     /// The server's error for the field, else the shared validation's once
-    /// the field was left or a save was tried.
+    /// the field was typed in or left, or a save was tried.
     fn error_for(self, field: FormField) -> Option<String> {
         if let Some((_, m)) = errors_by_field(&self.server_errors.read()).into_iter().find(|(f, _)| *f == field) {
             return Some(m);
@@ -85,9 +85,13 @@ impl FormState {
         self.client_errors.read().iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone())
     }
 
-    /// A typed change: the server's old error for that field no longer applies.
+    /// A typed change: the shared validation speaks for the field from now
+    /// on (as you type), and the server's old error for it no longer applies.
     fn edit(self, field: FormField, change: impl FnOnce(&mut HookForm)) {
         self.form.update(change);
+        self.touched.update(|t| {
+            t.insert(field);
+        });
         self.server_errors.update(|e| e.retain(|x| hook_form::form_field(&x.field) != field));
     }
 }
@@ -194,6 +198,7 @@ fn HookEditor(setup: FormSetup) -> impl IntoView {
                 <DeliveryFields state/>
                 <div class="field field-check">
                     <input id="hook-active" type="checkbox"
+                           checked=state.form.read_untracked().is_active
                            prop:checked=move || state.form.read().is_active
                            on:change=move |ev| {
                                let checked = event_target_checked(&ev);
@@ -248,7 +253,10 @@ fn TextField(
     view! {
         <div class="field">
             <label for=id>{label}</label>
+            // `value` is what the server renders (a page read without
+            // JavaScript, or before hydration); `prop:value` keeps it live.
             <input id=id type=kind autocomplete="off"
+                   value=get(&state.form.read_untracked())
                    prop:value=move || get(&state.form.read())
                    aria-invalid=move || if state.error_for(field).is_some() { "true" } else { "false" }
                    aria-describedby=error_id.clone()
@@ -278,8 +286,13 @@ fn AuthFields(state: FormState, vertical: Vertical) -> impl IntoView {
                         let value = event_target_value(&ev);
                         state.form.update(|f| f.auth_type = AuthType::parse(&value).unwrap_or_default());
                     }>
-                {hook_form::auth_types(vertical).iter().map(|a| view! {
-                    <option value=a.as_str()>{a.label()}</option>
+                // `selected` on the option, not only the select's value: the
+                // value is set before the options exist when the form is
+                // built in the browser (Edit from a hook's page), and the
+                // server renders no property.
+                {hook_form::auth_types(vertical).iter().map(|a| {
+                    let a = *a;
+                    view! { <option value=a.as_str() selected=move || auth() == a>{a.label()}</option> }
                 }).collect_view()}
             </select>
             <p class="field-error">{move || state.error_for(FormField::AuthType)}</p>
@@ -314,8 +327,9 @@ fn FlightratesFields(state: FormState, hook_types: Vec<String>) -> impl IntoView
                         state.form.update(|f| f.hook_type = value);
                     }>
                 {hook_types.into_iter().map(|t| {
-                    let label = t.clone();
-                    view! { <option value=t>{label}</option> }
+                    let (label, this) = (t.clone(), t.clone());
+                    let selected = move || state.form.read().hook_type == this;
+                    view! { <option value=t selected=selected>{label}</option> }
                 }).collect_view()}
             </select>
             <p class="field-error">{move || state.error_for(FormField::HookType)}</p>
@@ -346,6 +360,7 @@ fn DeliveryFields(state: FormState) -> impl IntoView {
                 kind="number" get=|f| f.max_in_flight.clone() set=|f, v| f.max_in_flight = v/>
             <div class="field field-check">
                 <input id="hook-ordered" type="checkbox" aria-describedby="hook-ordered-hint"
+                       checked=state.form.read_untracked().ordered
                        prop:checked=move || state.form.read().ordered
                        on:change=move |ev| {
                            let checked = event_target_checked(&ev);
@@ -383,7 +398,9 @@ fn LinesField(
                        let value = event_target_value(&ev);
                        state.edit(field, |f| set(f, value));
                    }
-                   on:blur=move |_| state.touched.update(|t| { t.insert(field); })></textarea>
+                   on:blur=move |_| state.touched.update(|t| { t.insert(field); })>
+                {get(&state.form.read_untracked())}
+            </textarea>
             <p class="hint" id=hint_id>{hint}</p>
             <p class="field-error" id=error_id>{move || state.error_for(field)}</p>
         </div>

@@ -68,22 +68,22 @@ fn Filters(query: Memo<HookQuery>) -> impl IntoView {
             <div class="filters" role="search">
                 <div class="field">
                     <label for="filter-search">"Search endpoints"</label>
-                    <input id="filter-search" type="search" name="search" prop:value=move || query.get().search/>
+                    <input id="filter-search" type="search" name="search" value=move || query.get().search prop:value=move || query.get().search/>
                 </div>
                 <div class="field">
                     <label for="filter-type">"Type"</label>
-                    <input id="filter-type" name="hookType" list="hook-types" prop:value=move || query.get().hook_type/>
+                    <input id="filter-type" name="hookType" list="hook-types" value=move || query.get().hook_type prop:value=move || query.get().hook_type/>
                 </div>
                 <div class="field">
                     <label for="filter-shop">"Shop"</label>
-                    <input id="filter-shop" name="shop" prop:value=move || query.get().shop/>
+                    <input id="filter-shop" name="shop" value=move || query.get().shop prop:value=move || query.get().shop/>
                 </div>
                 <div class="field">
                     <label for="filter-active">"State"</label>
                     <select id="filter-active" name="active" prop:value=move || query.get().active>
-                        <option value="">"Any"</option>
-                        <option value="true">"Active"</option>
-                        <option value="false">"Inactive"</option>
+                        <option value="" selected=move || query.get().active.is_empty()>"Any"</option>
+                        <option value="true" selected=move || query.get().active == "true">"Active"</option>
+                        <option value="false" selected=move || query.get().active == "false">"Inactive"</option>
                     </select>
                 </div>
                 <button type="submit" class="button button-secondary">"Apply"</button>

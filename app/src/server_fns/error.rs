@@ -95,6 +95,17 @@ impl FromServerFnError for DashboardError {
 /// 429) from the error, then returns it: every server-function error goes
 /// through here once, so its status always matches its kind.
 pub fn answered(error: DashboardError) -> DashboardError {
+    // A plain HTML form post (no JavaScript yet: the login form) is answered
+    // by server_fn with a redirect back to the form, the error in its URL;
+    // a status set here would replace that redirect with a JSON page.
+    #[cfg(feature = "ssr")]
+    let form_post = leptos::prelude::use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+    });
+    #[cfg(feature = "ssr")]
+    if form_post {
+        return error;
+    }
     #[cfg(feature = "ssr")]
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         if let Ok(status) = http::StatusCode::from_u16(error.status()) {

@@ -144,14 +144,31 @@ impl Application {
         // The peer address feeds the per-client limits (`client.rs`).
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(listener, service).with_graceful_shutdown(stop);
+        // A client that never finishes its request (headers or body cut
+        // short) would hold the graceful drain open for ever.
+        let mut stopping = stop_rx.clone();
+        let drain_bound = async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+            tokio::time::sleep(HTTP_DRAIN).await;
+        };
+        let mut requests_open = false;
         tokio::select! {
             served = server => served?,
+            () = drain_bound => {
+                tracing::warn!(after = ?HTTP_DRAIN, "requests still open after the stop signal: closing them");
+                requests_open = true;
+            }
             ended = died_while_running(&mut watched, &stop_rx) => {
                 tracing::error!(task = ended.name, how = ended.how, "a background task ended while serving");
                 return Err(ended.into());
             }
         }
-        watched.finish(drain).await;
+        if requests_open {
+            let writers = ["ingest writer", "attempt-record writer"];
+            watched.finish_with_requests_open(drain, std::time::Duration::from_secs(1), &writers).await;
+        } else {
+            watched.finish(drain).await;
+        }
         tracing::info!("shut down cleanly");
         Ok(())
     }
@@ -160,8 +177,17 @@ impl Application {
 /// `hookrelay serve`: signal handlers first (a signal during start-up is
 /// not lost), then build and serve until SIGTERM/SIGINT.
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
-    let shutdown = shutdown::install();
-    Application::build(args).await?.run_until_stopped(shutdown).await
+    let mut shutdown = Box::pin(shutdown::install());
+    // A signal during start-up (migrations, waiting for PostgreSQL) stops
+    // it; dropping the build rolls back a migration in progress.
+    let app = tokio::select! {
+        built = Application::build(args) => built?,
+        () = &mut shutdown => {
+            tracing::info!("stopped during start-up");
+            return Ok(());
+        }
+    };
+    app.run_until_stopped(shutdown).await
 }
 
 fn leptos_options(args: &ServeArgs, site: &SiteSource) -> Result<LeptosOptions, ServeError> {
@@ -257,6 +283,9 @@ fn drain_time(delivery: &DeliveryArgs) -> std::time::Duration {
     let longest = std::time::Duration::from_secs(u64::from(app::domain::delivery_options::TIMEOUT_SECONDS_MAX));
     delivery.delivery_timeout.max(longest) + std::time::Duration::from_secs(5)
 }
+
+/// How long open requests may take to finish after a stop signal.
+pub const HTTP_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The first watched task that ends before shutdown was asked for.
 async fn died_while_running(watched: &mut Watched, stopping: &watch::Receiver<bool>) -> TaskEnded {

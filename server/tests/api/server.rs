@@ -100,3 +100,39 @@ async fn sigterm_shuts_down_gracefully() {
     let status = app.terminate();
     assert!(status.success(), "exit status {status:?}");
 }
+
+/// A client that never finishes its request does not hold the stop open:
+/// after SIGTERM the process exits once the drain bound has passed (10 s),
+/// cleanly; a second signal ends it at once.
+#[tokio::test]
+async fn a_half_sent_request_does_not_hold_shutdown_open() {
+    use tokio::io::AsyncWriteExt;
+    let mut app = TestApp::process_with(&[]).await;
+    let addr = app.url.trim_start_matches("http://").to_owned();
+    let mut stalled = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    stalled.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.expect("write");
+    // The server has the connection (a full request on another one answers).
+    let res = reqwest::get(format!("{}/healthz", app.url)).await.expect("healthz");
+    assert_eq!(res.status(), 200);
+    let pid = app.pid().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    let status = app.wait_exit(std::time::Duration::from_secs(40)).await.expect("exited after the drain bound");
+    assert!(status.success(), "exit status {status:?}");
+    drop(stalled);
+
+    let mut app = TestApp::process_with(&[]).await;
+    let mut stalled = tokio::net::TcpStream::connect(app.url.trim_start_matches("http://")).await.expect("connect");
+    stalled.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.expect("write");
+    let res = reqwest::get(format!("{}/healthz", app.url)).await.expect("healthz");
+    assert_eq!(res.status(), 200);
+    let pid = app.pid().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    crate::helpers::wait_until("the first signal is logged", std::time::Duration::from_secs(10), || {
+        app.logs().iter().any(|l| l.contains("SIGTERM received"))
+    })
+    .await;
+    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill").success());
+    let status = app.wait_exit(std::time::Duration::from_secs(5)).await.expect("exited on the second signal");
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    drop(stalled);
+}
