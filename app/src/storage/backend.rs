@@ -110,8 +110,21 @@ impl Pool {
     }
 }
 
+/// Refuses a URL of a scheme neither backend takes, rather than taking it
+/// for a SQLite file name (`postgress://…` would fail later as "unable to
+/// open database file").
+fn known_scheme(url: &str) -> Result<(), StorageError> {
+    match url.split_once("://") {
+        Some((scheme, _)) if !matches!(scheme, "sqlite" | "postgres" | "postgresql") => {
+            Err(StorageError::UnknownScheme(scheme.chars().take(32).collect()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The main pool: every commit durable (fsynced) before it returns.
 pub(super) async fn open(url: &str) -> Result<Pool, StorageError> {
+    known_scheme(url)?;
     Ok(match Backend::of_url(url) {
         // One of them mostly kept aside for the one-trip transactions (`one_trip::Spare`).
         Backend::Sqlite => Pool::Sqlite(open_sqlite(url, SqliteSynchronous::Full, 5).await?),

@@ -153,6 +153,12 @@ impl Db {
 pub enum StorageError {
     #[error("invalid database URL: {0}")]
     InvalidUrl(#[source] sqlx::Error),
+    /// A URL of another scheme (a typo like `postgress://`), named by its
+    /// scheme only: the URL may hold a password.
+    #[error(
+        "the database URL's scheme `{0}://` is not one Hookrelay runs on: use sqlite://PATH or postgres://USER@HOST/DATABASE"
+    )]
+    UnknownScheme(String),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
     #[error("database migration failed: {0}")]

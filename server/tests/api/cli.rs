@@ -132,3 +132,28 @@ fn absurd_delivery_settings_are_refused_with_the_flag_named() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+/// A mistyped database URL is refused with a clear message that names its
+/// scheme, not the URL (which may hold a password); `user create` too.
+#[test]
+fn a_database_url_of_another_scheme_is_refused_without_echoing_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    for url in ["postgress://hookrelay:s3cret-pw@127.0.0.1/db", "mysql://root:s3cret-pw@127.0.0.1/db"] {
+        for args in [&["serve", "--listen", "127.0.0.1:0"][..], &["user", "create", "--email", "typo@example.com"]] {
+            let out = Command::new(BIN)
+                .current_dir(dir.path())
+                .args(args)
+                .args(["--database-url", url])
+                .env("HOOKRELAY_USER_PASSWORD", "a long enough password")
+                .output()
+                .expect("run");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{args:?} {url}: {stderr}");
+            assert!(stderr.contains("is not one Hookrelay runs on"), "{args:?} {url}: {stderr}");
+            assert!(!stderr.contains("s3cret-pw"), "{stderr}");
+            assert!(!stderr.contains("panicked"), "{stderr}");
+        }
+    }
+    // Nothing was created in the working directory.
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}
