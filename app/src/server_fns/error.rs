@@ -98,9 +98,16 @@ pub fn answered(error: DashboardError) -> DashboardError {
     // A plain HTML form post (no JavaScript yet: the login form) is answered
     // by server_fn with a redirect back to the form, the error in its URL;
     // a status set here would replace that redirect with a JSON page.
+    // (Only a call of a server function itself: while a page renders, the
+    // context holds the page request, whose errors keep their status.)
     #[cfg(feature = "ssr")]
     let form_post = leptos::prelude::use_context::<http::request::Parts>().is_some_and(|parts| {
-        parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+        parts.uri.path().starts_with("/_rpc/")
+            && parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|a| a.contains("text/html"))
     });
     #[cfg(feature = "ssr")]
     if form_post {

@@ -48,7 +48,7 @@ pub mod target;
 pub use backend::Backend;
 pub use clock::now_ms;
 
-use backend::{Pool, Tx, on_pool};
+use backend::{Pool, Tx};
 
 /// The database handle shared by the API, the server functions and the
 /// dispatcher: a connection pool plus the process's `HookDirectory`, which
@@ -153,6 +153,8 @@ impl Db {
 pub enum StorageError {
     #[error("invalid database URL: {0}")]
     InvalidUrl(#[source] sqlx::Error),
+    #[error("the database does not take writes (is the file, its directory or its mount read-only?): {0}")]
+    NotWritable(#[source] sqlx::Error),
     /// A URL of another scheme (a typo like `postgress://`), named by its
     /// scheme only: the URL may hold a password.
     #[error(
@@ -235,7 +237,11 @@ where
 pub async fn connect(url: &str) -> Result<Db, StorageError> {
     let pool = backend::open(url).await?;
     match &pool {
-        Pool::Sqlite(p) => migrations::migrator(Backend::Sqlite).run(p).await?,
+        Pool::Sqlite(p) => {
+            migrations::migrator(Backend::Sqlite).run(p).await?;
+            // Refused at start, rather than answering every write with a 500.
+            takes_writes(p).await?;
+        }
         Pool::Postgres(p) => migrations::migrator(Backend::Postgres).run(p).await?,
     }
     let process = crate::security::random::bytes::<8>().map(hex::encode)?;
@@ -260,7 +266,21 @@ pub async fn checkpoint(db: &Db) -> Result<(), StorageError> {
 
 /// One round trip to the database: used by `/healthz`.
 pub async fn ping(db: &Db) -> Result<(), StorageError> {
-    on_pool!(&db.pool, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+    match &db.pool {
+        Pool::Sqlite(p) => takes_writes(p).await,
+        Pool::Postgres(p) => Ok(sqlx::query("SELECT 1").execute(p).await.map(|_| ())?),
+    }
+}
+
+/// SQLite opens a file it may not write (permissions, `?mode=ro`, a
+/// read-only mount) read-only without a word, and `SELECT 1` reads no
+/// page, nor does `BEGIN IMMEDIATE` fail there: a write statement that
+/// matches nothing does, and on a writable database it changes no page;
+/// it is rolled back, so nothing is fsynced.
+async fn takes_writes(pool: &sqlx::SqlitePool) -> Result<(), StorageError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(StorageError::NotWritable)?;
+    sqlx::query("DELETE FROM sessions WHERE 0").execute(&mut *tx).await.map_err(StorageError::NotWritable)?;
+    tx.rollback().await?;
     Ok(())
 }
 

@@ -118,6 +118,10 @@ impl Dispatcher {
             }
             self.reap_finished();
             self.take_handoffs();
+            // A stale hand-over's ids are released before a claim could
+            // take them again: released after, they would lose the lease
+            // that claim just gave them.
+            self.hand_back().await;
             self.claim_if_due().await;
             self.inject_fault().await;
             self.resolve_hooks().await;
@@ -189,7 +193,10 @@ impl Dispatcher {
                 deliveries = batch.deliveries.len(),
                 "handed-over deliveries waited half their lease; given back to be claimed anew"
             );
-            self.give_back.extend(batch.deliveries.into_iter().map(|d| d.id));
+            // Not one this process claimed again meanwhile (its lease lapsed
+            // in the channel): releasing that would clear the fresh lease.
+            let held = &self.held;
+            self.give_back.extend(batch.deliveries.into_iter().map(|d| d.id).filter(|id| !held.holds(id)));
             return;
         }
         self.enqueue(batch.deliveries);

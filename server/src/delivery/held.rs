@@ -176,6 +176,11 @@ impl HeldDeliveries {
         dropped.len()
     }
 
+    /// Whether this delivery is queued or in flight here.
+    pub fn holds(&self, id: &DeliveryId) -> bool {
+        self.leased.contains(id)
+    }
+
     pub fn leased_ids(&self) -> Vec<DeliveryId> {
         self.leased.iter().cloned().collect()
     }

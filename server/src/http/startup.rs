@@ -169,7 +169,11 @@ impl Application {
         } else {
             watched.finish(drain).await;
         }
-        tracing::info!("shut down cleanly");
+        if requests_open {
+            tracing::warn!("shut down; requests still open at the drain bound were cut");
+        } else {
+            tracing::info!("shut down cleanly");
+        }
         Ok(())
     }
 }

@@ -175,3 +175,21 @@ async fn rotating_the_at_rest_key_reseals_every_secret() {
     let (_, secret) = app.send_json(Method::GET, &format!("/api/v1/hook/{hook}/secret"), &key, &Value::Null).await;
     assert_eq!(secret["secret"], signing_before.as_str());
 }
+
+/// A SQLite database opened read-only (here `?mode=ro`; a file, directory
+/// or mount the process may not write gives the same) is refused at start
+/// with the reason, rather than serving and answering every write with 500.
+#[tokio::test]
+async fn a_database_that_takes_no_writes_refuses_to_start() {
+    let mut app = TestApp::process_with(&[]).await;
+    if !app.db_url.starts_with("sqlite:") {
+        return; // PostgreSQL has no read-only open to test here.
+    }
+    app.create_user("readonly@example.com");
+    assert!(app.stop().success());
+    let read_only = format!("{}?mode=ro", app.db_url);
+    let (status, stderr) = crate::helpers::serve_with_args_expecting_refusal(&read_only, &[], &[]);
+    assert!(!status.success());
+    assert!(stderr.contains("does not take writes"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
