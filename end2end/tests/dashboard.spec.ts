@@ -180,7 +180,15 @@ test("the list matches the API; toggle, edit and delete (with confirmation) show
   hook = (await (await api(request, account.apiKey, "GET", `/api/v1/hook/${id}`)).json()).hook;
   expect(hook).toMatchObject({ endPoint: "https://example.com/edited", isActiveStatus: true, token: "*******", authType: "oauth2" });
 
-  // Delete asks first.
+  // Delete asks first; a keyboard user keeps their place: the dialog's
+  // Cancel takes the focus, Escape closes it, the focus comes back.
+  await page.getByRole("button", { name: "Delete hook" }).focus();
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("alertdialog")).toContainText("Delete this hook?");
+  await expect(page.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(page.getByRole("alertdialog")).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Delete hook" })).toBeFocused();
   await page.getByRole("button", { name: "Delete hook" }).click();
   await expect(page.getByRole("alertdialog")).toContainText("Delete this hook?");
   await page.getByRole("button", { name: "Cancel" }).click();

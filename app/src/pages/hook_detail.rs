@@ -161,22 +161,54 @@ fn DeleteHook(id: String) -> impl IntoView {
             }
         }
     });
+    // Keyboard users keep their place: the dialog's Cancel takes the focus
+    // when it opens (the button that opened it is gone), Escape closes it,
+    // and closing gives the focus back to "Delete hook".
+    let refocus = RwSignal::new(false);
+    let close = move || {
+        refocus.set(true);
+        confirming.set(false);
+    };
     view! {
         <section class="card danger-zone" aria-labelledby="delete-heading">
             <h2 id="delete-heading">"Delete"</h2>
-            <Show when=move || confirming.get() fallback=move || view! {
-                <button type="button" class="button button-danger" on:click=move |_| confirming.set(true)>
-                    "Delete hook"
-                </button>
-            }>
-                <div role="alertdialog" aria-labelledby="confirm-text" class="confirm">
-                    <p id="confirm-text">"Delete this hook? It stops receiving events and its delivery log goes with it."</p>
-                    <button type="button" class="button button-danger" disabled=move || delete.pending().get()
-                            on:click=move |_| { delete.dispatch(()); }>"Yes, delete"</button>
-                    <button type="button" class="button button-secondary" on:click=move |_| confirming.set(false)>
-                        "Cancel"
+            <Show when=move || confirming.get() fallback=move || {
+                let opener = NodeRef::<leptos::html::Button>::new();
+                Effect::new(move |_| {
+                    if let Some(button) = opener.get()
+                        && refocus.get_untracked()
+                    {
+                        refocus.set(false);
+                        let _ = button.focus();
+                    }
+                });
+                view! {
+                    <button type="button" class="button button-danger" node_ref=opener
+                            on:click=move |_| confirming.set(true)>
+                        "Delete hook"
                     </button>
-                </div>
+                }
+            }>
+                {
+                    let cancel = NodeRef::<leptos::html::Button>::new();
+                    Effect::new(move |_| {
+                        if let Some(button) = cancel.get() {
+                            let _ = button.focus();
+                        }
+                    });
+                    view! {
+                        <div role="alertdialog" aria-labelledby="confirm-text" class="confirm"
+                             on:keydown=move |ev| if ev.key() == "Escape" { close(); }>
+                            <p id="confirm-text">"Delete this hook? It stops receiving events and its delivery log goes with it."</p>
+                            <button type="button" class="button button-danger" disabled=move || delete.pending().get()
+                                    on:click=move |_| { delete.dispatch(()); }>"Yes, delete"</button>
+                            <button type="button" class="button button-secondary" node_ref=cancel
+                                    on:click=move |_| close()>
+                                "Cancel"
+                            </button>
+                        </div>
+                    }
+                }
             </Show>
         </section>
     }
