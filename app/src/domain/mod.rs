@@ -13,7 +13,7 @@ pub mod hook_form;
 pub mod hook_input;
 mod ids;
 pub mod operations_input;
-pub mod suggest;
+mod suggest;
 pub mod time_window;
 mod vertical;
 
@@ -25,5 +25,5 @@ pub use endpoint_url::{ENDPOINT_MAX, EndpointError, validate_endpoint};
 pub use field_error::FieldError;
 pub use hook_input::{HookSpec, HookState, MASK, Mode, SecretChange, StoredSecrets};
 pub use ids::{DeliveryId, EventId, InvalidId, ResourceId};
-pub use suggest::{Unknown, UnknownTally, nearest_name, unknown_name, unknown_names};
+pub use suggest::{UNKNOWN_LISTED, Unknown, UnknownTally, nearest_name, unknown_names};
 pub use vertical::{UnknownVertical, Vertical};

@@ -37,7 +37,7 @@ impl Unknown {
 
 /// The error for one unknown name: the nearest known one when it is close,
 /// else the known ones.
-pub fn unknown_name(name: &str, known: &[&str], kind: Unknown) -> crate::domain::FieldError {
+fn unknown_name(name: &str, known: &[&str], kind: Unknown) -> crate::domain::FieldError {
     let noun = kind.noun();
     let nearest = if name.chars().count() > NAME_SHOWN { None } else { nearest_name(name, known) };
     let message = match (nearest, kind) {

@@ -35,8 +35,10 @@ impl RetrySchedule {
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(|entry| {
-                parse_duration(entry).map_err(|source| ScheduleError::Entry { entry: entry.to_owned(), source })
+            .map(|entry| match parse_duration(entry) {
+                Ok(delay) if delay > MAX_DELAY => Err(ScheduleError::TooLong(entry.to_owned())),
+                Ok(delay) => Ok(delay),
+                Err(source) => Err(ScheduleError::Entry { entry: entry.to_owned(), source }),
             })
             .collect::<Result<Vec<_>, _>>()?;
         if delays.is_empty() {
@@ -44,10 +46,6 @@ impl RetrySchedule {
         }
         if delays.len() > MAX_ATTEMPTS {
             return Err(ScheduleError::TooMany(delays.len()));
-        }
-        if let Some(i) = delays.iter().position(|d| *d > MAX_DELAY) {
-            let entry = spec.split(',').map(str::trim).filter(|s| !s.is_empty()).nth(i).unwrap_or_default();
-            return Err(ScheduleError::TooLong(entry.to_owned()));
         }
         Ok(Self(delays))
     }

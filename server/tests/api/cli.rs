@@ -105,28 +105,9 @@ fn absurd_delivery_settings_are_refused_with_the_flag_named() {
     let dir = tempfile::tempdir().expect("dir");
     let db = format!("sqlite://{}", dir.path().join("refused.db").display());
     for (args, flag) in cases {
-        // Were a value accepted, the server would start: on a free port and
-        // a throw-away database, stopped at the deadline.
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &db])
-            .args(args)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("run");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait") {
-                break status;
-            }
-            if std::time::Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("{args:?} was accepted: the server started");
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        };
-        let mut stderr = String::new();
-        std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr).expect("read");
+        // Were a value accepted, the server would start (on a free port and
+        // a throw-away database) and the helper fails the test.
+        let (status, stderr) = crate::helpers::serve_with_args_expecting_refusal(&db, args, &[]);
         assert_eq!(status.code(), Some(2), "a usage error for {args:?}: {stderr}");
         assert!(stderr.contains(flag), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");

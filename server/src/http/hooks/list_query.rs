@@ -150,7 +150,7 @@ mod tests {
         let pairs: Vec<(String, String)> = (0..3000).map(|i| (format!("x{i}"), String::new())).collect();
         match parse(&pairs, Vertical::Flightrates, &Catalogue::default()) {
             Err(ApiError::Validation(errors)) => {
-                assert_eq!(errors.len(), app::domain::suggest::UNKNOWN_LISTED + 1);
+                assert_eq!(errors.len(), app::domain::UNKNOWN_LISTED + 1);
                 assert!(errors.last().expect("one").message.contains("nor are the 2989 after it"));
             }
             other => panic!("expected errors, got {other:?}"),
