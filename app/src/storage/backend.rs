@@ -126,8 +126,8 @@ fn known_scheme(url: &str) -> Result<(), StorageError> {
 pub(super) async fn open(url: &str) -> Result<Pool, StorageError> {
     known_scheme(url)?;
     Ok(match Backend::of_url(url) {
-        // One of them mostly kept aside for the one-trip transactions (`one_trip::Spare`).
-        Backend::Sqlite => Pool::Sqlite(open_sqlite(url, SqliteSynchronous::Full, 5).await?),
+        // The hot writes have their own connection besides (`sqlite_writer.rs`).
+        Backend::Sqlite => Pool::Sqlite(open_sqlite(url, SqliteSynchronous::Full, 4).await?),
         Backend::Postgres => Pool::Postgres(open_postgres(url, false, 6).await?),
     })
 }

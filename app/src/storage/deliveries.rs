@@ -252,60 +252,75 @@ fn attempt_rows(items: &[&Recorded]) -> Result<String, StorageError> {
     json_rows(&attempts)
 }
 
-/// On SQLite, a batch in which every attempt succeeded (the common case)
-/// is recorded in one round trip (`one_trip`), on the publishes' connection
-/// (SQLite empties a connection's page cache whenever another one has
-/// written: with the two alternating on one connection, the pages both
-/// touch stay cached). Its commit is not fsynced, as on the dispatcher's
-/// own pool (`Db::for_dispatch`): `synchronous` is NORMAL for this
-/// transaction and FULL again before the connection is kept or given
-/// back; a run that fails or is dropped midway closes the connection. Inside the write lock, and
-/// before the outcomes are written (which clears the leases), only the
-/// deliveries this owner still holds — the condition the update itself
-/// checks — get their attempt row and close their hook's failing window;
-/// then the outcomes; `COMMIT`. Nothing fails in such a batch, so no hook
-/// is disabled and nothing is dead-lettered. As everywhere, the caller
-/// learns of the outcome after the commit; decoding the returned ids is
-/// all that follows it.
-async fn record_successes_in_one_trip(
-    pool: &sqlx::SqlitePool,
-    spare: &super::one_trip::Spare,
+/// On a SQLite file, a batch in which every attempt succeeded (the common
+/// case) is recorded by the writer thread (`sqlite_writer.rs`), on the
+/// publishes' connection (SQLite empties a connection's page cache whenever
+/// another one has written: with the two alternating on one connection, the
+/// pages both touch stay cached). Its commit is not fsynced, as on the
+/// dispatcher's own pool (`Db::for_dispatch`): `synchronous` is NORMAL for
+/// this transaction and FULL again after it, however it ends. Inside the
+/// write lock, and before the outcomes are written (which clears the
+/// leases), only the deliveries this owner still holds — the condition the
+/// update itself checks — get their attempt row and close their hook's
+/// failing window; then the outcomes; `COMMIT`. Nothing fails in such a
+/// batch, so no hook is disabled and nothing is dead-lettered. As
+/// everywhere, the caller learns of the outcome after the commit; decoding
+/// the returned ids is all that follows it.
+async fn record_successes_on_writer(
+    writer: &super::sqlite_writer::SqliteWriter,
     owner: &LeaseOwner,
     items: &[Recorded],
     now: i64,
 ) -> Result<Vec<RecordResult>, StorageError> {
-    use sqlx::Row;
+    use super::sqlite_writer::{Unsynced, bind, numbered};
     const HELD: &str = "+d.status = 'pending' AND d.lease_owner = $3";
-    static ONE_TRIP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        format!(
-            "PRAGMA synchronous = NORMAL;
-             BEGIN IMMEDIATE;
-             INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_body)
-             SELECT a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3, a.value ->> 4, a.value ->> 5
-             FROM json_each($4) AS a
-             WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = a.value ->> 0 AND {HELD});
-             UPDATE hooks SET failing_since = NULL
-             WHERE failing_since IS NOT NULL
-               AND id IN (SELECT d.hook_id FROM deliveries d
-                          WHERE d.id IN (SELECT value ->> 0 FROM json_each($1)) AND {HELD});
-             {RECORD};
-             COMMIT;
-             PRAGMA synchronous = FULL"
-        )
+    static STATEMENTS: std::sync::LazyLock<[String; 3]> = std::sync::LazyLock::new(|| {
+        [
+            numbered(&format!(
+                "INSERT INTO attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_body)
+                 SELECT a.value ->> 0, a.value ->> 1, a.value ->> 2, a.value ->> 3, a.value ->> 4, a.value ->> 5
+                 FROM json_each($4) AS a
+                 WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = a.value ->> 0 AND {HELD})"
+            )),
+            numbered(&format!(
+                "UPDATE hooks SET failing_since = NULL
+                 WHERE failing_since IS NOT NULL
+                   AND id IN (SELECT d.hook_id FROM deliveries d
+                              WHERE d.id IN (SELECT value ->> 0 FROM json_each($1)) AND {HELD})"
+            )),
+            numbered(RECORD),
+        ]
     });
     let states: Vec<_> = items.iter().map(|item| (&item.delivery_id, DeliveryStatus::Succeeded, now)).collect();
     let all: Vec<&Recorded> = items.iter().collect();
-    let query = sqlx::query(sqlx::AssertSqlSafe(ONE_TRIP.as_str()))
-        .bind(json_rows(&states)?)
-        .bind(now)
-        .bind(owner.as_str())
-        .bind(attempt_rows(&all)?);
-    let rows = super::one_trip::run(pool, spare, query, 7).await?;
-    let written = rows[4].iter().map(|row| row.try_get::<DeliveryId, _>(0)).collect::<Result<HashSet<_>, _>>()?;
+    let states = json_rows(&states)?;
+    let attempts = attempt_rows(&all)?;
+    let owner = owner.as_str().to_owned();
+    let written = writer
+        .run(move |conn| {
+            let args: [&dyn rusqlite::ToSql; 4] = [&states, &now, &owner, &attempts];
+            let _unsynced = Unsynced::lower(conn)?;
+            let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+            let mut written = HashSet::new();
+            for (i, sql) in STATEMENTS.iter().enumerate() {
+                let mut statement = tx.prepare_cached(sql)?;
+                bind(&mut statement, &args)?;
+                let mut rows = statement.raw_query();
+                while let Some(row) = rows.next()? {
+                    // Only the outcomes' update (the last) returns rows: the ids it wrote.
+                    if i == STATEMENTS.len() - 1 {
+                        written.insert(row.get::<_, String>(0)?);
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(written)
+        })
+        .await?;
     Ok(items
         .iter()
         .map(|item| {
-            if written.contains(&item.delivery_id) {
+            if written.contains(item.delivery_id.as_str()) {
                 RecordResult::Written { disabled: None }
             } else {
                 RecordResult::LeaseLost
@@ -389,10 +404,10 @@ async fn record_batch_once(
         return Ok(Vec::new());
     }
     let now = now_ms();
-    if let Some((pool, spare)) = db.one_trip()
+    if let Some(writer) = db.writer()
         && items.iter().all(|item| item.outcome == Outcome::Succeeded)
     {
-        return record_successes_in_one_trip(pool, spare, owner, items, now).await;
+        return record_successes_on_writer(writer, owner, items, now).await;
     }
     // Tuples serialize as JSON arrays: `value ->> 0` is the first element.
     let states: Vec<_> = items

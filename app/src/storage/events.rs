@@ -95,13 +95,12 @@ async fn publish_once(
 ) -> Result<Vec<Published>, StorageError> {
     let now = now_ms();
     let lease = lease.map(|(owner, ms)| NewLease { owner, until: now + ms });
-    // The main pool, whichever handle asks: its kept connection is shared
-    // with the records and must only ever hold the main pool's (fsyncing) ones.
-    if let Some((pool, spare)) = db.one_trip()
+    // The writer thread, whichever handle asks (the dispatcher's too).
+    if let Some(writer) = db.writer()
         && requests.iter().all(PublishRequest::is_plain)
     {
         let plain: Vec<&PublishRequest> = requests.iter().collect();
-        return publish_plain_in_one_trip(pool, spare, &plain, now, lease).await;
+        return publish_plain_on_writer(writer, &plain, now, lease).await;
     }
     let mut tx = db.begin_write().await?;
     lock_idempotency_keys(&mut tx, requests).await?;
@@ -236,32 +235,58 @@ fn plain_results(
         .collect())
 }
 
-/// On SQLite a batch of plain events is stored in one round trip
-/// (`one_trip`): `BEGIN IMMEDIATE`, the two inserts, `COMMIT`. What
-/// follows the commit only reads the returned rows; an error there (a
-/// column that does not decode) would answer 500 for events already
-/// stored, as a lost answer after any commit would.
-async fn publish_plain_in_one_trip(
-    pool: &sqlx::SqlitePool,
-    spare: &super::one_trip::Spare,
+/// On a SQLite file a batch of plain events is stored by the writer thread
+/// (`sqlite_writer.rs`): `BEGIN IMMEDIATE`, the two inserts, `COMMIT`, as
+/// one job. What follows the commit only reads the returned rows; an error
+/// there (a column that does not decode) would answer 500 for events
+/// already stored, as a lost answer after any commit would.
+async fn publish_plain_on_writer(
+    writer: &super::sqlite_writer::SqliteWriter,
     requests: &[&PublishRequest],
     now: i64,
     lease: Option<NewLease<'_>>,
 ) -> Result<Vec<Published>, StorageError> {
-    use sqlx::{FromRow, Row};
-    static ONE_TRIP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        format!("BEGIN IMMEDIATE;\n{INSERT_EVENTS_SQLITE};\n{};\nCOMMIT", deliveries_for_events(Backend::Sqlite, "$5"))
+    use super::sqlite_writer::{bind, numbered};
+    static STATEMENTS: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+        [numbered(INSERT_EVENTS_SQLITE), numbered(&deliveries_for_events(Backend::Sqlite, "$5"))]
     });
     let (events, matches) = plain_rows(requests)?;
-    let query = sqlx::query(sqlx::AssertSqlSafe(ONE_TRIP.as_str()))
-        .bind(&events)
-        .bind(now)
-        .bind(lease.map(|l| l.until))
-        .bind(lease.map(|l| l.owner.as_str()))
-        .bind(&matches);
-    let rows = super::one_trip::run(pool, spare, query, 4).await?;
-    let stored = rows[1].iter().map(|row| row.try_get::<String, _>(0)).collect::<Result<HashSet<_>, _>>()?;
-    let created = rows[2].iter().map(NewDelivery::from_row).collect::<Result<Vec<_>, _>>()?;
+    let until = lease.map(|l| l.until);
+    let owner = lease.map(|l| l.owner.as_str().to_owned());
+    let (stored, created) = writer
+        .run(move |conn| {
+            let args: [&dyn rusqlite::ToSql; 5] = [&events, &now, &until, &owner, &matches];
+            let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+            let mut stored = HashSet::new();
+            {
+                let mut insert = tx.prepare_cached(&STATEMENTS[0])?;
+                bind(&mut insert, &args)?;
+                let mut rows = insert.raw_query();
+                while let Some(row) = rows.next()? {
+                    stored.insert(row.get::<_, String>(0)?);
+                }
+            }
+            let mut created: Vec<(String, String, String, Option<String>)> = Vec::new();
+            {
+                let mut insert = tx.prepare_cached(&STATEMENTS[1])?;
+                bind(&mut insert, &args)?;
+                let mut rows = insert.raw_query();
+                while let Some(row) = rows.next()? {
+                    created.push((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?));
+                }
+            }
+            tx.commit()?;
+            Ok((stored, created))
+        })
+        .await?;
+    let created = created
+        .into_iter()
+        .map(|(id, event, hook, owner)| {
+            let id = DeliveryId::try_from(id).map_err(|_| StorageError::Corrupt("delivery id"))?;
+            let event = EventId::try_from(event).map_err(|_| StorageError::Corrupt("event id"))?;
+            Ok((id, event, hook, owner))
+        })
+        .collect::<Result<Vec<NewDelivery>, StorageError>>()?;
     plain_results(requests, &stored, created, lease)
 }
 
@@ -463,8 +488,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn plain_batches_in_one_trip_keep_each_requests_answer() {
-        // Every request plain: on SQLite the batch goes in one round trip.
+    async fn plain_batches_on_the_writer_keep_each_requests_answer() {
+        // Every request plain: on a SQLite file the writer thread stores the batch.
         let dir = tempfile::tempdir().expect("dir");
         let db = crate::storage::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.expect("db");
         let known = crate::storage::fixtures::account(&db, "a@example.com").await;
@@ -483,7 +508,7 @@ mod tests {
             .collect();
         // Each answer is its own request's: the delivery handed over is of that event.
         assert_eq!(handed, [vec![&batch[0].id], vec![], vec![&batch[2].id]]);
-        // Committed: the events are there, and a second one-trip transaction works.
+        // Committed: the events are there, and a second batch reuses the statements.
         let again = publish_batch(&db, &[request(&known)], None).await.expect("again");
         assert!(matches!(again[0], Published::New { deliveries: 1, .. }));
         let (events,): (i64,) = crate::storage::backend::on_pool!(&db.pool, p => sqlx::query_as("SELECT count(*) FROM events").fetch_one(p).await)

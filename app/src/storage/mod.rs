@@ -30,7 +30,6 @@ pub mod migrate;
 mod migrations;
 #[cfg(test)]
 mod notify_latency;
-mod one_trip;
 pub mod operations;
 pub mod ordered;
 #[cfg(test)]
@@ -42,6 +41,7 @@ mod row;
 #[cfg(test)]
 mod schema_twins;
 pub mod sessions;
+mod sqlite_writer;
 pub mod stats;
 pub mod target;
 
@@ -62,11 +62,9 @@ pub struct Db {
     limits: quota::AccountLimits,
     /// Recently accepted API keys (SQLite only; `key_cache.rs`).
     keys: key_cache::KeyCache,
-    /// The main pool, where every one-trip transaction runs (the dispatcher's
-    /// handle too: its records share the publishes' connection, `one_trip.rs`),
-    /// and the connection kept between them.
-    one_trip_pool: Pool,
-    spare: one_trip::Spare,
+    /// On a SQLite file, the thread that runs the hot write transactions
+    /// (`sqlite_writer.rs`): publishes and the dispatcher's records share it.
+    writer: Option<sqlite_writer::SqliteWriter>,
 }
 
 impl Db {
@@ -104,13 +102,9 @@ impl Db {
         Ok(Db { pool: backend::open_for_dispatch(url).await?, ..self.clone() })
     }
 
-    /// On SQLite, the pool and the kept connection every one-trip
-    /// transaction uses (`one_trip.rs`), whichever handle asks.
-    fn one_trip(&self) -> Option<(&sqlx::SqlitePool, &one_trip::Spare)> {
-        match &self.one_trip_pool {
-            Pool::Sqlite(pool) => Some((pool, &self.spare)),
-            Pool::Postgres(_) => None,
-        }
+    /// On a SQLite file, the writer thread every handle shares (`sqlite_writer.rs`).
+    fn writer(&self) -> Option<&sqlite_writer::SqliteWriter> {
+        self.writer.as_ref()
     }
 
     /// The statement for this backend, where the dialects differ.
@@ -163,6 +157,12 @@ pub enum StorageError {
     UnknownScheme(String),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// From the SQLite writer's own connection (`sqlite_writer.rs`).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The SQLite writer's thread is gone, or a job of it panicked.
+    #[error("the database writer stopped")]
+    WriterStopped,
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0} already exists")]
@@ -249,8 +249,18 @@ pub async fn connect(url: &str) -> Result<Db, StorageError> {
     let hooks = directory::HookDirectory::new(process, shared);
     // Other processes revoke keys on a shared database: no cache there.
     let keys = if shared { key_cache::KeyCache::disabled() } else { key_cache::KeyCache::enabled() };
-    let one_trip_pool = pool.clone();
-    Ok(Db { pool, hooks, limits: quota::AccountLimits::NONE, keys, one_trip_pool, spare: one_trip::Spare::default() })
+    let writer = match &pool {
+        Pool::Sqlite(p) => main_file(p).await?.map(|path| sqlite_writer::SqliteWriter::open(&path)).transpose()?,
+        Pool::Postgres(_) => None,
+    };
+    Ok(Db { pool, hooks, limits: quota::AccountLimits::NONE, keys, writer })
+}
+
+/// The file of the pool's database, as SQLite opened it; `None` for an
+/// in-memory one (its writes stay on the pool's connections).
+async fn main_file(pool: &sqlx::SqlitePool) -> Result<Option<std::path::PathBuf>, StorageError> {
+    let file: String = sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(pool).await?;
+    Ok((!file.is_empty()).then(|| std::path::PathBuf::from(file)))
 }
 
 /// Copies committed WAL pages into the database file without blocking

@@ -273,10 +273,10 @@ async fn successes_close_the_failing_window_and_a_lost_lease_writes_no_attempt()
     .await;
 }
 
-/// The dispatcher's all-succeeded records run on the publishes' kept
-/// connection (one page cache for both) with `synchronous = NORMAL`; the
-/// connection must be back at FULL afterwards, or the next 202 would
-/// follow a commit that was not fsynced.
+/// The dispatcher's all-succeeded records run on the writer thread's
+/// connection, the publishes' (one page cache for both), with
+/// `synchronous = NORMAL`; the connection must be back at FULL afterwards,
+/// or the next 202 would follow a commit that was not fsynced.
 #[tokio::test]
 async fn a_record_on_the_shared_connection_leaves_it_fsyncing() {
     use super::deliveries::LeaseOwner;
@@ -286,7 +286,7 @@ async fn a_record_on_the_shared_connection_leaves_it_fsyncing() {
     let dispatch = db.for_dispatch(&url).await.expect("dispatch handle");
     let account = account_with_one_hook(&db).await;
     publish(&db, &[event(&account, "dbs")]).await;
-    // Published through the dispatcher's handle too: still the main pool.
+    // Published through the dispatcher's handle too: the same writer.
     publish(&dispatch, &[event(&account, "dbs")]).await;
     let owner = LeaseOwner::new().expect("owner");
     let claimed = claim_all(&dispatch, &owner, LEASE_MS).await;
@@ -297,7 +297,11 @@ async fn a_record_on_the_shared_connection_leaves_it_fsyncing() {
         assert_eq!(record_all(&dispatch, &owner, &[done]).await, [RecordResult::Written { disabled: None }]);
     }
     assert_eq!(count(&db, "attempts").await, 2);
-    let mut kept = db.spare.take().expect("the one-trip connection is kept aside");
-    let (level,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(&mut *kept).await.expect("pragma");
+    let level = db
+        .writer()
+        .expect("a SQLite file has a writer")
+        .run(|conn| Ok(conn.query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))?))
+        .await
+        .expect("pragma");
     assert_eq!(level, 2, "FULL (2) again after the record's transaction");
 }
