@@ -122,6 +122,13 @@ fn known_scheme(url: &str) -> Result<(), StorageError> {
     }
 }
 
+/// The `vfs` a SQLite URL names (`?vfs=unix-dotfile`): the writer thread's
+/// connection must lock the file the way the pool's do.
+pub(super) fn sqlite_vfs(url: &str) -> Option<String> {
+    let (_, query) = url.split_once('?')?;
+    url::form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name == "vfs").map(|(_, vfs)| vfs.into_owned())
+}
+
 /// The main pool: every commit durable (fsynced) before it returns.
 pub(super) async fn open(url: &str) -> Result<Pool, StorageError> {
     known_scheme(url)?;

@@ -487,6 +487,21 @@ mod tests {
         assert!(matches!(out[3], Published::UnknownAccount));
     }
 
+    /// A URL that names its VFS: the pool and the writer thread open the
+    /// file through the same one (they must agree on how it is locked).
+    #[tokio::test]
+    async fn a_database_url_naming_its_vfs_is_written_through_it() {
+        assert_eq!(crate::storage::backend::sqlite_vfs("sqlite://a.db?mode=rwc&vfs=unix-dotfile").as_deref(), Some("unix-dotfile"));
+        assert_eq!(crate::storage::backend::sqlite_vfs("sqlite://a.db?mode=rwc"), None);
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}?vfs=unix", dir.path().join("t.db").display());
+        let db = crate::storage::connect(&url).await.expect("db");
+        let known = crate::storage::fixtures::account(&db, "a@example.com").await;
+        crate::storage::fixtures::hook(&db, &known, "dbs").await;
+        let out = publish_batch(&db, &[request(&known)], None).await.expect("written");
+        assert!(matches!(out[0], Published::New { deliveries: 1, .. }));
+    }
+
     #[tokio::test]
     async fn plain_batches_on_the_writer_keep_each_requests_answer() {
         // Every request plain: on a SQLite file the writer thread stores the batch.

@@ -62,8 +62,9 @@ pub struct Db {
     limits: quota::AccountLimits,
     /// Recently accepted API keys (SQLite only; `key_cache.rs`).
     keys: key_cache::KeyCache,
-    /// On a SQLite file, the thread that runs the hot write transactions
-    /// (`sqlite_writer.rs`): publishes and the dispatcher's records share it.
+    /// On SQLite (always a file: an in-memory database is refused), the
+    /// thread that runs the hot write transactions (`sqlite_writer.rs`):
+    /// publishes and the dispatcher's records share it.
     writer: Option<sqlite_writer::SqliteWriter>,
 }
 
@@ -155,14 +156,26 @@ pub enum StorageError {
         "the database URL's scheme `{0}://` is not one Hookrelay runs on: use sqlite://PATH or postgres://USER@HOST/DATABASE"
     )]
     UnknownScheme(String),
+    /// `sqlite::memory:` and the like: the outbox must outlive the process,
+    /// and no other command (`user create`) could reach such a database.
+    #[error(
+        "an in-memory SQLite database keeps nothing across a restart, and no other command (such as `hookrelay user create`) can reach it: use a file, e.g. sqlite://hookrelay.db"
+    )]
+    InMemory,
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
     /// From the SQLite writer's own connection (`sqlite_writer.rs`).
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    /// The SQLite writer's thread is gone, or a job of it panicked.
+    /// The SQLite writer's thread is gone (it stops rather than go on with
+    /// a connection it could not put back in order).
     #[error("the database writer stopped")]
     WriterStopped,
+    /// A write on the SQLite writer's thread panicked (a bug): rolled back.
+    #[error("a database write failed unexpectedly and was rolled back")]
+    WriterPanicked,
+    #[error("could not start the database writer thread: {0}")]
+    WriterStart(#[source] std::io::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0} already exists")]
@@ -236,28 +249,32 @@ where
 /// `postgres://…` (PostgreSQL 15+, an existing database).
 pub async fn connect(url: &str) -> Result<Db, StorageError> {
     let pool = backend::open(url).await?;
-    match &pool {
+    let writer = match &pool {
         Pool::Sqlite(p) => {
+            // Before anything else: each connection to an in-memory
+            // database may be a database of its own.
+            let file = main_file(p).await?.ok_or(StorageError::InMemory)?;
             migrations::migrator(Backend::Sqlite).run(p).await?;
             // Refused at start, rather than answering every write with a 500.
             takes_writes(p).await?;
+            Some(sqlite_writer::SqliteWriter::open(&file, backend::sqlite_vfs(url).as_deref())?)
         }
-        Pool::Postgres(p) => migrations::migrator(Backend::Postgres).run(p).await?,
-    }
+        Pool::Postgres(p) => {
+            migrations::migrator(Backend::Postgres).run(p).await?;
+            None
+        }
+    };
     let process = crate::security::random::bytes::<8>().map(hex::encode)?;
     let shared = pool.backend() == Backend::Postgres;
     let hooks = directory::HookDirectory::new(process, shared);
     // Other processes revoke keys on a shared database: no cache there.
     let keys = if shared { key_cache::KeyCache::disabled() } else { key_cache::KeyCache::enabled() };
-    let writer = match &pool {
-        Pool::Sqlite(p) => main_file(p).await?.map(|path| sqlite_writer::SqliteWriter::open(&path)).transpose()?,
-        Pool::Postgres(_) => None,
-    };
     Ok(Db { pool, hooks, limits: quota::AccountLimits::NONE, keys, writer })
 }
 
-/// The file of the pool's database, as SQLite opened it; `None` for an
-/// in-memory one (its writes stay on the pool's connections).
+/// The file of the pool's database, as SQLite opened it (an absolute
+/// path); `None` for an in-memory one (`sqlite::memory:`, `?mode=memory`),
+/// which is refused.
 async fn main_file(pool: &sqlx::SqlitePool) -> Result<Option<std::path::PathBuf>, StorageError> {
     let file: String = sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(pool).await?;
     Ok((!file.is_empty()).then(|| std::path::PathBuf::from(file)))
@@ -277,7 +294,14 @@ pub async fn checkpoint(db: &Db) -> Result<(), StorageError> {
 /// One round trip to the database: used by `/healthz`.
 pub async fn ping(db: &Db) -> Result<(), StorageError> {
     match &db.pool {
-        Pool::Sqlite(p) => takes_writes(p).await,
+        Pool::Sqlite(p) => {
+            takes_writes(p).await?;
+            // The writer thread answers too (it runs every publish).
+            match &db.writer {
+                Some(writer) => writer.ping().await,
+                None => Ok(()),
+            }
+        }
         Pool::Postgres(p) => Ok(sqlx::query("SELECT 1").execute(p).await.map(|_| ())?),
     }
 }

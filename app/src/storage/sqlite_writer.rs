@@ -12,11 +12,17 @@
 //! Statements here are prepared once and kept (`prepare_cached`).
 //!
 //! The job's answer is sent after its `COMMIT` returned (fsynced:
-//! `synchronous = FULL` on this connection), so nothing is acknowledged
-//! early. A job that fails, or panics, rolls back (rusqlite's `Transaction`
-//! rolls back when dropped) and the thread goes on with the next. A caller
-//! that stops waiting does not stop its job: the transaction commits or
-//! rolls back whole, as a dropped request's would.
+//! `synchronous = FULL` on this connection), and only once the connection
+//! is back in order: no transaction left open (a job that left one gets
+//! an error, and it is rolled back), `synchronous` FULL again (the records
+//! lower it for their own transaction). A job that fails, or panics, rolls
+//! back (rusqlite's `Transaction` rolls back when dropped) and the thread
+//! goes on with the next; if the connection cannot be put back in order
+//! the thread stops, and every caller, `/healthz` too, gets an error
+//! rather than an answer from a connection that may not fsync. A caller
+//! that stops waiting (the process stopping) does not stop its job: the
+//! transaction commits or rolls back whole, unanswered, like a request
+//! cut after its commit.
 //!
 //! The writers take turns at the server's write gate, this one included
 //! (its callers hold the gate while they wait); `busy_timeout` covers the
@@ -31,7 +37,11 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+/// A job runs its statements and returns how to answer its caller; the
+/// thread answers only once the connection is back in order (no
+/// transaction open, `synchronous` FULL), and with an error otherwise.
+type Job = Box<dyn FnOnce(&mut Connection) -> Answer + Send>;
+type Answer = Box<dyn FnOnce(Option<StorageError>) + Send>;
 
 /// The handle every `Db` clone shares; the thread ends when the last goes.
 #[derive(Clone)]
@@ -44,51 +54,87 @@ pub(super) struct SqliteWriter {
 const CACHE_KIB: i64 = 2048;
 
 impl SqliteWriter {
-    /// Opens `path` (an existing database, migrated) on a new thread.
-    pub(super) fn open(path: &Path) -> Result<Self, StorageError> {
-        let conn = open_connection(path)?;
+    /// Opens `path` (an existing database, migrated), through `vfs` if the
+    /// URL named one (as the pool's connections do), on a new thread.
+    pub(super) fn open(path: &Path, vfs: Option<&str>) -> Result<Self, StorageError> {
+        let conn = open_connection(path, vfs)?;
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || serve(conn, &queue))
-            .map_err(|_| StorageError::Corrupt("could not start the SQLite writer thread"))?;
+            .map_err(StorageError::WriterStart)?;
         Ok(Self { jobs })
     }
 
     /// Runs `work` on the writer's connection and returns what it returned.
-    /// `work` opens and commits its own transaction (`Connection::transaction_with_behavior`).
+    /// `work` opens and commits its own transaction
+    /// (`Transaction::new_unchecked`); its caller is answered after that,
+    /// and only once the connection is back in order.
     pub(super) async fn run<T, F>(&self, work: F) -> Result<T, StorageError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
     {
-        let (answer, answered) = tokio::sync::oneshot::channel();
+        let (reply, answered) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |conn| {
-            // A panic drops `answer` unsent (the caller's error below) and
-            // rolls back what the job had open; the thread lives on.
-            if let Ok(result) = std::panic::catch_unwind(AssertUnwindSafe(|| work(conn))) {
-                let _ = answer.send(result);
-            }
+            // A panic is this job's alone: what it had open is rolled back below.
+            let result = std::panic::catch_unwind(AssertUnwindSafe(|| work(conn))).unwrap_or(Err(StorageError::WriterPanicked));
+            Box::new(move |trouble: Option<StorageError>| {
+                let _ = reply.send(match (trouble, result) {
+                    (Some(e), Ok(_)) => Err(e),
+                    (_, result) => result,
+                });
+            })
         });
         self.jobs.send(job).map_err(|_| StorageError::WriterStopped)?;
         answered.await.map_err(|_| StorageError::WriterStopped)?
+    }
+
+    /// One round trip to the thread (for `/healthz`).
+    pub(super) async fn ping(&self) -> Result<(), StorageError> {
+        self.run(|_| Ok(())).await
     }
 }
 
 fn serve(mut conn: Connection, queue: &mpsc::Receiver<Job>) {
     while let Ok(job) = queue.recv() {
-        job(&mut conn);
-        // A job that panicked between BEGIN and its Transaction value, or
-        // left one open any other way: never carry it into the next job.
-        if !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
+        let answer = job(&mut conn);
+        match back_in_order(&conn) {
+            Ok(None) => answer(None),
+            // A job that returned with its transaction open (or panicked
+            // inside it): rolled back now, so its caller gets an error,
+            // never an answer for writes that did not last.
+            Ok(Some(e)) => answer(Some(e)),
+            // The connection could not be put back in order: stop rather
+            // than answer a later publish from a connection that may not
+            // fsync. Callers then get `WriterStopped`; `/healthz` fails.
+            Err(e) => {
+                tracing::error!(error = %e, "the SQLite writer stopped: its connection could not be reset");
+                answer(Some(StorageError::WriterStopped));
+                return;
+            }
         }
     }
 }
 
-fn open_connection(path: &Path) -> Result<Connection, StorageError> {
+/// After every job: no transaction left open, every commit fsynced again.
+/// `Ok(Some)`: the job had left a transaction open, now rolled back.
+fn back_in_order(conn: &Connection) -> Result<Option<StorageError>, rusqlite::Error> {
+    let left_open = !conn.is_autocommit();
+    if left_open {
+        conn.execute_batch("ROLLBACK")?;
+    }
+    // Reads and writes nothing; fails only inside a transaction, and none is open now.
+    conn.execute_batch("PRAGMA synchronous = FULL")?;
+    Ok(left_open.then_some(StorageError::Corrupt("a write left its transaction open; rolled back")))
+}
+
+fn open_connection(path: &Path, vfs: Option<&str>) -> Result<Connection, StorageError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-    let conn = Connection::open_with_flags(path, flags)?;
+    let conn = match vfs {
+        Some(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs)?,
+        None => Connection::open_with_flags(path, flags)?,
+    };
     conn.busy_timeout(Duration::from_secs(5))?;
     // As the pools' connections (`backend::open_sqlite`): WAL (a property of
     // the file, set there already), every commit fsynced, foreign keys
@@ -114,19 +160,25 @@ impl<'c> Unsynced<'c> {
 
 impl Drop for Unsynced<'_> {
     fn drop(&mut self) {
-        // Setting a pragma on an open connection reads and writes nothing;
-        // it fails only where nothing else would work either.
-        if self.0.execute_batch("PRAGMA synchronous = FULL").is_err() {
-            tracing::error!("the SQLite writer could not set synchronous = FULL again");
-        }
+        // Fails if the job's transaction is still open (SQLite will not
+        // change `synchronous` inside one); the thread sets FULL again after
+        // every job in any case (`back_in_order`).
+        let _ = self.0.execute_batch("PRAGMA synchronous = FULL");
     }
 }
 
 /// SQLite's `$n` parameters are names, numbered by first appearance; the
 /// shared SQL texts (`$1` on both backends) become `?n`, which are numbered
 /// by `n`, so one argument list binds every statement of a transaction.
+/// Only a `$` followed by a digit is a parameter; any other is left alone.
 pub(super) fn numbered(sql: &str) -> String {
-    sql.replace('$', "?")
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        let parameter = c == '$' && chars.peek().is_some_and(char::is_ascii_digit);
+        out.push(if parameter { '?' } else { c });
+    }
+    out
 }
 
 /// Binds `args` (the transaction's argument list: `?1` is `args[0]`) to
@@ -150,7 +202,7 @@ mod tests {
         let setup = Connection::open(&path).expect("create");
         setup.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER NOT NULL)").expect("table");
         drop(setup);
-        let writer = SqliteWriter::open(&path).expect("open");
+        let writer = SqliteWriter::open(&path, None).expect("open");
         (dir, writer, path)
     }
 
@@ -194,9 +246,44 @@ mod tests {
                 panic!("a bug in a job");
             })
             .await;
-        assert!(matches!(panicked, Err(StorageError::WriterStopped)));
+        assert!(matches!(panicked, Err(StorageError::WriterPanicked)), "{panicked:?}");
         writer.run(|conn| insert(conn, &[Some(2)])).await.expect("the thread lives on, no transaction left open");
         assert_eq!(count(&path), 1, "the panicked job's insert was rolled back");
+    }
+
+    /// What a job leaves behind never reaches the next one: a transaction
+    /// left open is rolled back and its caller gets an error (not an answer
+    /// for writes that did not last), and a lowered `synchronous` is FULL
+    /// again even where the job's own guard could not reset it (inside its
+    /// open transaction, as SQLite refuses).
+    #[tokio::test]
+    async fn a_job_that_leaves_its_transaction_open_or_unsynced_is_undone() {
+        let (_dir, writer, path) = writer();
+        let left_open = writer
+            .run(|conn| {
+                conn.execute_batch("BEGIN IMMEDIATE; INSERT INTO t (n) VALUES (1)")?;
+                Ok(())
+            })
+            .await;
+        assert!(left_open.is_err(), "no Ok for a transaction that was never committed");
+        assert_eq!(count(&path), 0);
+        let panicked = writer
+            .run(|conn| -> Result<(), StorageError> {
+                let _unsynced = Unsynced::lower(conn)?;
+                conn.execute_batch("BEGIN IMMEDIATE; INSERT INTO t (n) VALUES (2)")?;
+                panic!("a bug inside a lowered transaction");
+            })
+            .await;
+        assert!(panicked.is_err());
+        let level = writer.run(|conn| Ok(conn.query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))?)).await;
+        assert_eq!(level.expect("run"), 2, "FULL again for the next job");
+        writer.run(|conn| insert(conn, &[Some(3)])).await.expect("the thread goes on");
+        assert_eq!(count(&path), 1);
+    }
+
+    #[test]
+    fn only_a_dollar_before_a_digit_is_a_parameter() {
+        assert_eq!(numbered("SELECT $1, $12, '$', json_extract(x, '$.a') FROM t WHERE $2"), "SELECT ?1, ?12, '$', json_extract(x, '$.a') FROM t WHERE ?2");
     }
 
     #[tokio::test]

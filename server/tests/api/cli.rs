@@ -138,3 +138,28 @@ fn a_database_url_of_another_scheme_is_refused_without_echoing_it() {
     // Nothing was created in the working directory.
     assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
 }
+
+/// An in-memory SQLite database would accept events that no restart keeps
+/// and that `user create` (another process) cannot reach: refused at start
+/// with a message that says what to use instead, and nothing is created.
+#[test]
+fn an_in_memory_database_is_refused_with_what_to_use_instead() {
+    let dir = tempfile::tempdir().expect("dir");
+    for url in ["sqlite::memory:", "sqlite://:memory:", "sqlite://hookrelay.db?mode=memory"] {
+        for args in [&["serve", "--listen", "127.0.0.1:0"][..], &["user", "create", "--email", "mem@example.com"]] {
+            let out = Command::new(BIN)
+                .current_dir(dir.path())
+                .args(args)
+                .args(["--database-url", url])
+                .env("HOOKRELAY_USER_PASSWORD", "a long enough password")
+                .output()
+                .expect("run");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{args:?} {url}: {stderr}");
+            assert!(stderr.contains("in-memory SQLite database"), "{args:?} {url}: {stderr}");
+            assert!(stderr.contains("sqlite://hookrelay.db"), "{stderr}");
+            assert!(!stderr.contains("panicked"), "{stderr}");
+        }
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0, "no file left behind");
+}
