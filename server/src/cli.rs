@@ -157,7 +157,7 @@ pub struct ExposureArgs {
     pub client_ip_header: Option<axum::http::HeaderName>,
     /// Require `Authorization: Bearer <token>` on `/metrics` (prefer the
     /// environment variable: argv is visible to other local users).
-    #[arg(long, env = "HOOKRELAY_METRICS_TOKEN", hide_env_values = true)]
+    #[arg(long, env = "HOOKRELAY_METRICS_TOKEN", hide_env_values = true, value_parser = metrics_token)]
     pub metrics_token: Option<String>,
 }
 
@@ -189,7 +189,7 @@ pub struct DeliveryArgs {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_IN_FLIGHT))]
     pub max_per_destination: usize,
     /// Keep delivery history (events, attempts) this long (e.g. 30d).
-    #[arg(long, env = "HOOKRELAY_RETENTION", default_value = "30d", value_parser = crate::delivery::schedule::parse_duration)]
+    #[arg(long, env = "HOOKRELAY_RETENTION", default_value = "30d", value_parser = retention)]
     pub retention: std::time::Duration,
     /// Disable a hook whose delivery attempts all failed for this long.
     #[arg(long, env = "HOOKRELAY_DISABLE_AFTER", default_value = "5d", value_parser = crate::delivery::schedule::parse_duration)]
@@ -313,4 +313,22 @@ mod tests {
             assert!(super::parse_proxy(bad).is_err(), "{bad}");
         }
     }
+}
+
+/// `--metrics-token`: an empty one would look set and protect nothing.
+fn metrics_token(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("must not be empty (leave it unset for an open /metrics)".into());
+    }
+    Ok(s.to_owned())
+}
+
+/// `--retention`: zero would remove each delivery's history as it ends.
+fn retention(s: &str) -> Result<std::time::Duration, String> {
+    let keep =
+        crate::delivery::schedule::parse_duration(s).map_err(|e| format!("{e} (expected a duration such as 30d)"))?;
+    if keep.is_zero() {
+        return Err("must be more than 0 (history would be removed as soon as each delivery ends)".into());
+    }
+    Ok(keep)
 }

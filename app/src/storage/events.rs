@@ -491,7 +491,10 @@ mod tests {
     /// file through the same one (they must agree on how it is locked).
     #[tokio::test]
     async fn a_database_url_naming_its_vfs_is_written_through_it() {
-        assert_eq!(crate::storage::backend::sqlite_vfs("sqlite://a.db?mode=rwc&vfs=unix-dotfile").as_deref(), Some("unix-dotfile"));
+        assert_eq!(
+            crate::storage::backend::sqlite_vfs("sqlite://a.db?mode=rwc&vfs=unix-dotfile").as_deref(),
+            Some("unix-dotfile")
+        );
         assert_eq!(crate::storage::backend::sqlite_vfs("sqlite://a.db?mode=rwc"), None);
         let dir = tempfile::tempdir().expect("dir");
         let url = format!("sqlite://{}?vfs=unix", dir.path().join("t.db").display());

@@ -276,7 +276,8 @@ pub async fn connect(url: &str) -> Result<Db, StorageError> {
 /// path); `None` for an in-memory one (`sqlite::memory:`, `?mode=memory`),
 /// which is refused.
 async fn main_file(pool: &sqlx::SqlitePool) -> Result<Option<std::path::PathBuf>, StorageError> {
-    let file: String = sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(pool).await?;
+    let file: String =
+        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(pool).await?;
     Ok((!file.is_empty()).then(|| std::path::PathBuf::from(file)))
 }
 

@@ -78,7 +78,8 @@ impl SqliteWriter {
         let (reply, answered) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |conn| {
             // A panic is this job's alone: what it had open is rolled back below.
-            let result = std::panic::catch_unwind(AssertUnwindSafe(|| work(conn))).unwrap_or(Err(StorageError::WriterPanicked));
+            let result =
+                std::panic::catch_unwind(AssertUnwindSafe(|| work(conn))).unwrap_or(Err(StorageError::WriterPanicked));
             Box::new(move |trouble: Option<StorageError>| {
                 let _ = reply.send(match (trouble, result) {
                     (Some(e), Ok(_)) => Err(e),
@@ -183,7 +184,10 @@ pub(super) fn numbered(sql: &str) -> String {
 
 /// Binds `args` (the transaction's argument list: `?1` is `args[0]`) to
 /// whichever of them `statement` uses.
-pub(super) fn bind(statement: &mut rusqlite::CachedStatement<'_>, args: &[&dyn rusqlite::ToSql]) -> Result<(), StorageError> {
+pub(super) fn bind(
+    statement: &mut rusqlite::CachedStatement<'_>,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<(), StorageError> {
     for index in 1..=statement.parameter_count() {
         let arg = args.get(index - 1).ok_or(StorageError::Corrupt("a statement parameter without an argument"))?;
         statement.raw_bind_parameter(index, arg)?;
@@ -283,13 +287,17 @@ mod tests {
 
     #[test]
     fn only_a_dollar_before_a_digit_is_a_parameter() {
-        assert_eq!(numbered("SELECT $1, $12, '$', json_extract(x, '$.a') FROM t WHERE $2"), "SELECT ?1, ?12, '$', json_extract(x, '$.a') FROM t WHERE ?2");
+        assert_eq!(
+            numbered("SELECT $1, $12, '$', json_extract(x, '$.a') FROM t WHERE $2"),
+            "SELECT ?1, ?12, '$', json_extract(x, '$.a') FROM t WHERE ?2"
+        );
     }
 
     #[tokio::test]
     async fn a_lowered_synchronous_holds_for_its_transaction_only() {
         let (_dir, writer, _path) = writer();
-        let sync = |conn: &Connection| -> i64 { conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).expect("pragma") };
+        let sync =
+            |conn: &Connection| -> i64 { conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).expect("pragma") };
         let inside = writer
             .run(move |conn| {
                 let _unsynced = Unsynced::lower(conn)?;
@@ -326,7 +334,8 @@ mod tests {
             })
             .await
             .expect("run");
-        let sum: i64 = Connection::open(&path).expect("open").query_row("SELECT sum(n) FROM t", [], |r| r.get(0)).expect("sum");
+        let sum: i64 =
+            Connection::open(&path).expect("open").query_row("SELECT sum(n) FROM t", [], |r| r.get(0)).expect("sum");
         assert_eq!(sum, 50);
     }
 }

@@ -89,10 +89,14 @@ fn a_runtime_of_no_threads_is_refused_with_the_flag_named() {
 
 /// Values past any sane setting are refused at start with the flag named,
 /// rather than accepted and panicking later (at shutdown, at the first
-/// delivery, at the first retry).
+/// delivery, at the first retry) or doing what nobody meant (a retention of
+/// nothing; an empty metrics token that protects nothing).
 #[test]
 fn absurd_delivery_settings_are_refused_with_the_flag_named() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 11] = [
+        (&["--retention", "0s"], "--retention"),
+        (&["--metrics-token", ""], "--metrics-token"),
+        (&["--metrics-token", "   "], "--metrics-token"),
         (&["--delivery-timeout", "18446744073709551615s"], "--delivery-timeout"),
         (&["--delivery-timeout", "0s"], "--delivery-timeout"),
         (&["--workers", "18446744073709551615"], "--workers"),
