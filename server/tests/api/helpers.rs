@@ -152,7 +152,9 @@ impl TestApp {
             db_url: db.url.clone(),
             db_path: db.path.clone(),
             key_file: db.key_file.clone(),
-            client: reqwest::Client::new(),
+            // A request that hangs fails its test (with the app's log) instead
+            // of holding the whole run until CI's limit.
+            client: reqwest::Client::builder().timeout(Duration::from_secs(120)).build().expect("an HTTP client"),
             logs,
             server,
             extra,
