@@ -278,6 +278,24 @@ fn parse_public_url(value: &str) -> Result<url::Origin, String> {
     Ok(url.origin())
 }
 
+/// `--metrics-token`: an empty one would look set and protect nothing.
+fn metrics_token(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("must not be empty (leave it unset for an open /metrics)".into());
+    }
+    Ok(s.to_owned())
+}
+
+/// `--retention`: zero would remove each delivery's history as it ends.
+fn retention(s: &str) -> Result<std::time::Duration, String> {
+    let keep =
+        crate::delivery::schedule::parse_duration(s).map_err(|e| format!("{e} (expected a duration such as 30d)"))?;
+    if keep.is_zero() {
+        return Err("must be more than 0 (history would be removed as soon as each delivery ends)".into());
+    }
+    Ok(keep)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,22 +331,4 @@ mod tests {
             assert!(super::parse_proxy(bad).is_err(), "{bad}");
         }
     }
-}
-
-/// `--metrics-token`: an empty one would look set and protect nothing.
-fn metrics_token(s: &str) -> Result<String, String> {
-    if s.trim().is_empty() {
-        return Err("must not be empty (leave it unset for an open /metrics)".into());
-    }
-    Ok(s.to_owned())
-}
-
-/// `--retention`: zero would remove each delivery's history as it ends.
-fn retention(s: &str) -> Result<std::time::Duration, String> {
-    let keep =
-        crate::delivery::schedule::parse_duration(s).map_err(|e| format!("{e} (expected a duration such as 30d)"))?;
-    if keep.is_zero() {
-        return Err("must be more than 0 (history would be removed as soon as each delivery ends)".into());
-    }
-    Ok(keep)
 }
