@@ -129,6 +129,10 @@ pub(super) fn sqlite_vfs(url: &str) -> Option<String> {
     url::form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name == "vfs").map(|(_, vfs)| vfs.into_owned())
 }
 
+/// What a WAL is cut back to when it starts over (every connection sets it:
+/// the one that writes first after a full checkpoint does the cutting).
+pub(super) const WAL_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
+
 /// The main pool: every commit durable (fsynced) before it returns.
 pub(super) async fn open(url: &str) -> Result<Pool, StorageError> {
     known_scheme(url)?;
@@ -160,7 +164,10 @@ async fn open_sqlite(url: &str, synchronous: SqliteSynchronous, max: u32) -> Res
         .pragma("cache_size", "-1024")
         // No checkpoint inside a commit (it would stall that request with
         // the copy and fsync): `checkpoint` runs from a background task.
-        .pragma("wal_autocheckpoint", "0");
+        .pragma("wal_autocheckpoint", "0")
+        // A WAL that starts over is cut back to this (it otherwise keeps its
+        // largest size on disk).
+        .pragma("journal_size_limit", WAL_LIMIT_BYTES.to_string());
     // No ping before each use: the database is a local file, and on SQLite
     // a ping is one more round trip to the connection's thread (two thread
     // switches) for every query the service makes.

@@ -281,15 +281,22 @@ async fn main_file(pool: &sqlx::SqlitePool) -> Result<Option<std::path::PathBuf>
     Ok((!file.is_empty()).then(|| std::path::PathBuf::from(file)))
 }
 
+/// Frames in the WAL after a checkpoint (SQLite; `None` on PostgreSQL).
+pub type WalFrames = Option<i64>;
+
 /// Copies committed WAL pages into the database file without blocking
-/// writers (PASSIVE), so the WAL stays small. Called every second by the
-/// server instead of SQLite's in-commit auto-checkpoint; nothing to do on
-/// PostgreSQL.
-pub async fn checkpoint(db: &Db) -> Result<(), StorageError> {
-    if let Pool::Sqlite(pool) = &db.pool {
-        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(pool).await?;
-    }
-    Ok(())
+/// writers (PASSIVE), so readers find them there. Called every second by
+/// the server instead of SQLite's in-commit auto-checkpoint; returns the
+/// WAL's length in frames. The WAL starts over at the next write only if
+/// a checkpoint copied all of it and no write landed meanwhile; under
+/// steady traffic one always does, so the server runs a second one with
+/// its writers paused when the WAL is long (`server/src/checkpoint.rs`).
+/// A WAL that starts over is cut back to `backend::WAL_LIMIT_BYTES`.
+pub async fn checkpoint(db: &Db) -> Result<WalFrames, StorageError> {
+    let Pool::Sqlite(pool) = &db.pool else { return Ok(None) };
+    let (_busy, frames, _copied): (i64, i64, i64) =
+        sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(pool).await?;
+    Ok(Some(frames))
 }
 
 /// One round trip to the database: used by `/healthz`.

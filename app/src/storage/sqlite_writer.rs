@@ -142,7 +142,8 @@ fn open_connection(path: &Path, vfs: Option<&str>) -> Result<Connection, Storage
     // enforced, no checkpoint inside a commit (`checkpoint` runs apart).
     conn.execute_batch(&format!(
         "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0; \
-         PRAGMA cache_size = -{CACHE_KIB};"
+         PRAGMA cache_size = -{CACHE_KIB}; PRAGMA journal_size_limit = {};",
+        super::backend::WAL_LIMIT_BYTES
     ))?;
     conn.set_prepared_statement_cache_capacity(32);
     Ok(conn)

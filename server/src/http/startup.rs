@@ -264,7 +264,7 @@ fn start_storage_helpers(
         "retention",
         delivery::retention::run(dispatch_db.clone(), gate.clone(), delivery.retention, stop_rx.clone()),
     );
-    watched.spawn("WAL checkpoint", crate::checkpoint::run(dispatch_db.clone(), stop_rx.clone()));
+    watched.spawn("WAL checkpoint", crate::checkpoint::run(dispatch_db.clone(), gate.clone(), stop_rx.clone()));
     if !db.is_shared() {
         return None;
     }
