@@ -10,7 +10,7 @@
 //! frames, a second passive checkpoint runs right after the first with the
 //! writers paused (the task takes its turn at the write gate): it has only
 //! the frames written during the first to copy, it finishes, and the next
-//! write starts the WAL over, cut back to 64 MiB (`journal_size_limit`).
+//! write starts the WAL over, cut back to 96 MiB (`journal_size_limit`).
 //! A reader still on old frames can hold that off; the next second tries
 //! again.
 
@@ -23,10 +23,27 @@ use tokio::sync::watch;
 /// seconds at most, and only under steady heavy traffic.
 pub const CATCH_UP_AT: i64 = 16_384;
 
+/// How often, at most, a WAL that stays long is reported.
+const WARN_EVERY: Duration = Duration::from_secs(60);
+
 /// Runs until `shutdown` turns true.
 pub async fn run(db: Db, gate: WriteGate, mut shutdown: watch::Receiver<bool>) {
+    let mut warned: Option<std::time::Instant> = None;
     loop {
-        match app::storage::checkpoint(&db).await {
+        let checkpointed = app::storage::checkpoint(&db).await;
+        if let Ok(Some(frames)) = checkpointed
+            && frames >= 2 * CATCH_UP_AT
+            && warned.is_none_or(|at| at.elapsed() >= WARN_EVERY)
+        {
+            // Something reads old frames for long (a backup, an open shell):
+            // the WAL cannot start over while it does.
+            tracing::warn!(
+                frames,
+                "the WAL stays long: a long-running reader holds it (a backup, an open sqlite3 shell?)"
+            );
+            warned = Some(std::time::Instant::now());
+        }
+        match checkpointed {
             Ok(frames) if needs_catching_up(frames) => {
                 if let Err(e) = gate.run(app::storage::checkpoint(&db)).await {
                     tracing::warn!(error = %e, "WAL checkpoint failed; retrying in a second");

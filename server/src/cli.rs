@@ -283,6 +283,11 @@ fn metrics_token(s: &str) -> Result<String, String> {
     if s.trim().is_empty() {
         return Err("must not be empty (leave it unset for an open /metrics)".into());
     }
+    // A scraper's token is compared trimmed: one with spaces (a CRLF env
+    // file's `\r`) could never match, and /metrics would answer 401 for good.
+    if s.trim() != s {
+        return Err("must not start or end with whitespace".into());
+    }
     Ok(s.to_owned())
 }
 

@@ -1,5 +1,6 @@
 //! One in-process queue for the busy write transactions (publishing,
-//! attempt records, claims, lease renewals, hand-backs, retention).
+//! attempt records, claims, lease renewals, hand-backs, retention), and
+//! for the WAL catch-up that needs them paused (`checkpoint.rs`).
 //!
 //! SQLite has one writer at a time. Two connections that both want to write
 //! meet SQLite's busy handler, which *sleeps* (1, 2, 5 … 100 ms) and retries:

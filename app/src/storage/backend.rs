@@ -131,7 +131,10 @@ pub(super) fn sqlite_vfs(url: &str) -> Option<String> {
 
 /// What a WAL is cut back to when it starts over (every connection sets it:
 /// the one that writes first after a full checkpoint does the cutting).
-pub(super) const WAL_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
+/// Above the server's catch-up point (64 MiB of frames, plus a second's
+/// worth), so a WAL that starts over keeps its space instead of being cut
+/// and grown again each time.
+pub(super) const WAL_LIMIT_BYTES: i64 = 96 * 1024 * 1024;
 
 /// The main pool: every commit durable (fsynced) before it returns.
 pub(super) async fn open(url: &str) -> Result<Pool, StorageError> {

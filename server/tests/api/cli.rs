@@ -93,10 +93,11 @@ fn a_runtime_of_no_threads_is_refused_with_the_flag_named() {
 /// nothing; an empty metrics token that protects nothing).
 #[test]
 fn absurd_delivery_settings_are_refused_with_the_flag_named() {
-    let cases: [(&[&str], &str); 11] = [
+    let cases: [(&[&str], &str); 12] = [
         (&["--retention", "0s"], "--retention"),
         (&["--metrics-token", ""], "--metrics-token"),
         (&["--metrics-token", "   "], "--metrics-token"),
+        (&["--metrics-token", "scrape-me\r"], "--metrics-token"),
         (&["--delivery-timeout", "18446744073709551615s"], "--delivery-timeout"),
         (&["--delivery-timeout", "0s"], "--delivery-timeout"),
         (&["--workers", "18446744073709551615"], "--workers"),
@@ -116,6 +117,11 @@ fn absurd_delivery_settings_are_refused_with_the_flag_named() {
         assert!(stderr.contains(flag), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+    // The compose-file spelling: the variable set, empty.
+    let (status, stderr) =
+        crate::helpers::serve_with_args_expecting_refusal(&db, &[], &[("HOOKRELAY_METRICS_TOKEN", "")]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--metrics-token"), "{stderr}");
 }
 
 /// Runs `serve` and `user create` in `dir` on `url`, checks that each failed

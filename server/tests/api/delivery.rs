@@ -401,7 +401,8 @@ async fn retention_removes_finished_history_older_than_the_setting() {
 /// Under steady traffic the WAL does not keep every frame ever written: a
 /// passive checkpoint alone never let it start over (100 MB after 3,000
 /// events), so the server catches up with the writers paused once it is
-/// long, and a WAL that starts over is cut back to 64 MiB (`checkpoint.rs`).
+/// long (`checkpoint.rs`). Checked while the traffic is continuous: 5,000
+/// events would leave about 165 MB of WAL without it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wal_stays_bounded_under_steady_traffic() {
     if crate::test_db::backend() == crate::test_db::Backend::Postgres {
@@ -413,22 +414,13 @@ async fn the_wal_stays_bounded_under_steady_traffic() {
     create_hook(&app, &key, hook_body(&receiver.url, "s")).await;
     let wal = app.db_path.with_extension("db-wal");
     let wal_bytes = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
-    // About 8 frames an event: 3,000 events would be about 100 MB of WAL.
-    let limit = 64 * 1024 * 1024 + 1;
     let mut largest = 0;
-    for n in 0..3_000 {
+    for n in 0..5_000 {
         publish(&app, &key, json!({"hookType":"dbs","data":{"n": n}})).await;
         largest = largest.max(wal_bytes());
     }
+    // The catch-up point (64 MiB of frames) plus what comes before the next one.
     assert!(largest > 32 * 1024 * 1024, "the WAL was in use ({largest} bytes)");
-    // Traffic goes on, slower: the WAL starts over at a write after the catch-up.
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    let mut more = 0;
-    while wal_bytes() >= limit {
-        assert!(std::time::Instant::now() < deadline, "the WAL is still {} bytes", wal_bytes());
-        publish(&app, &key, json!({"hookType":"dbs","data":{"more": more}})).await;
-        more += 1;
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    receiver.wait_for(3_000 + more, WAIT).await;
+    assert!(largest < 110 * 1024 * 1024, "the WAL grew to {largest} bytes");
+    receiver.wait_for(5_000, WAIT).await;
 }
