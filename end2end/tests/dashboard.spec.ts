@@ -1,7 +1,7 @@
 // The dashboard end to end (issue 5): real server, real SQLite, real
 // Chromium, receivers on 127.0.0.1. Each test makes its own account.
 import { test, expect } from "@playwright/test";
-import { api, BASE_URL, createAccount, fillHook, hydrated, login, startReceiver } from "./helpers";
+import { api, BASE_URL, createAccount, fillHook, hydrated, login, newHook, startReceiver } from "./helpers";
 
 test("login: a wrong password shows an error and opens no session; the right one does; logout ends it", async ({ page, context }) => {
   const account = createAccount("login");
@@ -122,11 +122,9 @@ test("create a hook for each auth type; field errors show before submit; a forge
 
 test("the list matches the API; toggle, edit and delete (with confirmation) show in the API", async ({ page, request }) => {
   const account = createAccount("list");
-  const created = await api(request, account.apiKey, "POST", "/api/v1/hook", {
+  const id = await newHook(request, account.apiKey, {
     endPoint: "https://example.com/listed", authType: "oauth2", token: "tok-1", hookType: "dbs", isActiveStatus: true, _shop: "shop-a",
   });
-  expect(created.status()).toBe(200);
-  const id = (await created.json()).hook.id;
   await api(request, account.apiKey, "POST", "/api/v1/hook", {
     endPoint: "https://example.com/other", hookType: "dbs", isActiveStatus: false, _shop: "shop-b",
   });

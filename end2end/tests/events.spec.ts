@@ -1,12 +1,10 @@
 // The event log and "Retry all failed since…" (issue 15): real server, real
 // Chromium, receivers on 127.0.0.1. Each test makes its own account.
 import { test, expect } from "@playwright/test";
-import { api, createAccount, hydrated, login, startReceiver } from "./helpers";
+import { api, createAccount, hydrated, login, newHook, startReceiver } from "./helpers";
 
 async function createHook(request: any, apiKey: string, url: string, shop: string): Promise<string> {
-  const res = await api(request, apiKey, "POST", "/api/v1/hook", { endPoint: url, hookType: "dbs", isActiveStatus: true, _shop: shop });
-  expect(res.status()).toBe(200);
-  return (await res.json()).hook.id;
+  return newHook(request, apiKey, { endPoint: url, hookType: "dbs", isActiveStatus: true, _shop: shop });
 }
 
 async function publish(request: any, apiKey: string, body: unknown): Promise<string> {

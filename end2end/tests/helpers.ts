@@ -95,6 +95,13 @@ export async function api(request: APIRequestContext, key: string, method: strin
   });
 }
 
+/** Creates a hook with `POST /api/v1/hook` (it must answer 200); returns its id. */
+export async function newHook(request: APIRequestContext, key: string, body: Record<string, unknown>): Promise<string> {
+  const created = await api(request, key, "POST", "/api/v1/hook", body);
+  expect(created.status()).toBe(200);
+  return (await created.json()).hook.id;
+}
+
 /** Fills the hook form's common fields. */
 export async function fillHook(page: Page, endpoint: string, auth: string, shop = "shop-1") {
   await page.getByLabel("Endpoint URL").fill(endpoint);

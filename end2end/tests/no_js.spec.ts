@@ -3,17 +3,15 @@
 // page; the filters and the edit form show their values as the server
 // rendered them.
 import { test, expect } from "@playwright/test";
-import { api, createAccount } from "./helpers";
+import { api, createAccount, newHook } from "./helpers";
 
 test.use({ javaScriptEnabled: false });
 
 test("without JavaScript: login, filters and the edit form show what they hold", async ({ page, request }) => {
   const account = createAccount("nojs");
-  const created = await api(request, account.apiKey, "POST", "/api/v1/hook", {
+  const id = await newHook(request, account.apiKey, {
     endPoint: "https://example.com/no-js", authType: "oauth2", token: "tok-1", hookType: "dbs", isActiveStatus: false, _shop: "shop-n",
   });
-  expect(created.status()).toBe(200);
-  const id = (await created.json()).hook.id;
 
   // A wrong password: back on the login form (a redirect, not a 401 JSON page).
   await page.goto("/login");

@@ -272,7 +272,7 @@ async fn record_successes_on_writer(
     items: &[Recorded],
     now: i64,
 ) -> Result<Vec<RecordResult>, StorageError> {
-    use super::sqlite_writer::{Unsynced, bind, numbered};
+    use super::sqlite_writer::{bind, lower_synchronous, numbered};
     const HELD: &str = "+d.status = 'pending' AND d.lease_owner = $3";
     static STATEMENTS: std::sync::LazyLock<[String; 3]> = std::sync::LazyLock::new(|| {
         [
@@ -299,7 +299,7 @@ async fn record_successes_on_writer(
     let written = writer
         .run(move |conn| {
             let args: [&dyn rusqlite::ToSql; 4] = [&states, &now, &owner, &attempts];
-            let _unsynced = Unsynced::lower(conn)?;
+            lower_synchronous(conn)?;
             let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
             let mut written = HashSet::new();
             for (i, sql) in STATEMENTS.iter().enumerate() {

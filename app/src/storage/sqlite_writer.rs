@@ -149,24 +149,13 @@ fn open_connection(path: &Path, vfs: Option<&str>) -> Result<Connection, Storage
     Ok(conn)
 }
 
-/// `synchronous = NORMAL` for one transaction (its commit is not fsynced:
-/// what the dispatcher's own pool does), FULL again however it ends.
-pub(super) struct Unsynced<'c>(&'c Connection);
-
-impl<'c> Unsynced<'c> {
-    pub(super) fn lower(conn: &'c Connection) -> Result<Self, StorageError> {
-        conn.execute_batch("PRAGMA synchronous = NORMAL")?;
-        Ok(Self(conn))
-    }
-}
-
-impl Drop for Unsynced<'_> {
-    fn drop(&mut self) {
-        // Fails if the job's transaction is still open (SQLite will not
-        // change `synchronous` inside one); the thread sets FULL again after
-        // every job in any case (`back_in_order`).
-        let _ = self.0.execute_batch("PRAGMA synchronous = FULL");
-    }
+/// `synchronous = NORMAL` for this job's transaction (its commit is not
+/// fsynced: what the dispatcher's own pool does). Set before the
+/// transaction begins; the thread sets FULL again after every job, however
+/// it ended (`back_in_order`).
+pub(super) fn lower_synchronous(conn: &Connection) -> Result<(), StorageError> {
+    conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+    Ok(())
 }
 
 /// SQLite's `$n` parameters are names, numbered by first appearance; the
@@ -259,8 +248,8 @@ mod tests {
     /// What a job leaves behind never reaches the next one: a transaction
     /// left open is rolled back and its caller gets an error (not an answer
     /// for writes that did not last), and a lowered `synchronous` is FULL
-    /// again even where the job's own guard could not reset it (inside its
-    /// open transaction, as SQLite refuses).
+    /// again, also after a job that panicked inside its open transaction
+    /// (where SQLite refuses to change it).
     #[tokio::test]
     async fn a_job_that_leaves_its_transaction_open_or_unsynced_is_undone() {
         let (_dir, writer, path) = writer();
@@ -274,7 +263,7 @@ mod tests {
         assert_eq!(count(&path), 0);
         let panicked = writer
             .run(|conn| -> Result<(), StorageError> {
-                let _unsynced = Unsynced::lower(conn)?;
+                lower_synchronous(conn)?;
                 conn.execute_batch("BEGIN IMMEDIATE; INSERT INTO t (n) VALUES (2)")?;
                 panic!("a bug inside a lowered transaction");
             })
@@ -301,7 +290,7 @@ mod tests {
             |conn: &Connection| -> i64 { conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).expect("pragma") };
         let inside = writer
             .run(move |conn| {
-                let _unsynced = Unsynced::lower(conn)?;
+                lower_synchronous(conn)?;
                 Ok(sync(conn))
             })
             .await
@@ -309,7 +298,7 @@ mod tests {
         assert_eq!(inside, 1, "NORMAL inside");
         let failed = writer
             .run(move |conn| -> Result<(), StorageError> {
-                let _unsynced = Unsynced::lower(conn)?;
+                lower_synchronous(conn)?;
                 Err(StorageError::Corrupt("a failing job"))
             })
             .await;
