@@ -6,7 +6,12 @@
 //! `/proc/<pid>/stat`) per 1,000 events and as a share of a core over the
 //! rung, p50/p99 publish → receipt, peak RSS, and the harness's own CPU
 //! (publishers and receiver share the machine, so a figure the harness
-//! limits shows as such).
+//! limits shows as such). Each steady rung then measures its floor: the
+//! server's CPU per `GET /robots.txt` (a static file from memory: no
+//! database, no delivery, no other thread) at the same rate, i.e. what any
+//! HTTP request costs on this machine at that rate. An event is one
+//! request in and one request out plus its commit, so about two floors is
+//! as cheap as an event can get at that rate here.
 
 use super::{
     Args, Cluster, Receipts, cpu_seconds, create_hooks_with_key, latencies_ms, publish_all, publish_steadily, quantile,
@@ -30,6 +35,8 @@ struct Rung {
     p50: f64,
     p99: f64,
     rss: String,
+    /// Server CPU ms per static-file request at the same rate (steady rungs).
+    floor_ms: Option<f64>,
 }
 
 pub async fn run(args: &Args) {
@@ -45,7 +52,7 @@ pub async fn run(args: &Args) {
         args.seconds, args.events
     );
     println!(
-        "{:<10} {:>7} {:>9} {:>14} {:>9} {:>11} {:>8} {:>8} {:>10} {:>14} {:>8}",
+        "{:<10} {:>7} {:>9} {:>14} {:>9} {:>11} {:>8} {:>8} {:>10} {:>14} {:>8} {:>9} {:>8}",
         "rate",
         "events",
         "events/s",
@@ -56,13 +63,15 @@ pub async fn run(args: &Args) {
         "p99 ms",
         "RSS MiB",
         "harness s/1k",
-        "missing"
+        "missing",
+        "floor ms",
+        "÷ floor"
     );
     for r in &rungs {
         // Milliseconds per event = seconds per 1,000 events.
         let per_1k = per_event_ms(r.server_cpu, r.events);
         println!(
-            "{:<10} {:>7} {:>9.0} {:>14.3} {:>9.1} {:>11.2} {:>8.2} {:>8.2} {:>10} {:>14.3} {:>8}",
+            "{:<10} {:>7} {:>9.0} {:>14.3} {:>9.1} {:>11.2} {:>8.2} {:>8.2} {:>10} {:>14.3} {:>8} {:>9} {:>8}",
             r.label,
             r.events,
             r.events as f64 / r.seconds,
@@ -74,6 +83,8 @@ pub async fn run(args: &Args) {
             r.rss,
             per_event_ms(r.harness_cpu, r.events),
             if r.duplicates > 0 { format!("{} (+{} dup)", r.missing, r.duplicates) } else { r.missing.to_string() },
+            r.floor_ms.map_or_else(|| "-".to_owned(), |f| format!("{f:.3}")),
+            r.floor_ms.map_or_else(|| "-".to_owned(), |f| format!("{:.2}", per_1k / f)),
         );
     }
 }
@@ -103,6 +114,10 @@ async fn rung(args: &Args, label: &str, pace: Pace) -> Rung {
     wait_for_deliveries(&receipts, published.len(), Duration::from_secs(60)).await;
     let seconds = t0.elapsed().as_secs_f64();
     let (server, harness) = (server_cpu() - server_before, cpu_seconds(std::process::id()) - harness_before);
+    let floor_ms = match pace {
+        Pace::Steady(rate) => Some(floor(&client, &cluster, &server_cpu, rate, args.seconds).await),
+        Pace::Saturated => None,
+    };
     let (_, deliveries, duplicates) = summary(&receipts);
     let ms = latencies_ms(&published, &receipts);
     let figures = Rung {
@@ -116,10 +131,41 @@ async fn rung(args: &Args, label: &str, pace: Pace) -> Rung {
         p50: quantile(&ms, 0.50),
         p99: quantile(&ms, 0.99),
         rss: cluster.peak_rss().trim_end_matches(" MiB").to_owned(),
+        floor_ms,
     };
     println!(
         "ladder {label}: {} events in {seconds:.1} s, server {server:.2} CPU s, harness {harness:.2} CPU s",
         figures.events
     );
     figures
+}
+
+/// Server CPU ms per `GET /robots.txt` sent steadily at `rate` for
+/// `seconds`, on the rung's own server once its deliveries are in.
+async fn floor(
+    client: &reqwest::Client,
+    cluster: &Cluster,
+    server_cpu: &impl Fn() -> f64,
+    rate: u64,
+    seconds: u64,
+) -> f64 {
+    let url = format!("{}/robots.txt", cluster.first().url);
+    let total = (rate * seconds) as usize;
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let before = server_cpu();
+    let mut tasks = Vec::with_capacity(total);
+    for _ in 0..total {
+        ticker.tick().await;
+        let (client, url) = (client.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            let answer = client.get(&url).send().await.expect("GET /robots.txt");
+            assert!(answer.status().is_success(), "GET /robots.txt: {}", answer.status());
+            answer.bytes().await.expect("robots.txt body");
+        }));
+    }
+    for t in tasks {
+        t.await.expect("floor request");
+    }
+    per_event_ms(server_cpu() - before, total)
 }
