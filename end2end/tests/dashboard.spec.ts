@@ -308,3 +308,21 @@ test("the layout holds on a 375 px phone and a 1440 px desktop", async ({ page }
     if (width === 375) await page.screenshot({ path: "screenshots/phone.png", fullPage: true });
   }
 });
+
+test("a page past the end of the list says so and links to the last page", async ({ page, request }) => {
+  const account = createAccount("pastend");
+  const id = await newHook(request, account.apiKey, {
+    endPoint: "https://example.com/only", hookType: "dbs", isActiveStatus: true, _shop: "shop-z",
+  });
+  await login(page, account);
+  await page.goto("/hooks?page=99&shop=shop-z");
+  await hydrated(page);
+  await expect(page.getByText("Page 99 is past the last page.")).toBeVisible();
+  await expect(page.getByText("No hooks match")).toHaveCount(0);
+  await page.getByRole("link", { name: "Go to page 1" }).click();
+  await expect(page).toHaveURL(/\/hooks\?page=1&shop=shop-z$/);
+  await expect(page.locator(`tr[data-hook-id="${id}"]`)).toContainText("https://example.com/only");
+  // A filter nothing matches is still "no hooks match".
+  await page.goto("/hooks?page=2&shop=no-such-shop");
+  await expect(page.getByText("No hooks match")).toBeVisible();
+});

@@ -100,6 +100,19 @@ fn HooksPage(page: HookPage, query: Memo<HookQuery>, toggle: Toggle) -> impl Int
             {page.hook_types.into_iter().map(|t| view! { <option value=t></option> }).collect_view()}
         </datalist>
     };
+    if page.hooks.is_empty() && page.total > 0 {
+        // A page past the end (an old link, or the last hook of the last
+        // page deleted): the hooks exist, so say where they are.
+        let last = page.total_pages.max(1);
+        return view! {
+            {types}
+            <p class="empty">
+                {format!("Page {} is past the last page. ", page.page)}
+                <A href=page_href(&query.get(), last)>{format!("Go to page {last}")}</A>
+            </p>
+        }
+        .into_any();
+    }
     if page.hooks.is_empty() {
         return view! { {types} <p class="empty">"No hooks match. " <A href="/hooks/new">"Create one"</A></p> }
             .into_any();
