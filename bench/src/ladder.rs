@@ -10,8 +10,9 @@
 //! server's CPU per `GET /robots.txt` (a static file from memory: no
 //! database, no delivery, no other thread) at the same rate, i.e. what any
 //! HTTP request costs on this machine at that rate. An event is one
-//! request in and one request out plus its commit, so about two floors is
-//! as cheap as an event can get at that rate here.
+//! request in and one request out plus its commit; since the cost of a
+//! request falls as the rate rises, two floors at that rate is an upper
+//! bound on what the two exchanges alone cost.
 
 use super::{
     Args, Cluster, Receipts, cpu_seconds, create_hooks_with_key, latencies_ms, publish_all, publish_steadily, quantile,
@@ -114,6 +115,7 @@ async fn rung(args: &Args, label: &str, pace: Pace) -> Rung {
     wait_for_deliveries(&receipts, published.len(), Duration::from_secs(60)).await;
     let seconds = t0.elapsed().as_secs_f64();
     let (server, harness) = (server_cpu() - server_before, cpu_seconds(std::process::id()) - harness_before);
+    let rss = cluster.peak_rss().trim_end_matches(" MiB").to_owned();
     let floor_ms = match pace {
         Pace::Steady(rate) => Some(floor(&client, &cluster, &server_cpu, rate, args.seconds).await),
         Pace::Saturated => None,
@@ -130,7 +132,7 @@ async fn rung(args: &Args, label: &str, pace: Pace) -> Rung {
         seconds,
         p50: quantile(&ms, 0.50),
         p99: quantile(&ms, 0.99),
-        rss: cluster.peak_rss().trim_end_matches(" MiB").to_owned(),
+        rss,
         floor_ms,
     };
     println!(
@@ -149,16 +151,18 @@ async fn floor(
     rate: u64,
     seconds: u64,
 ) -> f64 {
-    settle(server_cpu).await;
-    let url = format!("{}/robots.txt", cluster.first().url);
+    if !settle(server_cpu).await {
+        println!("ladder {rate}/s: the server did not go idle within 10 s; its floor counts what it was doing");
+    }
     let total = (rate * seconds) as usize;
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let before = server_cpu();
     let mut tasks = Vec::with_capacity(total);
-    for _ in 0..total {
+    for n in 0..total {
         ticker.tick().await;
-        let (client, url) = (client.clone(), url.clone());
+        // Spread over the servers as the events were (`--processes`).
+        let (client, url) = (client.clone(), format!("{}/robots.txt", cluster.url(n)));
         tasks.push(tokio::spawn(async move {
             let answer = client.get(&url).send().await.expect("GET /robots.txt");
             assert!(answer.status().is_success(), "GET /robots.txt: {}", answer.status());
@@ -171,17 +175,18 @@ async fn floor(
     per_event_ms(server_cpu() - before, total)
 }
 
-/// Waits (at most 10 s) until the server is idle: under 10 ms of CPU in
+/// Waits (at most 10 s) until the servers are idle: under 10 ms of CPU in
 /// half a second, so that the work the events left behind (the last
 /// record batch, the once-a-second WAL checkpoint of their pages) is not
-/// counted in the floor.
-async fn settle(server_cpu: &impl Fn() -> f64) {
+/// counted in the floor. False if they never were.
+async fn settle(server_cpu: &impl Fn() -> f64) -> bool {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         let before = server_cpu();
         tokio::time::sleep(Duration::from_millis(500)).await;
         if server_cpu() - before <= 0.010 {
-            return;
+            return true;
         }
     }
+    false
 }
