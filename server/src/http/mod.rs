@@ -4,6 +4,7 @@
 
 mod auth;
 mod client;
+mod connections;
 mod csrf;
 mod deliveries;
 mod error;

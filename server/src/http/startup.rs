@@ -141,9 +141,7 @@ impl Application {
             stop.await;
             let _ = stop_tx.send(true);
         };
-        // The peer address feeds the per-client limits (`client.rs`).
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(listener, service).with_graceful_shutdown(stop);
+        let server = super::connections::serve(listener, router, stop);
         // A client that never finishes its request (headers or body cut
         // short) would hold the graceful drain open for ever.
         let mut stopping = stop_rx.clone();
@@ -153,7 +151,7 @@ impl Application {
         };
         let mut requests_open = false;
         tokio::select! {
-            served = server => served?,
+            () = server => {}
             () = drain_bound => {
                 tracing::warn!(after = ?HTTP_DRAIN, "requests still open after the stop signal: closing them");
                 requests_open = true;

@@ -178,3 +178,33 @@ async fn an_account_cannot_create_api_keys_past_its_limit() {
     assert!(retry_after(&res) >= 1);
     assert!(res.text().await.expect("body").contains("3 active API keys"));
 }
+
+/// Slowloris: a client that opens a connection and never finishes its
+/// request head is cut off after the header-read timeout (30 s), and
+/// everyone else is served meanwhile. Before, such a connection stayed
+/// open for ever, each holding a socket and a task.
+#[tokio::test]
+async fn a_request_head_never_finished_is_cut_off() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn().await;
+    let addr = app.url.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1").await.expect("half a head");
+    let started = Instant::now();
+
+    // Others are served while it hangs.
+    let res = app.get("/healthz").send().await.expect("healthz");
+    assert_eq!(res.status(), 200);
+
+    let mut buf = [0u8; 512];
+    let read = tokio::time::timeout(Duration::from_secs(60), slow.read(&mut buf)).await;
+    let waited = started.elapsed();
+    match read {
+        // Closed (0 bytes), reset, or an error answer ending the connection.
+        Ok(Ok(_) | Err(_)) => {}
+        Err(_) => panic!("a connection with half a request head was still open after {waited:?}"),
+    }
+    assert!(waited >= Duration::from_secs(25), "cut off after {waited:?}, before the timeout");
+}
