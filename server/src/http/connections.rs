@@ -1,5 +1,5 @@
 //! Accepting connections: each served by hyper (HTTP/1.1, as before) with
-//! a header-read timeout, so a client that
+//! a header-read timeout (75 s), so a client that
 //! never finishes its request head cannot hold a connection for ever
 //! (`axum::serve` gives hyper no timer, so hyper's own default timeout
 //! never applied: a slowloris client kept a socket and a task each). On
@@ -16,8 +16,12 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// How long a client has to send a request's head (line and headers),
-/// from the connection's start or the end of its previous request.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// from the connection's start or the end of its previous request — so
+/// also how long an idle keep-alive connection stays open. 75 s, nginx's
+/// `keepalive_timeout`: longer than the idle timeout of the proxies that
+/// keep connections to a backend (AWS ALB, nginx upstreams: 60 s), which
+/// must close first or a request crossing the close gets a 502.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(75);
 
 /// Serves `router` on `listener` until `stop` resolves, then waits for the
 /// open connections to finish their requests.
@@ -31,12 +35,16 @@ pub async fn serve(listener: TcpListener, router: Router, stop: impl Future<Outp
             () = &mut stop => break,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
+                // One client's connection gone before it was accepted.
+                Err(e) if is_connection_error(&e) => continue,
                 Err(e) => {
-                    // Out of file descriptors, or a connection reset before
-                    // it was accepted: go on, without spinning.
-                    tracing::warn!(error = %e, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
+                    // Out of file descriptors, say: wait, without spinning
+                    // and without missing the stop.
+                    tracing::error!(error = %e, "accepting a connection failed; retrying in a second");
+                    tokio::select! {
+                        () = &mut stop => break,
+                        () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    }
                 }
             },
         };
@@ -58,4 +66,9 @@ pub async fn serve(listener: TcpListener, router: Router, stop: impl Future<Outp
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+fn is_connection_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    matches!(e.kind(), ConnectionRefused | ConnectionAborted | ConnectionReset)
 }

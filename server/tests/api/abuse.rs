@@ -180,7 +180,7 @@ async fn an_account_cannot_create_api_keys_past_its_limit() {
 }
 
 /// Slowloris: a client that opens a connection and never finishes its
-/// request head is cut off after the header-read timeout (30 s), and
+/// request head is cut off after the header-read timeout (75 s), and
 /// everyone else is served meanwhile. Before, such a connection stayed
 /// open for ever, each holding a socket and a task.
 #[tokio::test]
@@ -199,12 +199,12 @@ async fn a_request_head_never_finished_is_cut_off() {
     assert_eq!(res.status(), 200);
 
     let mut buf = [0u8; 512];
-    let read = tokio::time::timeout(Duration::from_secs(60), slow.read(&mut buf)).await;
+    let read = tokio::time::timeout(Duration::from_secs(120), slow.read(&mut buf)).await;
     let waited = started.elapsed();
     match read {
         // Closed (0 bytes), reset, or an error answer ending the connection.
         Ok(Ok(_) | Err(_)) => {}
         Err(_) => panic!("a connection with half a request head was still open after {waited:?}"),
     }
-    assert!(waited >= Duration::from_secs(25), "cut off after {waited:?}, before the timeout");
+    assert!(waited >= Duration::from_secs(70), "cut off after {waited:?}, before the timeout");
 }
