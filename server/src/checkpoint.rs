@@ -31,14 +31,16 @@ pub async fn run(db: Db, gate: WriteGate, mut shutdown: watch::Receiver<bool>) {
     let mut warned: Option<std::time::Instant> = None;
     loop {
         let checkpointed = app::storage::checkpoint(&db).await;
-        if let Ok(Some(frames)) = checkpointed
-            && frames >= 2 * CATCH_UP_AT
+        if let Ok(Some(wal)) = checkpointed
+            && wal.frames >= 2 * CATCH_UP_AT
+            && wal.left() > 0
             && warned.is_none_or(|at| at.elapsed() >= WARN_EVERY)
         {
             // Something reads old frames for long (a backup, an open shell):
-            // the WAL cannot start over while it does.
+            // the WAL cannot start over while it does. (A long WAL copied
+            // whole, on a server gone quiet, starts over at the next write.)
             tracing::warn!(
-                frames,
+                frames = wal.frames,
                 "the WAL stays long: a long-running reader holds it (a backup, an open sqlite3 shell?)"
             );
             warned = Some(std::time::Instant::now());
@@ -59,8 +61,10 @@ pub async fn run(db: Db, gate: WriteGate, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
-fn needs_catching_up(frames: app::storage::WalFrames) -> bool {
-    frames.is_some_and(|frames| frames >= CATCH_UP_AT)
+/// A long WAL the checkpoint could not copy whole: writes landed meanwhile.
+/// Copied whole, it starts over at the next write without help.
+fn needs_catching_up(wal: app::storage::WalFrames) -> bool {
+    wal.is_some_and(|wal| wal.frames >= CATCH_UP_AT && wal.left() > 0)
 }
 
 #[cfg(test)]
@@ -69,9 +73,13 @@ mod tests {
 
     #[test]
     fn a_long_wal_is_caught_up_with_and_postgres_has_none() {
+        use app::storage::Wal;
+        let wal = |frames, copied| Some(Wal { frames, copied });
         assert!(!needs_catching_up(None));
-        assert!(!needs_catching_up(Some(0)));
-        assert!(!needs_catching_up(Some(CATCH_UP_AT - 1)));
-        assert!(needs_catching_up(Some(CATCH_UP_AT)));
+        assert!(!needs_catching_up(wal(0, 0)));
+        assert!(!needs_catching_up(wal(CATCH_UP_AT - 1, 0)));
+        assert!(needs_catching_up(wal(CATCH_UP_AT, CATCH_UP_AT - 10)));
+        // Copied whole (a server gone quiet): the next write starts it over.
+        assert!(!needs_catching_up(wal(CATCH_UP_AT, CATCH_UP_AT)));
     }
 }

@@ -281,8 +281,26 @@ async fn main_file(pool: &sqlx::SqlitePool) -> Result<Option<std::path::PathBuf>
     Ok((!file.is_empty()).then(|| std::path::PathBuf::from(file)))
 }
 
-/// Frames in the WAL after a checkpoint (SQLite; `None` on PostgreSQL).
-pub type WalFrames = Option<i64>;
+/// The WAL after a checkpoint (SQLite; `None` on PostgreSQL).
+pub type WalFrames = Option<Wal>;
+
+/// What a checkpoint found and did, in frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wal {
+    /// The WAL's length.
+    pub frames: i64,
+    /// How many of them are now in the database file: all of them, and the
+    /// next write starts the WAL over.
+    pub copied: i64,
+}
+
+impl Wal {
+    /// Frames the checkpoint could not copy (written meanwhile, or held by
+    /// a reader): while there are any, the WAL cannot start over.
+    pub fn left(self) -> i64 {
+        self.frames - self.copied
+    }
+}
 
 /// Copies committed WAL pages into the database file without blocking
 /// writers (PASSIVE), so readers find them there. Called every second by
@@ -290,13 +308,14 @@ pub type WalFrames = Option<i64>;
 /// WAL's length in frames. The WAL starts over at the next write only if
 /// a checkpoint copied all of it and no write landed meanwhile; under
 /// steady traffic one always does, so the server runs a second one with
-/// its writers paused when the WAL is long (`server/src/checkpoint.rs`).
+/// its writers paused when the WAL is long and frames were left
+/// (`server/src/checkpoint.rs`).
 /// A WAL that starts over is cut back to `backend::WAL_LIMIT_BYTES`.
 pub async fn checkpoint(db: &Db) -> Result<WalFrames, StorageError> {
     let Pool::Sqlite(pool) = &db.pool else { return Ok(None) };
-    let (_busy, frames, _copied): (i64, i64, i64) =
+    let (_busy, frames, copied): (i64, i64, i64) =
         sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(pool).await?;
-    Ok(Some(frames))
+    Ok(Some(Wal { frames, copied }))
 }
 
 /// One round trip to the database: used by `/healthz`.
