@@ -157,7 +157,7 @@ pub struct ExposureArgs {
     pub client_ip_header: Option<axum::http::HeaderName>,
     /// Require `Authorization: Bearer <token>` on `/metrics` (prefer the
     /// environment variable: argv is visible to other local users).
-    #[arg(long, env = "HOOKRELAY_METRICS_TOKEN", hide_env_values = true, value_parser = metrics_token)]
+    #[arg(long, env = "HOOKRELAY_METRICS_TOKEN", hide_env_values = true, value_parser = MetricsToken)]
     pub metrics_token: Option<String>,
 }
 
@@ -278,17 +278,39 @@ fn parse_public_url(value: &str) -> Result<url::Origin, String> {
     Ok(url.origin())
 }
 
-/// `--metrics-token`: an empty one would look set and protect nothing.
-fn metrics_token(s: &str) -> Result<String, String> {
-    if s.trim().is_empty() {
-        return Err("must not be empty (leave it unset for an open /metrics)".into());
+/// `--metrics-token`: an empty one would look set and protect nothing. A
+/// parser of its own because clap's message for a refused value quotes the
+/// value, and this one is a secret (stderr ends up in the logs).
+#[derive(Clone)]
+struct MetricsToken;
+
+impl clap::builder::TypedValueParser for MetricsToken {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let refuse = |why: &str| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("--metrics-token {why} (the value is not shown)\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let s = value.to_str().ok_or_else(|| refuse("must be valid UTF-8"))?;
+        if s.trim().is_empty() {
+            return Err(refuse("must not be empty (leave it unset for an open /metrics)"));
+        }
+        // A scraper's token is compared trimmed: one with spaces (a CRLF env
+        // file's `\r`) could never match, and /metrics would answer 401 for good.
+        if s.trim() != s {
+            return Err(refuse("must not start or end with whitespace"));
+        }
+        Ok(s.to_owned())
     }
-    // A scraper's token is compared trimmed: one with spaces (a CRLF env
-    // file's `\r`) could never match, and /metrics would answer 401 for good.
-    if s.trim() != s {
-        return Err("must not start or end with whitespace".into());
-    }
-    Ok(s.to_owned())
 }
 
 /// `--retention`: zero would remove each delivery's history as it ends.

@@ -124,6 +124,22 @@ fn absurd_delivery_settings_are_refused_with_the_flag_named() {
     assert!(stderr.contains("--metrics-token"), "{stderr}");
 }
 
+/// A refused metrics token is a secret all the same: the refusal names the
+/// flag and why, never the value (stderr ends up in the logs).
+#[test]
+fn a_refused_metrics_token_is_not_echoed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite://{}", dir.path().join("refused.db").display());
+    let cases: [(&[&str], &[(&str, &str)]); 2] =
+        [(&["--metrics-token", "scrape-me-secret\r"], &[]), (&[], &[("HOOKRELAY_METRICS_TOKEN", " scrape-me-secret")])];
+    for (args, env) in cases {
+        let (status, stderr) = crate::helpers::serve_with_args_expecting_refusal(&db, args, env);
+        assert_eq!(status.code(), Some(2), "{args:?} {env:?}: {stderr}");
+        assert!(stderr.contains("--metrics-token"), "{stderr}");
+        assert!(!stderr.contains("scrape-me-secret"), "the token was echoed: {stderr}");
+    }
+}
+
 /// Runs `serve` and `user create` in `dir` on `url`, checks that each failed
 /// without a panic, and returns what each wrote on stderr.
 fn refusals_of_database_url(dir: &std::path::Path, url: &str) -> Vec<String> {
