@@ -16,7 +16,7 @@
 
 use super::{
     Args, Cluster, Receipts, cpu_seconds, create_hooks_with_key, latencies_ms, publish_all, publish_steadily, quantile,
-    start_receiver, summary, wait_for_deliveries,
+    start_receiver, steadily, summary, wait_for_deliveries,
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -154,21 +154,18 @@ async fn floor(
     if !settle(server_cpu).await {
         println!("ladder {rate}/s: the server did not go idle within 10 s; its floor counts what it was doing");
     }
-    let total = (rate * seconds) as usize;
-    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let before = server_cpu();
-    let mut tasks = Vec::with_capacity(total);
-    for n in 0..total {
-        ticker.tick().await;
+    let tasks = steadily(rate, seconds, |n| {
         // Spread over the servers as the events were (`--processes`).
         let (client, url) = (client.clone(), format!("{}/robots.txt", cluster.url(n)));
-        tasks.push(tokio::spawn(async move {
+        async move {
             let answer = client.get(&url).send().await.expect("GET /robots.txt");
             assert!(answer.status().is_success(), "GET /robots.txt: {}", answer.status());
             answer.bytes().await.expect("robots.txt body");
-        }));
-    }
+        }
+    })
+    .await;
+    let total = tasks.len();
     for t in tasks {
         t.await.expect("floor request");
     }

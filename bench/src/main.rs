@@ -444,26 +444,41 @@ async fn publish_steadily(
     rate: u64,
     seconds: u64,
 ) -> Vec<(String, Instant)> {
-    let total = (rate * seconds) as usize;
-    let interval = Duration::from_secs_f64(1.0 / rate as f64);
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let published = Arc::new(Mutex::new(Vec::with_capacity(total)));
-    let mut tasks = Vec::with_capacity(total);
-    for n in 0..total {
-        ticker.tick().await;
+    let published = Arc::new(Mutex::new(Vec::new()));
+    for t in steadily(rate, seconds, |n| {
         let (client, published, url, key) =
             (client.clone(), published.clone(), cluster.url(n).to_owned(), cluster.key.clone());
-        tasks.push(tokio::spawn(async move {
+        async move {
             if let Some(p) = publish(&client, &url, &key, n).await {
                 published.lock().expect("lock").push(p);
             }
-        }));
-    }
-    for t in tasks {
+        }
+    })
+    .await
+    {
         let _ = t.await;
     }
     published.lock().expect("lock").clone()
+}
+
+/// Starts `task(n)` for n = 0, 1, … at `rate` a second for `seconds`, each
+/// on its own (a slow answer does not hold the next one back), and returns
+/// them to be awaited.
+async fn steadily<F, T>(rate: u64, seconds: u64, mut task: F) -> Vec<tokio::task::JoinHandle<T::Output>>
+where
+    F: FnMut(usize) -> T,
+    T: std::future::Future + Send + 'static,
+    T::Output: Send + 'static,
+{
+    let total = (rate * seconds) as usize;
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut tasks = Vec::with_capacity(total);
+    for n in 0..total {
+        ticker.tick().await;
+        tasks.push(tokio::spawn(task(n)));
+    }
+    tasks
 }
 
 /// Waits until `expected` distinct deliveries arrived, or `limit` passed.
