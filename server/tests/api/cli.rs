@@ -130,9 +130,9 @@ fn absurd_delivery_settings_are_refused_with_the_flag_named() {
 fn a_refused_metrics_token_is_not_echoed() {
     let dir = tempfile::tempdir().expect("dir");
     let db = format!("sqlite://{}", dir.path().join("refused.db").display());
-    let cases: [(&[&str], &[(&str, &str)]); 2] =
-        [(&["--metrics-token", "scrape-me-secret\r"], &[]), (&[], &[("HOOKRELAY_METRICS_TOKEN", " scrape-me-secret")])];
-    for (args, env) in cases {
+    let flag: (&[&str], &[(&str, &str)]) = (&["--metrics-token", "scrape-me-secret\r"], &[]);
+    let env: (&[&str], &[(&str, &str)]) = (&[], &[("HOOKRELAY_METRICS_TOKEN", " scrape-me-secret")]);
+    for (args, env) in [flag, env] {
         let (status, stderr) = crate::helpers::serve_with_args_expecting_refusal(&db, args, env);
         assert_eq!(status.code(), Some(2), "{args:?} {env:?}: {stderr}");
         assert!(stderr.contains("--metrics-token"), "{stderr}");
